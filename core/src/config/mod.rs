@@ -1,0 +1,311 @@
+//! Config in the OpenTelemetry Collector's shape, loaded in phases: YAML → env
+//! expansion → per-component parse → per-component validate → pipeline checks. Every
+//! error found is reported, each with its YAML path and line.
+
+mod env;
+mod error;
+mod lines;
+mod load;
+
+pub use error::{ConfigError, ConfigErrors};
+pub use lines::{LineIndex, Location};
+pub use load::{load, load_file};
+
+use crate::component::Components;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize, Serializer};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// The parsed, validated config of a whole driftd.
+pub struct Config<C: Components> {
+    /// Receivers by id.
+    pub receivers: BTreeMap<ComponentId, C::Receiver>,
+    /// Processors by id.
+    pub processors: BTreeMap<ComponentId, C::Processor>,
+    /// Exporters by id.
+    pub exporters: BTreeMap<ComponentId, C::Exporter>,
+    /// The storage backend.
+    pub storage: C::Storage,
+    /// Pipelines and driftd's own telemetry.
+    pub service: ServiceConfig,
+}
+
+impl<C: Components> Serialize for Config<C> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Effective<'a, R, P, E, St> {
+            receivers: &'a BTreeMap<ComponentId, R>,
+            processors: &'a BTreeMap<ComponentId, P>,
+            exporters: &'a BTreeMap<ComponentId, E>,
+            storage: &'a St,
+            service: &'a ServiceConfig,
+        }
+        Effective {
+            receivers: &self.receivers,
+            processors: &self.processors,
+            exporters: &self.exporters,
+            storage: &self.storage,
+            service: &self.service,
+        }
+        .serialize(s)
+    }
+}
+
+/// A component's config: a closed enum per crate, one variant per component type.
+pub trait ComponentConfig: Sized + Serialize {
+    /// The component types this enum knows, for "unknown type" errors.
+    const KINDS: &'static [&'static str];
+
+    /// Parses the YAML body of a component of type `kind` (`otlp` for `otlp/internal`).
+    fn parse(kind: &str, body: serde_yaml::Value) -> Result<Self, ParseError>;
+
+    /// Cross-field rules; paths are relative to the component. No I/O.
+    fn validate(&self) -> Vec<FieldError> {
+        Vec::new()
+    }
+}
+
+/// Why a component body did not parse.
+#[derive(Debug)]
+pub enum ParseError {
+    /// No component of this type exists.
+    UnknownKind,
+    /// The body does not fit the type; `path` is relative to the component.
+    Invalid {
+        /// Relative path of the offending node.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// A cross-field validation failure at a path relative to the component.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldError {
+    /// Relative path (`protocols.grpc.endpoint`), empty for the component itself.
+    pub path: String,
+    /// What to change.
+    pub message: String,
+}
+
+impl FieldError {
+    /// An error at `path`.
+    pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
+        FieldError {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Deserializes a component body into `T`, keeping the path of the first error.
+/// An empty body (`otlp:` with nothing under it) means all defaults.
+pub fn parse_body<T: DeserializeOwned>(body: serde_yaml::Value) -> Result<T, ParseError> {
+    let body = match body {
+        serde_yaml::Value::Null => serde_yaml::Value::Mapping(Default::default()),
+        b => b,
+    };
+    serde_path_to_error::deserialize(body).map_err(|e| {
+        let mut path = String::new();
+        for seg in e.path().iter() {
+            match seg {
+                serde_path_to_error::Segment::Seq { index } => path.push_str(&format!("[{index}]")),
+                serde_path_to_error::Segment::Map { key } => {
+                    if !path.is_empty() {
+                        path.push('.');
+                    }
+                    path.push_str(key);
+                }
+                serde_path_to_error::Segment::Enum { .. } | serde_path_to_error::Segment::Unknown => {}
+            }
+        }
+        let message = e.into_inner().to_string();
+        // serde names an unknown field in the message but not in the path.
+        if let Some(field) = message
+            .strip_prefix("unknown field `")
+            .and_then(|r| r.split('`').next())
+        {
+            if !path.ends_with(field) {
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(field);
+            }
+        }
+        ParseError::Invalid { path, message }
+    })
+}
+
+/// `type[/name]`: a component type and an optional instance name.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ComponentId {
+    kind: String,
+    name: Option<String>,
+}
+
+impl ComponentId {
+    /// Parses `otlp` or `otlp/internal`.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let (kind, name) = match s.split_once('/') {
+            Some((k, n)) => (k, Some(n)),
+            None => (s, None),
+        };
+        let valid = |p: &str| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        };
+        if !valid(kind) || !name.is_none_or(valid) {
+            return Err(format!(
+                "`{s}` is not a component id: use `type` or `type/name` (letters, digits, _ - .)"
+            ));
+        }
+        Ok(ComponentId {
+            kind: kind.to_string(),
+            name: name.map(str::to_string),
+        })
+    }
+
+    /// The component type (`otlp`).
+    pub fn kind(&self) -> &str {
+        &self.kind
+    }
+}
+
+impl fmt::Display for ComponentId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.name {
+            Some(n) => write!(f, "{}/{}", self.kind, n),
+            None => f.write_str(&self.kind),
+        }
+    }
+}
+
+impl Serialize for ComponentId {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for ComponentId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        ComponentId::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// `service:`: pipelines and driftd's own telemetry.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceConfig {
+    /// Pipelines by id (`metrics`, `metrics/internal`).
+    #[serde(default)]
+    pub pipelines: BTreeMap<String, PipelineConfig>,
+    /// driftd's own logs.
+    #[serde(default)]
+    pub telemetry: TelemetryConfig,
+    /// Extensions to enable (none are built in yet).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extensions: Vec<ComponentId>,
+}
+
+/// One pipeline: receivers → processors (in order) → exporters.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PipelineConfig {
+    /// Where points come from.
+    #[serde(default)]
+    pub receivers: Vec<ComponentId>,
+    /// Processing stages, in order.
+    #[serde(default)]
+    pub processors: Vec<ComponentId>,
+    /// Where points and events go.
+    #[serde(default)]
+    pub exporters: Vec<ComponentId>,
+}
+
+/// `service.telemetry`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TelemetryConfig {
+    /// Log settings.
+    #[serde(default)]
+    pub logs: LogsConfig,
+}
+
+/// `service.telemetry.logs`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogsConfig {
+    /// `error`, `warn`, `info`, `debug` or `trace` (RUST_LOG, when set, wins).
+    #[serde(default = "LogsConfig::default_level")]
+    pub level: LogLevel,
+}
+
+impl LogsConfig {
+    fn default_level() -> LogLevel {
+        LogLevel::Info
+    }
+}
+
+impl Default for LogsConfig {
+    fn default() -> Self {
+        LogsConfig {
+            level: LogLevel::Info,
+        }
+    }
+}
+
+/// A log level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogLevel {
+    /// Errors only.
+    Error,
+    /// Warnings and errors.
+    Warn,
+    /// Normal operation.
+    Info,
+    /// Verbose.
+    Debug,
+    /// Very verbose.
+    Trace,
+}
+
+impl LogLevel {
+    /// The level as a tracing filter directive.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogLevel::Error => "error",
+            LogLevel::Warn => "warn",
+            LogLevel::Info => "info",
+            LogLevel::Debug => "debug",
+            LogLevel::Trace => "trace",
+        }
+    }
+}
+
+/// A secret string (token, password): read from config, never printed.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The secret itself, for the one place that must send it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str("[redacted]")
+    }
+}

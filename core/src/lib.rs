@@ -1,0 +1,19 @@
+//! driftd-core: the data model, the component traits, config loading and pipeline
+//! assembly. It knows no concrete component: the binary hands it the closed set of
+//! component configs (see `Components`).
+
+pub mod config;
+pub mod consumer;
+pub mod component;
+pub mod event;
+pub mod http;
+pub mod model;
+pub mod queue;
+pub mod service;
+pub mod store;
+pub mod time;
+pub mod view;
+
+pub use consumer::{Batch, ConsumeError, Consumer, FanOut, LabelSource};
+pub use event::{DriftEvent, EndReason, EventKind, Severity, Stats};
+pub use model::{Point, SeriesId, SeriesLabels, ValueKind, SERVICE_LABEL};

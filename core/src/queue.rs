@@ -1,0 +1,379 @@
+//! The bounded queue, worker and retry loop every pushed exporter gets, written once.
+//! A slow or dead sink fills its queue and then drops (counted); it never blocks the
+//! pipeline that feeds it.
+
+use crate::component::{EventSink, ExportError};
+use crate::consumer::{Batch, ConsumeError, Consumer};
+use crate::event::DriftEvent;
+use metrics::{Counter, Gauge};
+use serde::{Deserialize, Serialize};
+use std::num::NonZeroUsize;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+/// `sending_queue` and `retry_on_failure` of a pushed exporter.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct QueueSettings {
+    /// Events held while the sink is slow; past this, new events are dropped and counted.
+    #[serde(default = "QueueSettings::default_size")]
+    pub queue_size: NonZeroUsize,
+    /// Most events handed to the sink in one call.
+    #[serde(default = "QueueSettings::default_batch")]
+    pub batch_size: NonZeroUsize,
+    /// Retry transient failures with exponential backoff.
+    #[serde(default)]
+    pub retry_on_failure: RetrySettings,
+}
+
+impl QueueSettings {
+    fn default_size() -> NonZeroUsize {
+        NonZeroUsize::new(10_000).expect("non-zero")
+    }
+    fn default_batch() -> NonZeroUsize {
+        NonZeroUsize::new(512).expect("non-zero")
+    }
+}
+
+impl Default for QueueSettings {
+    fn default() -> Self {
+        QueueSettings {
+            queue_size: Self::default_size(),
+            batch_size: Self::default_batch(),
+            retry_on_failure: RetrySettings::default(),
+        }
+    }
+}
+
+/// Exponential backoff for transient export failures.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RetrySettings {
+    /// Retry at all.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// First wait.
+    #[serde(default = "RetrySettings::initial", with = "humantime_serde")]
+    pub initial_interval: Duration,
+    /// Longest wait.
+    #[serde(default = "RetrySettings::max", with = "humantime_serde")]
+    pub max_interval: Duration,
+    /// Give up on a batch after this long (it is then dropped and counted).
+    #[serde(default = "RetrySettings::elapsed", with = "humantime_serde")]
+    pub max_elapsed_time: Duration,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl RetrySettings {
+    fn initial() -> Duration {
+        Duration::from_secs(1)
+    }
+    fn max() -> Duration {
+        Duration::from_secs(30)
+    }
+    fn elapsed() -> Duration {
+        Duration::from_secs(300)
+    }
+
+    /// The wait before retry number `attempt` (from 0), with ±25% jitter so many
+    /// exporters do not retry in step.
+    pub fn backoff(&self, attempt: u32, jitter: f64) -> Duration {
+        let base = self.initial_interval.as_secs_f64() * 2f64.powi(attempt.min(30) as i32);
+        let capped = base.min(self.max_interval.as_secs_f64());
+        Duration::from_secs_f64(capped * (0.75 + 0.5 * jitter.clamp(0.0, 1.0)))
+    }
+}
+
+impl Default for RetrySettings {
+    fn default() -> Self {
+        RetrySettings {
+            enabled: true,
+            initial_interval: Self::initial(),
+            max_interval: Self::max(),
+            max_elapsed_time: Self::elapsed(),
+        }
+    }
+}
+
+struct QueueMetrics {
+    sent: Counter,
+    dropped_full: Counter,
+    dropped_failed: Counter,
+    retries: Counter,
+    depth: Gauge,
+}
+
+impl QueueMetrics {
+    fn new(exporter: &str) -> Self {
+        let e = exporter.to_string();
+        QueueMetrics {
+            sent: metrics::counter!("driftd_exporter_sent_events_total", "exporter" => e.clone()),
+            dropped_full: metrics::counter!("driftd_exporter_dropped_events_total", "exporter" => e.clone(), "reason" => "queue_full"),
+            dropped_failed: metrics::counter!("driftd_exporter_dropped_events_total", "exporter" => e.clone(), "reason" => "export_failed"),
+            retries: metrics::counter!("driftd_exporter_retries_total", "exporter" => e.clone()),
+            depth: metrics::gauge!("driftd_exporter_queue_size", "exporter" => e),
+        }
+    }
+}
+
+/// The pipeline-facing end of an exporter's queue.
+pub struct ExportQueue {
+    name: String,
+    tx: mpsc::Sender<DriftEvent>,
+    metrics: Arc<QueueMetrics>,
+}
+
+/// The worker draining one queue.
+pub struct QueueWorker {
+    name: String,
+    closing: CancellationToken,
+    handle: JoinHandle<()>,
+}
+
+impl QueueWorker {
+    /// Refuses new events, exports what is queued, flushes the sink, and returns;
+    /// gives up (and says how many events were lost) when `grace` runs out.
+    pub async fn drain(mut self, grace: Duration) {
+        self.closing.cancel();
+        if tokio::time::timeout(grace, &mut self.handle).await.is_err() {
+            self.handle.abort();
+            tracing::warn!(exporter = %self.name, "exporter did not drain within the grace period; queued events were dropped");
+        }
+    }
+}
+
+impl ExportQueue {
+    /// Starts the worker for `sink`.
+    pub fn start(name: &str, sink: Arc<dyn EventSink>, settings: QueueSettings) -> (Self, QueueWorker) {
+        let (tx, rx) = mpsc::channel(settings.queue_size.get());
+        let metrics = Arc::new(QueueMetrics::new(name));
+        metrics::gauge!("driftd_exporter_queue_capacity", "exporter" => name.to_string())
+            .set(settings.queue_size.get() as f64);
+        let closing = CancellationToken::new();
+        let handle = tokio::spawn(run_worker(name.to_string(), sink, settings, rx, metrics.clone(), closing.clone()));
+        (
+            ExportQueue {
+                name: name.to_string(),
+                tx,
+                metrics,
+            },
+            QueueWorker {
+                name: name.to_string(),
+                closing,
+                handle,
+            },
+        )
+    }
+}
+
+impl Consumer for ExportQueue {
+    fn consume(&self, batch: &Batch<'_>) -> Result<(), ConsumeError> {
+        for event in batch.events {
+            match self.tx.try_send(event.clone()) {
+                Ok(()) => self.metrics.depth.increment(1.0),
+                Err(mpsc::error::TrySendError::Full(_)) => {
+                    self.metrics.dropped_full.increment(1);
+                    tracing::debug!(exporter = %self.name, "queue full, event dropped");
+                }
+                Err(mpsc::error::TrySendError::Closed(_)) => return Err(ConsumeError::Closed),
+            }
+        }
+        Ok(())
+    }
+}
+
+async fn run_worker(
+    name: String,
+    sink: Arc<dyn EventSink>,
+    settings: QueueSettings,
+    mut rx: mpsc::Receiver<DriftEvent>,
+    metrics: Arc<QueueMetrics>,
+    closing: CancellationToken,
+) {
+    let max = settings.batch_size.get();
+    let mut batch = Vec::with_capacity(max);
+    loop {
+        let received = tokio::select! {
+            n = rx.recv_many(&mut batch, max) => n,
+            _ = closing.cancelled(), if !rx.is_closed() => {
+                // Stop taking new events; keep exporting what is already queued.
+                rx.close();
+                continue;
+            }
+        };
+        if received == 0 {
+            break;
+        }
+        metrics.depth.decrement(batch.len() as f64);
+        match export_with_retry(&name, sink.as_ref(), &settings.retry_on_failure, &batch, &metrics).await {
+            Ok(()) => metrics.sent.increment(batch.len() as u64),
+            Err(e) => {
+                metrics.dropped_failed.increment(batch.len() as u64);
+                tracing::warn!(exporter = %name, events = batch.len(), error = %e, "export failed, events dropped");
+            }
+        }
+        batch.clear();
+    }
+    if let Err(e) = sink.flush().await {
+        tracing::warn!(exporter = %name, error = %e, "flush failed at shutdown");
+    }
+}
+
+async fn export_with_retry(
+    name: &str,
+    sink: &dyn EventSink,
+    retry: &RetrySettings,
+    events: &[DriftEvent],
+    metrics: &QueueMetrics,
+) -> Result<(), ExportError> {
+    let started = tokio::time::Instant::now();
+    let mut attempt = 0;
+    loop {
+        match sink.export(events).await {
+            Ok(()) => return Ok(()),
+            Err(ExportError::Transient(msg)) if retry.enabled => {
+                let wait = retry.backoff(attempt, jitter(attempt, events.len()));
+                if started.elapsed() + wait > retry.max_elapsed_time {
+                    return Err(ExportError::Transient(format!("{msg} (gave up after {attempt} retries)")));
+                }
+                tracing::debug!(exporter = %name, error = %msg, ?wait, "export failed, retrying");
+                metrics.retries.increment(1);
+                tokio::time::sleep(wait).await;
+                attempt += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Cheap jitter in [0, 1) without a random number generator: it only needs to
+/// differ between exporters and attempts.
+fn jitter(attempt: u32, n: usize) -> f64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let x = xxhash_rust::xxh3::xxh3_64(&[nanos.to_le_bytes(), attempt.to_le_bytes(), (n as u32).to_le_bytes()].concat());
+    (x >> 11) as f64 / (1u64 << 53) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::consumer::LabelSource;
+    use crate::event::{EventKind, Stats};
+    use crate::model::{SeriesId, SeriesLabels};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
+
+    struct NoLabels;
+    impl LabelSource for NoLabels {
+        fn labels(&self, _: u32) -> SeriesLabels {
+            SeriesLabels::new("m", vec![])
+        }
+    }
+
+    fn event(i: u64) -> DriftEvent {
+        DriftEvent {
+            id: i.to_string(),
+            kind: EventKind::DriftStart,
+            series_id: SeriesId(i),
+            series: Arc::new(SeriesLabels::new("m", vec![])),
+            timestamp: i,
+            onset: i,
+            detector: "zscore".into(),
+            severity: None,
+            reason: None,
+            value: 0.0,
+            scores: Default::default(),
+            baseline: Stats::default(),
+            recent: Stats::default(),
+            acknowledged: false,
+        }
+    }
+
+    /// Fails with the given errors first, then records what it gets.
+    struct Scripted {
+        failures: Mutex<Vec<ExportError>>,
+        calls: AtomicUsize,
+        got: Mutex<Vec<String>>,
+    }
+
+    #[async_trait::async_trait]
+    impl EventSink for Scripted {
+        async fn export(&self, events: &[DriftEvent]) -> Result<(), ExportError> {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            if let Some(e) = self.failures.lock().unwrap().pop() {
+                return Err(e);
+            }
+            self.got.lock().unwrap().extend(events.iter().map(|e| e.id.clone()));
+            Ok(())
+        }
+    }
+
+    fn settings(size: usize) -> QueueSettings {
+        QueueSettings {
+            queue_size: NonZeroUsize::new(size).unwrap(),
+            batch_size: NonZeroUsize::new(100).unwrap(),
+            retry_on_failure: RetrySettings {
+                initial_interval: Duration::from_millis(1),
+                max_interval: Duration::from_millis(5),
+                ..RetrySettings::default()
+            },
+        }
+    }
+
+    #[tokio::test]
+    async fn transient_failures_are_retried_and_permanent_ones_dropped() {
+        let sink = Arc::new(Scripted {
+            // popped from the back: transient, then permanent
+            failures: Mutex::new(vec![ExportError::Permanent("400".into()), ExportError::Transient("503".into())]),
+            calls: AtomicUsize::new(0),
+            got: Mutex::new(Vec::new()),
+        });
+        let (queue, worker) = ExportQueue::start("t", sink.clone(), settings(10));
+        let events = [event(1)];
+        queue.consume(&Batch::new(&[], &NoLabels).with_events(&events)).unwrap();
+        worker.drain(Duration::from_secs(5)).await;
+        // Closed: new events are refused.
+        assert_eq!(queue.consume(&Batch::new(&[], &NoLabels).with_events(&events)), Err(ConsumeError::Closed));
+        // First batch: transient (retried) then permanent (dropped): nothing delivered.
+        assert_eq!(sink.calls.load(Ordering::SeqCst), 2);
+        assert!(sink.got.lock().unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_drops_instead_of_blocking() {
+        struct Stuck;
+        #[async_trait::async_trait]
+        impl EventSink for Stuck {
+            async fn export(&self, _: &[DriftEvent]) -> Result<(), ExportError> {
+                std::future::pending().await
+            }
+        }
+        let (queue, _worker) = ExportQueue::start("stuck", Arc::new(Stuck), settings(2));
+        let events: Vec<_> = (0..50).map(event).collect();
+        // Returns at once although the sink never completes.
+        let r = tokio::time::timeout(
+            Duration::from_millis(200),
+            async { queue.consume(&Batch::new(&[], &NoLabels).with_events(&events)) },
+        )
+        .await;
+        assert_eq!(r, Ok(Ok(())));
+    }
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let r = RetrySettings::default();
+        assert_eq!(r.backoff(0, 0.5), Duration::from_secs(1));
+        assert_eq!(r.backoff(2, 0.5), Duration::from_secs(4));
+        assert_eq!(r.backoff(20, 0.5), Duration::from_secs(30));
+        assert!(r.backoff(0, 0.0) < r.backoff(0, 1.0));
+    }
+}

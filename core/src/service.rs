@@ -1,0 +1,200 @@
+//! Assembly and lifecycle: build downstream-first (storage, exporters, processors,
+//! receivers; every socket bound before anything runs), run, then stop upstream-first
+//! (receivers, then exporter queues drain and flush).
+
+use crate::component::{
+    BuildContext, BuildError, Components, Exporter, ExporterFactory, ProcessorFactory, Receiver,
+    ReceiverFactory, StoreFactory,
+};
+use crate::config::{ComponentId, Config};
+use crate::consumer::{Consumer, Discard, FanOut};
+use crate::http::BoundHttp;
+use crate::queue::{ExportQueue, QueueWorker};
+use crate::view::SeriesViews;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+/// A component that failed to build, and why.
+#[derive(Debug, thiserror::Error)]
+#[error("{role} `{id}`: {source}")]
+pub struct ServiceBuildError {
+    /// receiver, processor, exporter or storage.
+    pub role: &'static str,
+    /// The component id.
+    pub id: String,
+    /// The cause.
+    #[source]
+    pub source: BuildError,
+}
+
+/// One listening socket, for the startup summary.
+#[derive(Debug, Clone)]
+pub struct Listener {
+    /// Components served there.
+    pub components: String,
+    /// `grpc`, `http`.
+    pub protocol: &'static str,
+    /// The bound address.
+    pub addr: SocketAddr,
+}
+
+/// A built driftd: every socket bound, nothing running yet.
+pub struct Service {
+    receivers: Vec<(ComponentId, Box<dyn Receiver>)>,
+    http: Vec<BoundHttp>,
+    workers: Vec<QueueWorker>,
+    listeners: Vec<Listener>,
+    /// The series tables, for callers that want to read state (tests, replay).
+    pub views: Arc<SeriesViews>,
+}
+
+fn fail(role: &'static str, id: impl ToString) -> impl FnOnce(BuildError) -> ServiceBuildError {
+    move |source| ServiceBuildError {
+        role,
+        id: id.to_string(),
+        source,
+    }
+}
+
+impl Service {
+    /// Builds every component the pipelines use.
+    pub async fn build<C: Components>(config: &Config<C>) -> Result<Service, ServiceBuildError> {
+        let store = config.storage.build().await.map_err(fail("storage", "storage"))?;
+        let mut ctx = BuildContext {
+            store,
+            views: Arc::new(SeriesViews::default()),
+            http: Default::default(),
+            listeners: Vec::new(),
+            started_at: SystemTime::now(),
+        };
+        let pipelines = &config.service.pipelines;
+
+        // Exporters, once each however many pipelines use them.
+        let mut exporters: BTreeMap<&ComponentId, Option<Arc<dyn Consumer>>> = BTreeMap::new();
+        let mut workers = Vec::new();
+        for id in pipelines.values().flat_map(|p| &p.exporters) {
+            if exporters.contains_key(id) {
+                continue;
+            }
+            let built = config.exporters[id].build(id, &mut ctx).await.map_err(fail("exporter", id))?;
+            let consumer = match built {
+                Exporter::Events { sink, queue } => {
+                    let (queue, worker) = ExportQueue::start(&id.to_string(), sink, queue);
+                    workers.push(worker);
+                    Some(Arc::new(queue) as Arc<dyn Consumer>)
+                }
+                Exporter::Pull => None,
+            };
+            exporters.insert(id, consumer);
+        }
+
+        // Processors, one chain per pipeline, built back to front.
+        let mut heads: BTreeMap<&str, Arc<dyn Consumer>> = BTreeMap::new();
+        for (name, p) in pipelines {
+            let pushed: Vec<_> = p.exporters.iter().filter_map(|id| exporters[id].clone()).collect();
+            let mut next = if pushed.is_empty() { Arc::new(Discard) as Arc<dyn Consumer> } else { FanOut::of(pushed) };
+            for id in p.processors.iter().rev() {
+                next = config.processors[id].build(id, &mut ctx, next).map_err(fail("processor", id))?;
+            }
+            heads.insert(name, next);
+        }
+
+        // Receivers, once each, feeding every pipeline that lists them.
+        let mut receivers = Vec::new();
+        let mut seen = Vec::new();
+        for id in pipelines.values().flat_map(|p| &p.receivers) {
+            if seen.contains(&id) {
+                continue;
+            }
+            seen.push(id);
+            let outputs = pipelines
+                .iter()
+                .filter(|(_, p)| p.receivers.contains(id))
+                .map(|(name, _)| heads[name.as_str()].clone())
+                .collect();
+            if let Some(r) = config.receivers[id].build(id, &mut ctx, FanOut::of(outputs)).await.map_err(fail("receiver", id))? {
+                receivers.push((id.clone(), r));
+            }
+        }
+
+        let http = ctx.http.bind().map_err(fail("listener", "http"))?;
+        let mut listeners: Vec<Listener> = ctx
+            .listeners
+            .into_iter()
+            .map(|(components, protocol, addr)| Listener { components, protocol, addr })
+            .collect();
+        listeners.extend(http.iter().map(|h| Listener {
+            components: h.components.join(", "),
+            protocol: "http",
+            addr: h.addr,
+        }));
+        Ok(Service {
+            receivers,
+            http,
+            workers,
+            listeners,
+            views: ctx.views,
+        })
+    }
+
+    /// Every socket driftd listens on.
+    pub fn listeners(&self) -> &[Listener] {
+        &self.listeners
+    }
+
+    /// Runs until `shutdown` is cancelled (or a receiver fails), then stops receivers,
+    /// drains exporter queues and flushes, all within `grace`.
+    pub async fn run(self, shutdown: CancellationToken, grace: Duration) -> Result<(), String> {
+        let stop_receivers = CancellationToken::new();
+        let mut running = JoinSet::new();
+        for (id, r) in self.receivers {
+            let stop = stop_receivers.clone();
+            running.spawn(async move { r.run(stop).await.map_err(|e| format!("receiver `{id}`: {e}")) });
+        }
+        for h in self.http {
+            let stop = stop_receivers.clone();
+            let addr = h.addr;
+            running.spawn(async move { h.serve(stop).await.map_err(|e| format!("HTTP listener {addr}: {e}")) });
+        }
+
+        let mut outcome = Ok(());
+        tokio::select! {
+            _ = shutdown.cancelled() => {}
+            Some(done) = running.join_next() => {
+                outcome = match done {
+                    Ok(Ok(())) => Err("a receiver stopped unexpectedly".to_string()),
+                    Ok(Err(e)) => Err(e),
+                    Err(e) => Err(format!("a receiver panicked: {e}")),
+                };
+            }
+        }
+
+        tracing::info!("shutting down: stopping receivers");
+        let deadline = tokio::time::Instant::now() + grace;
+        stop_receivers.cancel();
+        let stopped = tokio::time::timeout_at(deadline, async {
+            while let Some(r) = running.join_next().await {
+                if let Ok(Err(e)) = r {
+                    tracing::warn!(error = %e, "while stopping");
+                }
+            }
+        })
+        .await;
+        if stopped.is_err() {
+            tracing::warn!("receivers did not stop within the grace period");
+            running.abort_all();
+        }
+
+        tracing::info!("draining exporters");
+        for w in self.workers {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            w.drain(left).await;
+        }
+        tracing::info!("stopped");
+        outcome
+    }
+}

@@ -1,0 +1,66 @@
+//! Event-time helpers: nanoseconds since the Unix epoch, shown as RFC 3339.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Formats nanoseconds since the epoch as RFC 3339, with as many fraction digits as
+/// the value needs (0, 3, 6 or 9).
+pub fn rfc3339(unix_nano: u64) -> String {
+    let t = UNIX_EPOCH + Duration::from_nanos(unix_nano);
+    let text = match unix_nano % 1_000_000_000 {
+        0 => humantime::format_rfc3339_seconds(t),
+        n if n % 1_000_000 == 0 => humantime::format_rfc3339_millis(t),
+        n if n % 1_000 == 0 => humantime::format_rfc3339_micros(t),
+        _ => humantime::format_rfc3339_nanos(t),
+    };
+    text.to_string()
+}
+
+/// Parses an RFC 3339 timestamp into nanoseconds since the epoch.
+pub fn parse_rfc3339(s: &str) -> Result<u64, String> {
+    let t = humantime::parse_rfc3339_weak(s)
+        .map_err(|e| format!("`{s}` is not an RFC 3339 timestamp: {e}"))?;
+    let d = t
+        .duration_since(UNIX_EPOCH)
+        .map_err(|_| format!("`{s}` is before 1970"))?;
+    u64::try_from(d.as_nanos()).map_err(|_| format!("`{s}` is too far in the future"))
+}
+
+/// Wall-clock now, for receivers that stamp points without a timestamp.
+pub fn now_unix_nano() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0)
+}
+
+/// Serde adapter: `u64` nanoseconds <-> RFC 3339 string.
+pub mod serde_rfc3339 {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// Serializes as RFC 3339.
+    pub fn serialize<S: Serializer>(v: &u64, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&super::rfc3339(*v))
+    }
+
+    /// Deserializes from RFC 3339.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+        let s = String::deserialize(d)?;
+        super::parse_rfc3339(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_round_trips() {
+        let ns = 1_768_213_845_123_000_000;
+        let s = rfc3339(ns);
+        assert_eq!(s, "2026-01-12T10:30:45.123Z");
+        assert_eq!(rfc3339(1), "1970-01-01T00:00:00.000000001Z");
+        assert_eq!(parse_rfc3339(&s), Ok(ns));
+        assert_eq!(parse_rfc3339("2026-01-12T10:30:45.123Z"), Ok(ns));
+        assert!(parse_rfc3339("yesterday").is_err());
+    }
+}

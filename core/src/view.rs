@@ -1,0 +1,130 @@
+//! The read-only view of drift state that pull exporters (Prometheus, the query API)
+//! read at request time.
+
+use crate::event::Stats;
+use crate::model::{SeriesId, SeriesLabels};
+use serde::{Deserialize, Serialize};
+use std::sync::{Arc, RwLock};
+
+/// Where a series is in its lifecycle.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum SeriesState {
+    /// Still learning the baseline.
+    InsufficientData,
+    /// Behaving as its baseline says.
+    Stable,
+    /// Drifted from its baseline.
+    DriftDetected,
+}
+
+impl SeriesState {
+    /// The API spelling (`STABLE`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SeriesState::InsufficientData => "INSUFFICIENT_DATA",
+            SeriesState::Stable => "STABLE",
+            SeriesState::DriftDetected => "DRIFT_DETECTED",
+        }
+    }
+
+    /// The value of the `driftd_series_state` gauge.
+    pub fn gauge_value(self) -> f64 {
+        match self {
+            SeriesState::InsufficientData => 0.0,
+            SeriesState::Stable => 1.0,
+            SeriesState::DriftDetected => 2.0,
+        }
+    }
+}
+
+impl std::str::FromStr for SeriesState {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_uppercase().as_str() {
+            "INSUFFICIENT_DATA" => Ok(SeriesState::InsufficientData),
+            "STABLE" => Ok(SeriesState::Stable),
+            "DRIFT_DETECTED" => Ok(SeriesState::DriftDetected),
+            _ => Err(format!(
+                "unknown state `{s}`: use INSUFFICIENT_DATA, STABLE or DRIFT_DETECTED"
+            )),
+        }
+    }
+}
+
+/// A copy of one series' state at one moment.
+#[derive(Clone, Debug, Serialize)]
+pub struct SeriesSnapshot {
+    /// Identity.
+    pub id: SeriesId,
+    /// Metric name and labels.
+    pub labels: Arc<SeriesLabels>,
+    /// Lifecycle state.
+    pub state: SeriesState,
+    /// Event time of the last state change (or of the first sample).
+    pub transition_time: u64,
+    /// Samples seen since the series appeared.
+    pub sample_count: u64,
+    /// Event time of the newest sample.
+    pub last_time: u64,
+    /// The newest value fed to the detector (a rate for counters).
+    pub last_value: f64,
+    /// The newest z-score against the baseline (0 while learning).
+    pub last_score: f64,
+    /// The learned baseline, once there is one.
+    pub baseline: Option<Stats>,
+    /// The detector watching the series.
+    pub detector: &'static str,
+}
+
+/// Read access to one series table.
+pub trait SeriesView: Send + Sync {
+    /// Number of series tracked.
+    fn series_count(&self) -> usize;
+    /// Points processed since start.
+    fn points_processed(&self) -> u64;
+    /// One series by id.
+    fn get(&self, id: SeriesId) -> Option<SeriesSnapshot>;
+    /// Visits every series (order unspecified).
+    fn for_each(&self, visit: &mut dyn FnMut(SeriesSnapshot));
+}
+
+/// Every series table in the running service; pull exporters read all of them.
+#[derive(Default)]
+pub struct SeriesViews {
+    views: RwLock<Vec<Arc<dyn SeriesView>>>,
+}
+
+impl SeriesViews {
+    /// Adds a table (called by processors at build time).
+    pub fn register(&self, view: Arc<dyn SeriesView>) {
+        self.views.write().unwrap_or_else(|e| e.into_inner()).push(view);
+    }
+
+    /// All tables.
+    pub fn all(&self) -> Vec<Arc<dyn SeriesView>> {
+        self.views.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Series tracked across all tables.
+    pub fn series_count(&self) -> usize {
+        self.all().iter().map(|v| v.series_count()).sum()
+    }
+
+    /// Points processed across all tables.
+    pub fn points_processed(&self) -> u64 {
+        self.all().iter().map(|v| v.points_processed()).sum()
+    }
+
+    /// One series from whichever table has it.
+    pub fn get(&self, id: SeriesId) -> Option<SeriesSnapshot> {
+        self.all().iter().find_map(|v| v.get(id))
+    }
+
+    /// Visits every series in every table.
+    pub fn for_each(&self, visit: &mut dyn FnMut(SeriesSnapshot)) {
+        for v in self.all() {
+            v.for_each(visit);
+        }
+    }
+}
