@@ -10,6 +10,8 @@ mod load;
 pub use error::{ConfigError, ConfigErrors};
 pub use lines::{LineIndex, Location};
 pub use load::{load, load_file};
+/// The YAML value components are parsed from.
+pub use serde_yaml::Value;
 
 use crate::component::Components;
 use serde::de::DeserializeOwned;

@@ -1,0 +1,102 @@
+//! The drift processor: for every series, learn a baseline, judge each new point
+//! against it, and raise drift_start / drift_end events that say why.
+
+mod baseline;
+mod config;
+mod series;
+mod table;
+mod zscore;
+
+pub use config::{BaselineConfig, DriftConfig, ZScoreConfig};
+pub use table::SeriesTable;
+
+use driftd_core::view::SeriesView;
+use driftd_core::{Batch, ConsumeError, Consumer, DriftEvent, EventKind};
+use metrics::Counter;
+use series::{Settings, Skip};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use table::Update;
+use zscore::ZScoreParams;
+
+struct Counters {
+    starts: Counter,
+    ends: Counter,
+    out_of_order: Counter,
+    overflow: Counter,
+}
+
+/// The `drift` processor stage.
+pub struct DriftProcessor {
+    name: String,
+    table: Arc<SeriesTable>,
+    settings: Settings,
+    next: Arc<dyn Consumer>,
+    counters: Counters,
+    overflow_logged: AtomicBool,
+}
+
+impl DriftProcessor {
+    /// A processor named `name` (its config id) feeding `next`.
+    pub fn new(name: &str, config: DriftConfig, next: Arc<dyn Consumer>) -> Self {
+        let p = name.to_string();
+        DriftProcessor {
+            name: p.clone(),
+            table: Arc::new(SeriesTable::new(config.max_series.get())),
+            settings: Settings {
+                warmup: u64::from(config.baseline.warmup_samples.get()),
+                zscore: ZScoreParams::from(&config.zscore),
+                recent_span: config.zscore.moderate_window.get(),
+            },
+            next,
+            counters: Counters {
+                starts: metrics::counter!("driftd_processor_events_total", "processor" => p.clone(), "kind" => "drift_start"),
+                ends: metrics::counter!("driftd_processor_events_total", "processor" => p.clone(), "kind" => "drift_end"),
+                out_of_order: metrics::counter!("driftd_processor_out_of_order_points_total", "processor" => p.clone()),
+                overflow: metrics::counter!("driftd_processor_overflow_points_total", "processor" => p),
+            },
+            overflow_logged: AtomicBool::new(false),
+        }
+    }
+
+    /// The series table, for pull exporters.
+    pub fn table(&self) -> Arc<dyn SeriesView> {
+        self.table.clone()
+    }
+}
+
+impl Consumer for DriftProcessor {
+    fn consume(&self, batch: &Batch<'_>) -> Result<(), ConsumeError> {
+        // Events are rare: the vector allocates only when one fires.
+        let mut events: Vec<DriftEvent> = Vec::new();
+        for p in batch.points {
+            let mut raise = |state: &series::SeriesDrift, labels: &Arc<_>, t| {
+                events.push(state.event(p.series, labels, t, &self.settings));
+            };
+            match self.table.update(p, batch.labels, &self.settings, &mut raise) {
+                Update::Fed(_) | Update::Skipped(Skip::CounterStart) => {}
+                Update::Skipped(Skip::OutOfOrder) => self.counters.out_of_order.increment(1),
+                Update::Overflow => {
+                    self.counters.overflow.increment(1);
+                    if !self.overflow_logged.swap(true, Ordering::Relaxed) {
+                        tracing::warn!(processor = %self.name, "series limit reached: points of new series are dropped (raise max_series)");
+                    }
+                }
+            }
+        }
+        self.table.count_points(batch.points.len());
+        for e in &events {
+            match e.kind {
+                EventKind::DriftStart => {
+                    self.counters.starts.increment(1);
+                    tracing::info!(series = %e.series, severity = ?e.severity, z = e.scores["z"], baseline_mean = e.baseline.mean, "drift detected");
+                }
+                EventKind::DriftEnd => {
+                    self.counters.ends.increment(1);
+                    tracing::info!(series = %e.series, reason = ?e.reason, "drift ended");
+                }
+            }
+        }
+        self.next.consume(&batch.with_events(&events))
+    }
+}
