@@ -1,1 +1,174 @@
-fn main(){}
+//! The `driftd` binary: parse → validate → build (binds every port) → run → drain.
+
+mod bench;
+mod cli;
+mod components;
+
+use anyhow::Context;
+use clap::Parser;
+use cli::{Cli, Command};
+use components::Driftd;
+use driftd_core::config::{self, Config, ConfigErrors};
+use driftd_core::service::Service;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// The default config, embedded so `driftd` runs with no files at all.
+const DEFAULT_CONFIG: &str = include_str!("../configs/default.yaml");
+
+/// How long shutdown may take to stop receivers and drain exporters.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command.unwrap_or(Command::Run) {
+        Command::Run => run(cli.config.as_deref()),
+        Command::Validate { files } => validate(cli.config.iter().chain(&files)),
+        Command::PrintConfig => print_config(cli.config.as_deref()),
+        Command::DefaultConfig => {
+            print!("{DEFAULT_CONFIG}");
+            ExitCode::SUCCESS
+        }
+        Command::Bench(args) => match tokio::runtime::Runtime::new()
+            .map_err(anyhow::Error::from)
+            .and_then(|rt| rt.block_on(bench::run(args)))
+        {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("driftd bench: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
+    }
+}
+
+fn load(path: Option<&Path>) -> Result<Config<Driftd>, ConfigErrors> {
+    match path {
+        Some(p) => config::load_file(p),
+        None => config::load(DEFAULT_CONFIG, "<embedded default config>", &|k| std::env::var(k).ok()),
+    }
+}
+
+fn validate<'a>(files: impl Iterator<Item = &'a PathBuf>) -> ExitCode {
+    let mut ok = true;
+    let mut any = false;
+    for f in files {
+        any = true;
+        match config::load_file::<Driftd>(f) {
+            Ok(_) => println!("{}: ok", f.display()),
+            Err(e) => {
+                ok = false;
+                eprintln!("{e}");
+            }
+        }
+    }
+    if !any {
+        eprintln!("driftd validate: name a config file (driftd validate FILE... or --config FILE)");
+        return ExitCode::from(2);
+    }
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+fn print_config(path: Option<&Path>) -> ExitCode {
+    match load(path)
+        .map_err(anyhow::Error::from)
+        .and_then(|c| Ok(serde_yaml::to_string(&c)?))
+    {
+        Ok(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(path: Option<&Path>) -> ExitCode {
+    let config = match load(path) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    init_logs(config.service.telemetry.logs.level.as_str());
+    // Installed before anything records, so no early telemetry is lost.
+    driftd_exporters::prometheus::install_recorder();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot start the async runtime");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(serve(config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(config: Config<Driftd>) -> anyhow::Result<()> {
+    let service = Service::build(&config).await.context("cannot start driftd")?;
+    for l in service.listeners() {
+        tracing::info!(
+            "listening address={} protocol={} components={}",
+            l.addr,
+            l.protocol,
+            l.components
+        );
+    }
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        pipelines = config.service.pipelines.len(),
+        "driftd is ready"
+    );
+    let shutdown = CancellationToken::new();
+    tokio::spawn(on_signal(shutdown.clone()));
+    service.run(shutdown, SHUTDOWN_GRACE).await.map_err(anyhow::Error::msg)
+}
+
+/// Cancels `shutdown` on SIGINT or SIGTERM.
+async fn on_signal(shutdown: CancellationToken) {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = ctrl_c => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = ctrl_c.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+    tracing::info!("signal received");
+    shutdown.cancel();
+}
+
+fn init_logs(level: &str) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+}

@@ -33,9 +33,7 @@ impl std::str::FromStr for EventKind {
         match s {
             "drift_start" => Ok(EventKind::DriftStart),
             "drift_end" => Ok(EventKind::DriftEnd),
-            _ => Err(format!(
-                "unknown event kind `{s}`: use drift_start or drift_end"
-            )),
+            _ => Err(format!("unknown event kind `{s}`: use drift_start or drift_end")),
         }
     }
 }

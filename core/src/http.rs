@@ -34,7 +34,13 @@ pub struct BoundHttp {
 
 impl HttpListeners {
     /// Adds `component`'s `routes` (served by `router`) on `addr`.
-    pub fn add(&mut self, addr: SocketAddr, component: &str, routes: &[&str], router: Router) -> Result<(), BuildError> {
+    pub fn add(
+        &mut self,
+        addr: SocketAddr,
+        component: &str,
+        routes: &[&str],
+        router: Router,
+    ) -> Result<(), BuildError> {
         let p = self.pending.entry(addr).or_insert_with(|| Pending {
             router: Router::new(),
             routes: Vec::new(),
@@ -50,7 +56,8 @@ impl HttpListeners {
                 });
             }
         }
-        p.routes.extend(routes.iter().map(|r| (r.to_string(), component.to_string())));
+        p.routes
+            .extend(routes.iter().map(|r| (r.to_string(), component.to_string())));
         p.components.push(component.to_string());
         p.router = std::mem::take(&mut p.router).merge(router);
         Ok(())
@@ -63,7 +70,9 @@ impl HttpListeners {
             .map(|(addr, p)| {
                 let listener = bind_tcp(addr)?;
                 Ok(BoundHttp {
-                    addr: listener.local_addr().map_err(|source| BuildError::Bind { addr, source })?,
+                    addr: listener
+                        .local_addr()
+                        .map_err(|source| BuildError::Bind { addr, source })?,
                     components: p.components,
                     listener,
                     router: p.router,
@@ -86,7 +95,8 @@ impl BoundHttp {
 /// TCP_NODELAY set on accepted sockets by the servers that use it.
 pub fn bind_tcp(addr: SocketAddr) -> Result<TcpListener, BuildError> {
     let std = std::net::TcpListener::bind(addr).map_err(|source| BuildError::Bind { addr, source })?;
-    std.set_nonblocking(true).map_err(|source| BuildError::Bind { addr, source })?;
+    std.set_nonblocking(true)
+        .map_err(|source| BuildError::Bind { addr, source })?;
     TcpListener::from_std(std).map_err(|source| BuildError::Bind { addr, source })
 }
 
@@ -99,14 +109,21 @@ mod tests {
     fn a_route_claimed_twice_on_one_address_is_an_error() {
         let addr: SocketAddr = "127.0.0.1:8000".parse().unwrap();
         let mut l = HttpListeners::default();
-        l.add(addr, "http_json", &["/v1/telemetry"], Router::new().route("/v1/telemetry", get(|| async { "" })))
-            .unwrap();
-        l.add(addr, "api", &["/health"], Router::new().route("/health", get(|| async { "" })))
-            .unwrap();
-        let err = l
-            .add(addr, "api/2", &["/health"], Router::new())
-            .err()
-            .expect("clash");
+        l.add(
+            addr,
+            "http_json",
+            &["/v1/telemetry"],
+            Router::new().route("/v1/telemetry", get(|| async { "" })),
+        )
+        .unwrap();
+        l.add(
+            addr,
+            "api",
+            &["/health"],
+            Router::new().route("/health", get(|| async { "" })),
+        )
+        .unwrap();
+        let err = l.add(addr, "api/2", &["/health"], Router::new()).expect_err("clash");
         assert!(err.to_string().contains("/health"), "{err}");
         assert!(err.to_string().contains("`api` and `api/2`"), "{err}");
     }

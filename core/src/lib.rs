@@ -2,9 +2,9 @@
 //! assembly. It knows no concrete component: the binary hands it the closed set of
 //! component configs (see `Components`).
 
+pub mod component;
 pub mod config;
 pub mod consumer;
-pub mod component;
 pub mod event;
 pub mod http;
 pub mod model;

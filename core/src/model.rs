@@ -85,9 +85,7 @@ impl SeriesHasher {
     /// Adds one identifying label.
     pub fn label(&mut self, key: &str, value: &str) {
         let k = xxh3_64(key.as_bytes());
-        self.labels = self
-            .labels
-            .wrapping_add(xxh3_64_with_seed(value.as_bytes(), k));
+        self.labels = self.labels.wrapping_add(xxh3_64_with_seed(value.as_bytes(), k));
     }
 
     /// Adds every label of another partial identity (e.g. resource labels shared by
@@ -189,10 +187,7 @@ impl SeriesLabels {
 
     /// The value of one label.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.labels
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
+        self.labels.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
     }
 
     /// The service this series belongs to, if it names one.
@@ -262,10 +257,7 @@ mod tests {
         merged.label("route", "/a");
         let labels = SeriesLabels::new(
             "req_mean",
-            vec![
-                ("route".into(), "/a".into()),
-                ("service.name".into(), "api".into()),
-            ],
+            vec![("route".into(), "/a".into()), ("service.name".into(), "api".into())],
         );
         assert_eq!(merged.finish(), labels.id());
     }

@@ -156,7 +156,14 @@ impl ExportQueue {
         metrics::gauge!("driftd_exporter_queue_capacity", "exporter" => name.to_string())
             .set(settings.queue_size.get() as f64);
         let closing = CancellationToken::new();
-        let handle = tokio::spawn(run_worker(name.to_string(), sink, settings, rx, metrics.clone(), closing.clone()));
+        let handle = tokio::spawn(run_worker(
+            name.to_string(),
+            sink,
+            settings,
+            rx,
+            metrics.clone(),
+            closing.clone(),
+        ));
         (
             ExportQueue {
                 name: name.to_string(),
@@ -240,7 +247,9 @@ async fn export_with_retry(
             Err(ExportError::Transient(msg)) if retry.enabled => {
                 let wait = retry.backoff(attempt, jitter(attempt, events.len()));
                 if started.elapsed() + wait > retry.max_elapsed_time {
-                    return Err(ExportError::Transient(format!("{msg} (gave up after {attempt} retries)")));
+                    return Err(ExportError::Transient(format!(
+                        "{msg} (gave up after {attempt} retries)"
+                    )));
                 }
                 tracing::debug!(exporter = %name, error = %msg, ?wait, "export failed, retrying");
                 metrics.retries.increment(1);
@@ -259,7 +268,8 @@ fn jitter(attempt: u32, n: usize) -> f64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
         .unwrap_or(0);
-    let x = xxhash_rust::xxh3::xxh3_64(&[nanos.to_le_bytes(), attempt.to_le_bytes(), (n as u32).to_le_bytes()].concat());
+    let x =
+        xxhash_rust::xxh3::xxh3_64(&[nanos.to_le_bytes(), attempt.to_le_bytes(), (n as u32).to_le_bytes()].concat());
     (x >> 11) as f64 / (1u64 << 53) as f64
 }
 
@@ -333,7 +343,10 @@ mod tests {
     async fn transient_failures_are_retried_and_permanent_ones_dropped() {
         let sink = Arc::new(Scripted {
             // popped from the back: transient, then permanent
-            failures: Mutex::new(vec![ExportError::Permanent("400".into()), ExportError::Transient("503".into())]),
+            failures: Mutex::new(vec![
+                ExportError::Permanent("400".into()),
+                ExportError::Transient("503".into()),
+            ]),
             calls: AtomicUsize::new(0),
             got: Mutex::new(Vec::new()),
         });
@@ -342,7 +355,10 @@ mod tests {
         queue.consume(&Batch::new(&[], &NoLabels).with_events(&events)).unwrap();
         worker.drain(Duration::from_secs(5)).await;
         // Closed: new events are refused.
-        assert_eq!(queue.consume(&Batch::new(&[], &NoLabels).with_events(&events)), Err(ConsumeError::Closed));
+        assert_eq!(
+            queue.consume(&Batch::new(&[], &NoLabels).with_events(&events)),
+            Err(ConsumeError::Closed)
+        );
         // First batch: transient (retried) then permanent (dropped): nothing delivered.
         assert_eq!(sink.calls.load(Ordering::SeqCst), 2);
         assert!(sink.got.lock().unwrap().is_empty());
@@ -360,10 +376,9 @@ mod tests {
         let (queue, _worker) = ExportQueue::start("stuck", Arc::new(Stuck), settings(2));
         let events: Vec<_> = (0..50).map(event).collect();
         // Returns at once although the sink never completes.
-        let r = tokio::time::timeout(
-            Duration::from_millis(200),
-            async { queue.consume(&Batch::new(&[], &NoLabels).with_events(&events)) },
-        )
+        let r = tokio::time::timeout(Duration::from_millis(200), async {
+            queue.consume(&Batch::new(&[], &NoLabels).with_events(&events))
+        })
         .await;
         assert_eq!(r, Ok(Ok(())));
     }

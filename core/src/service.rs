@@ -3,8 +3,8 @@
 //! (receivers, then exporter queues drain and flush).
 
 use crate::component::{
-    BuildContext, BuildError, Components, Exporter, ExporterFactory, ProcessorFactory, Receiver,
-    ReceiverFactory, StoreFactory,
+    BuildContext, BuildError, Components, Exporter, ExporterFactory, ProcessorFactory, Receiver, ReceiverFactory,
+    StoreFactory,
 };
 use crate::config::{ComponentId, Config};
 use crate::consumer::{Consumer, Discard, FanOut};
@@ -34,7 +34,7 @@ pub struct ServiceBuildError {
 /// One listening socket, for the startup summary.
 #[derive(Debug, Clone)]
 pub struct Listener {
-    /// Components served there.
+    /// Components served there, joined by `+`.
     pub components: String,
     /// `grpc`, `http`.
     pub protocol: &'static str,
@@ -80,7 +80,10 @@ impl Service {
             if exporters.contains_key(id) {
                 continue;
             }
-            let built = config.exporters[id].build(id, &mut ctx).await.map_err(fail("exporter", id))?;
+            let built = config.exporters[id]
+                .build(id, &mut ctx)
+                .await
+                .map_err(fail("exporter", id))?;
             let consumer = match built {
                 Exporter::Events { sink, queue } => {
                     let (queue, worker) = ExportQueue::start(&id.to_string(), sink, queue);
@@ -96,9 +99,15 @@ impl Service {
         let mut heads: BTreeMap<&str, Arc<dyn Consumer>> = BTreeMap::new();
         for (name, p) in pipelines {
             let pushed: Vec<_> = p.exporters.iter().filter_map(|id| exporters[id].clone()).collect();
-            let mut next = if pushed.is_empty() { Arc::new(Discard) as Arc<dyn Consumer> } else { FanOut::of(pushed) };
+            let mut next = if pushed.is_empty() {
+                Arc::new(Discard) as Arc<dyn Consumer>
+            } else {
+                FanOut::of(pushed)
+            };
             for id in p.processors.iter().rev() {
-                next = config.processors[id].build(id, &mut ctx, next).map_err(fail("processor", id))?;
+                next = config.processors[id]
+                    .build(id, &mut ctx, next)
+                    .map_err(fail("processor", id))?;
             }
             heads.insert(name, next);
         }
@@ -116,7 +125,11 @@ impl Service {
                 .filter(|(_, p)| p.receivers.contains(id))
                 .map(|(name, _)| heads[name.as_str()].clone())
                 .collect();
-            if let Some(r) = config.receivers[id].build(id, &mut ctx, FanOut::of(outputs)).await.map_err(fail("receiver", id))? {
+            if let Some(r) = config.receivers[id]
+                .build(id, &mut ctx, FanOut::of(outputs))
+                .await
+                .map_err(fail("receiver", id))?
+            {
                 receivers.push((id.clone(), r));
             }
         }
@@ -125,10 +138,14 @@ impl Service {
         let mut listeners: Vec<Listener> = ctx
             .listeners
             .into_iter()
-            .map(|(components, protocol, addr)| Listener { components, protocol, addr })
+            .map(|(components, protocol, addr)| Listener {
+                components,
+                protocol,
+                addr,
+            })
             .collect();
         listeners.extend(http.iter().map(|h| Listener {
-            components: h.components.join(", "),
+            components: h.components.join("+"),
             protocol: "http",
             addr: h.addr,
         }));

@@ -31,10 +31,7 @@ impl EventQuery {
     pub fn matches(&self, e: &DriftEvent) -> bool {
         self.series.is_none_or(|s| s == e.series_id)
             && self.metric.as_deref().is_none_or(|m| m == e.series.metric)
-            && self
-                .service
-                .as_deref()
-                .is_none_or(|s| Some(s) == e.series.service())
+            && self.service.as_deref().is_none_or(|s| Some(s) == e.series.service())
             && self.kind.is_none_or(|k| k == e.kind)
             && self.since.is_none_or(|t| e.timestamp >= t)
             && self.until.is_none_or(|t| e.timestamp < t)

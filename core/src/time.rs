@@ -17,8 +17,7 @@ pub fn rfc3339(unix_nano: u64) -> String {
 
 /// Parses an RFC 3339 timestamp into nanoseconds since the epoch.
 pub fn parse_rfc3339(s: &str) -> Result<u64, String> {
-    let t = humantime::parse_rfc3339_weak(s)
-        .map_err(|e| format!("`{s}` is not an RFC 3339 timestamp: {e}"))?;
+    let t = humantime::parse_rfc3339_weak(s).map_err(|e| format!("`{s}` is not an RFC 3339 timestamp: {e}"))?;
     let d = t
         .duration_since(UNIX_EPOCH)
         .map_err(|_| format!("`{s}` is before 1970"))?;

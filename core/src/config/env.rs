@@ -54,9 +54,7 @@ fn expand_str(s: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<String
             out.push('$');
             rest = r;
         } else if let Some(r) = rest.strip_prefix("${") {
-            let end = r
-                .find('}')
-                .ok_or_else(|| format!("unclosed `${{` in `{s}`"))?;
+            let end = r.find('}').ok_or_else(|| format!("unclosed `${{` in `{s}`"))?;
             out.push_str(&resolve(&r[..end], lookup)?);
             rest = &r[end + 1..];
         } else {

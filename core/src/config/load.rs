@@ -9,7 +9,14 @@ use serde_yaml::{Mapping, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-const SECTIONS: &[&str] = &["receivers", "processors", "exporters", "storage", "extensions", "service"];
+const SECTIONS: &[&str] = &[
+    "receivers",
+    "processors",
+    "exporters",
+    "storage",
+    "extensions",
+    "service",
+];
 
 /// Reads and loads a config file, expanding `${env:...}` from the process environment.
 pub fn load_file<C: Components>(path: &Path) -> Result<Config<C>, ConfigErrors> {
@@ -34,6 +41,7 @@ pub fn load<C: Components>(
     let mut l = Loader {
         index: LineIndex::of(text),
         errors: Vec::new(),
+        broken: BTreeSet::new(),
     };
     let fail = |errors| ConfigErrors {
         source: source.to_string(),
@@ -60,13 +68,19 @@ pub fn load<C: Components>(
         l.error(&path, message);
     }
     let Value::Mapping(mut root) = root else {
-        l.error("", "the config must be a mapping with receivers, processors, exporters and service");
+        l.error(
+            "",
+            "the config must be a mapping with receivers, processors, exporters and service",
+        );
         return Err(fail(l.errors));
     };
     for key in root.keys() {
         let k = key.as_str().unwrap_or("?");
         if !SECTIONS.contains(&k) {
-            l.error(k, format!("unknown section `{k}`: expected one of {}", SECTIONS.join(", ")));
+            l.error(
+                k,
+                format!("unknown section `{k}`: expected one of {}", SECTIONS.join(", ")),
+            );
         }
     }
     let mut take = |name: &str| root.remove(name).unwrap_or(Value::Null);
@@ -78,7 +92,10 @@ pub fn load<C: Components>(
     if let Value::Mapping(m) = &extensions {
         for k in m.keys() {
             let k = k.as_str().unwrap_or("?");
-            l.error(&format!("extensions.{k}"), format!("unknown extension type `{k}`: driftd has no extensions yet"));
+            l.error(
+                &format!("extensions.{k}"),
+                format!("unknown extension type `{k}`: driftd has no extensions yet"),
+            );
         }
     }
     let service = match parse_body::<ServiceConfig>(take("service")) {
@@ -109,10 +126,18 @@ pub fn load<C: Components>(
 struct Loader {
     index: LineIndex,
     errors: Vec<ConfigError>,
+    /// Components that are declared but did not parse: already reported, so pipelines
+    /// naming them are not reported again.
+    broken: BTreeSet<String>,
 }
 
 impl Loader {
+    /// Records an error; a second one at the same path is a consequence of the first
+    /// (an unset variable, then the empty value it left) and is dropped.
     fn error(&mut self, path: &str, message: impl Into<String>) {
+        if self.errors.iter().any(|e| e.path == path) {
+            return;
+        }
         self.errors.push(ConfigError {
             path: path.to_string(),
             location: self.index.find(path),
@@ -127,18 +152,16 @@ impl Loader {
         }
     }
 
-    fn components<T: ComponentConfig>(
-        &mut self,
-        section: &str,
-        role: &str,
-        value: Value,
-    ) -> BTreeMap<ComponentId, T> {
+    fn components<T: ComponentConfig>(&mut self, section: &str, role: &str, value: Value) -> BTreeMap<ComponentId, T> {
         let mut out = BTreeMap::new();
         let entries = match value {
             Value::Null => return out,
             Value::Mapping(m) => m,
             _ => {
-                self.error(section, format!("`{section}` must be a mapping of {role} ids to their settings"));
+                self.error(
+                    section,
+                    format!("`{section}` must be a mapping of {role} ids to their settings"),
+                );
                 return out;
             }
         };
@@ -159,11 +182,20 @@ impl Loader {
                     }
                     out.insert(id, config);
                 }
-                Err(ParseError::UnknownKind) => self.error(
-                    &path,
-                    format!("unknown {role} type `{}`: driftd has {}", id.kind(), T::KINDS.join(", ")),
-                ),
-                Err(e) => self.parse_error(&path, role, e),
+                Err(e) => {
+                    self.broken.insert(path.clone());
+                    match e {
+                        ParseError::UnknownKind => self.error(
+                            &path,
+                            format!(
+                                "unknown {role} type `{}`: driftd has {}",
+                                id.kind(),
+                                T::KINDS.join(", ")
+                            ),
+                        ),
+                        e => self.parse_error(&path, role, e),
+                    }
+                }
             }
         }
         out
@@ -182,7 +214,10 @@ impl Loader {
             None => "memory".to_string(),
             Some(Value::String(s)) => s,
             Some(_) => {
-                self.error("storage.backend", format!("`backend` must be one of {}", T::KINDS.join(", ")));
+                self.error(
+                    "storage.backend",
+                    format!("`backend` must be one of {}", T::KINDS.join(", ")),
+                );
                 return None;
             }
         };
@@ -196,7 +231,10 @@ impl Loader {
             Err(ParseError::UnknownKind) => {
                 self.error(
                     "storage.backend",
-                    format!("unknown storage backend `{backend}`: driftd has {}", T::KINDS.join(", ")),
+                    format!(
+                        "unknown storage backend `{backend}`: driftd has {}",
+                        T::KINDS.join(", ")
+                    ),
                 );
                 None
             }
@@ -215,10 +253,16 @@ impl Loader {
         exporters: &BTreeMap<ComponentId, E>,
     ) {
         if service.pipelines.is_empty() {
-            self.error("service.pipelines", "no pipelines: add one under service.pipelines (e.g. `metrics:`)");
+            self.error(
+                "service.pipelines",
+                "no pipelines: add one under service.pipelines (e.g. `metrics:`)",
+            );
         }
         for (i, ext) in service.extensions.iter().enumerate() {
-            self.error(&format!("service.extensions[{i}]"), format!("unknown extension `{ext}`: driftd has no extensions yet"));
+            self.error(
+                &format!("service.extensions[{i}]"),
+                format!("unknown extension `{ext}`: driftd has no extensions yet"),
+            );
         }
         for (name, p) in &service.pipelines {
             let base = format!("service.pipelines.{name}");
@@ -234,12 +278,29 @@ impl Loader {
             if p.exporters.is_empty() {
                 self.error(&base, format!("pipeline `{name}` has no exporters"));
             }
-            self.references(&base, "receivers", "receiver", &p.receivers, |id| receivers.contains_key(id));
-            self.references(&base, "processors", "processor", &p.processors, |id| processors.contains_key(id));
-            self.references(&base, "exporters", "exporter", &p.exporters, |id| exporters.contains_key(id));
+            self.references(&base, "receivers", "receiver", &p.receivers, |id| {
+                receivers.contains_key(id)
+            });
+            self.references(&base, "processors", "processor", &p.processors, |id| {
+                processors.contains_key(id)
+            });
+            self.references(&base, "exporters", "exporter", &p.exporters, |id| {
+                exporters.contains_key(id)
+            });
 
+            // Which signals flow is unknown while a processor is broken: judge no exporter.
+            if p.processors
+                .iter()
+                .any(|id| self.broken.contains(&format!("processors.{id}")))
+            {
+                continue;
+            }
             let mut produced = vec![Signal::Metrics];
-            if p.processors.iter().filter_map(|id| processors.get(id)).any(|c| c.emits_events()) {
+            if p.processors
+                .iter()
+                .filter_map(|id| processors.get(id))
+                .any(|c| c.emits_events())
+            {
                 produced.push(Signal::Events);
             }
             for (i, id) in p.exporters.iter().enumerate() {
@@ -267,8 +328,11 @@ impl Loader {
         let mut seen = BTreeSet::new();
         for (i, id) in ids.iter().enumerate() {
             let path = format!("{base}.{list}[{i}]");
-            if !defined(id) {
-                self.error(&path, format!("{role} `{id}` is not defined: add it under `{list}:` or remove it here"));
+            if !defined(id) && !self.broken.contains(&format!("{list}.{id}")) {
+                self.error(
+                    &path,
+                    format!("{role} `{id}` is not defined: add it under `{list}:` or remove it here"),
+                );
             }
             if !seen.insert(id) {
                 self.error(&path, format!("{role} `{id}` is listed twice"));

@@ -253,9 +253,7 @@ impl LogsConfig {
 
 impl Default for LogsConfig {
     fn default() -> Self {
-        LogsConfig {
-            level: LogLevel::Info,
-        }
+        LogsConfig { level: LogLevel::Info }
     }
 }
 

@@ -116,9 +116,16 @@ impl ZScoreConfig {
 
     fn validate(&self, at: &str) -> Vec<FieldError> {
         let mut errors = Vec::new();
-        for (name, z) in [("severe_z", self.severe_z), ("moderate_z", self.moderate_z), ("recovery_z", self.recovery_z)] {
+        for (name, z) in [
+            ("severe_z", self.severe_z),
+            ("moderate_z", self.moderate_z),
+            ("recovery_z", self.recovery_z),
+        ] {
             if !(z.is_finite() && z > 0.0) {
-                errors.push(FieldError::new(format!("{at}.{name}"), format!("must be a positive number, got {z}")));
+                errors.push(FieldError::new(
+                    format!("{at}.{name}"),
+                    format!("must be a positive number, got {z}"),
+                ));
             }
         }
         if self.moderate_window.get() > 64 {
@@ -173,7 +180,11 @@ mod tests {
         assert_eq!(c.baseline.warmup_samples.get(), 100);
         assert_eq!((c.zscore.severe_z, c.zscore.severe_count.get()), (3.0, 5));
         assert_eq!(
-            (c.zscore.moderate_z, c.zscore.moderate_count.get(), c.zscore.moderate_window.get()),
+            (
+                c.zscore.moderate_z,
+                c.zscore.moderate_count.get(),
+                c.zscore.moderate_window.get()
+            ),
             (2.5, 10, 20)
         );
         assert_eq!((c.zscore.recovery_z, c.zscore.recovery_count.get()), (2.0, 50));
@@ -187,6 +198,9 @@ mod tests {
         c.zscore.recovery_z = 4.0;
         c.zscore.severe_z = f64::NAN;
         let paths: Vec<_> = c.validate().into_iter().map(|e| e.path).collect();
-        assert_eq!(paths, ["zscore.severe_z", "zscore.moderate_window", "zscore.recovery_z"]);
+        assert_eq!(
+            paths,
+            ["zscore.severe_z", "zscore.moderate_window", "zscore.recovery_z"]
+        );
     }
 }

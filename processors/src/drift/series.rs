@@ -128,7 +128,11 @@ impl SeriesDrift {
                 }
                 let seconds = (p.time_unix_nano - self.last_time) as f64 / 1e9;
                 // A counter that went down was reset: everything since counts.
-                let increase = if p.value >= self.counter_last { p.value - self.counter_last } else { p.value };
+                let increase = if p.value >= self.counter_last {
+                    p.value - self.counter_last
+                } else {
+                    p.value
+                };
                 self.counter_last = p.value;
                 Ok(increase / seconds)
             }
@@ -138,9 +142,11 @@ impl SeriesDrift {
     /// The event for a transition that just fired.
     pub fn event(&self, id: SeriesId, labels: &Arc<SeriesLabels>, t: Transition, s: &Settings) -> DriftEvent {
         let (kind, severity, reason, onset, violations) = match t {
-            Transition::Start { severity, onset, violations } => {
-                (EventKind::DriftStart, Some(severity), None, onset, Some(violations))
-            }
+            Transition::Start {
+                severity,
+                onset,
+                violations,
+            } => (EventKind::DriftStart, Some(severity), None, onset, Some(violations)),
             Transition::End { reason, onset } => (EventKind::DriftEnd, None, Some(reason), onset, None),
         };
         let mut scores = BTreeMap::from([("z".to_string(), self.last_score)]);
@@ -197,19 +203,29 @@ mod tests {
     }
 
     fn point(t: u64, value: f64, kind: ValueKind) -> Point {
-        Point { series: SeriesId(1), time_unix_nano: t, value, kind, origin: 0 }
+        Point {
+            series: SeriesId(1),
+            time_unix_nano: t,
+            value,
+            kind,
+            origin: 0,
+        }
     }
 
     #[test]
     fn per_series_state_fits_the_budget() {
-        assert!(std::mem::size_of::<SeriesDrift>() <= 256, "{}", std::mem::size_of::<SeriesDrift>());
+        assert!(
+            std::mem::size_of::<SeriesDrift>() <= 256,
+            "{}",
+            std::mem::size_of::<SeriesDrift>()
+        );
     }
 
     #[test]
     fn learns_then_judges_then_detects_a_step() {
         let s = settings();
         let mut d = SeriesDrift::default();
-        let noise = |i: u64| if i % 2 == 0 { 1.0 } else { -1.0 };
+        let noise = |i: u64| if i.is_multiple_of(2) { 1.0 } else { -1.0 };
         for i in 0..100 {
             assert_eq!(d.update(&s, &point(i, 10.0 + noise(i), ValueKind::Gauge)), Ok(None));
         }
@@ -224,11 +240,22 @@ mod tests {
         }
         let (at, t) = fired.expect("step detected");
         assert_eq!(at, 104);
-        assert!(matches!(t, Transition::Start { severity: Severity::Severe, onset: 100, .. }));
+        assert!(matches!(
+            t,
+            Transition::Start {
+                severity: Severity::Severe,
+                onset: 100,
+                ..
+            }
+        ));
         let e = d.event(SeriesId(1), &Arc::new(SeriesLabels::new("m", vec![])), t, &s);
         assert_eq!((e.kind, e.timestamp, e.onset), (EventKind::DriftStart, 104, 100));
         assert!((e.baseline.mean - 10.0).abs() < 1e-9 && e.baseline.samples == 100);
-        assert!(e.recent.mean > 12.0, "recent statistics follow the step: {:?}", e.recent);
+        assert!(
+            e.recent.mean > 12.0,
+            "recent statistics follow the step: {:?}",
+            e.recent
+        );
         assert_eq!(d.snapshot(SeriesId(1), &e.series).state, SeriesState::DriftDetected);
     }
 
@@ -237,12 +264,20 @@ mod tests {
         let s = settings();
         let mut d = SeriesDrift::default();
         let sec = 1_000_000_000;
-        assert_eq!(d.update(&s, &point(sec, 100.0, ValueKind::CumulativeCounter)), Err(Skip::CounterStart));
-        d.update(&s, &point(3 * sec, 120.0, ValueKind::CumulativeCounter)).unwrap();
+        assert_eq!(
+            d.update(&s, &point(sec, 100.0, ValueKind::CumulativeCounter)),
+            Err(Skip::CounterStart)
+        );
+        d.update(&s, &point(3 * sec, 120.0, ValueKind::CumulativeCounter))
+            .unwrap();
         assert_eq!(d.last_value, 10.0);
-        d.update(&s, &point(4 * sec, 5.0, ValueKind::CumulativeCounter)).unwrap();
+        d.update(&s, &point(4 * sec, 5.0, ValueKind::CumulativeCounter))
+            .unwrap();
         assert_eq!(d.last_value, 5.0, "a reset counts the new total as the increase");
-        assert_eq!(d.update(&s, &point(4 * sec, 9.0, ValueKind::CumulativeCounter)), Err(Skip::OutOfOrder));
+        assert_eq!(
+            d.update(&s, &point(4 * sec, 9.0, ValueKind::CumulativeCounter)),
+            Err(Skip::OutOfOrder)
+        );
     }
 
     #[test]

@@ -155,7 +155,14 @@ mod tests {
         let out = feed(&mut d, &[0.1, 3.5, -4.0, 3.1, 5.0, 3.2, 0.0], 100);
         assert_eq!(
             out,
-            [(105, Transition::Start { severity: Severity::Severe, onset: 101, violations: 5 })]
+            [(
+                105,
+                Transition::Start {
+                    severity: Severity::Severe,
+                    onset: 101,
+                    violations: 5
+                }
+            )]
         );
         assert!(d.drifting);
     }
@@ -174,7 +181,14 @@ mod tests {
         let out = feed(&mut d, &zs, 0);
         assert_eq!(
             out,
-            [(19, Transition::Start { severity: Severity::Moderate, onset: 1, violations: 10 })]
+            [(
+                19,
+                Transition::Start {
+                    severity: Severity::Moderate,
+                    onset: 1,
+                    violations: 10
+                }
+            )]
         );
     }
 
@@ -197,7 +211,13 @@ mod tests {
         let out = feed(&mut d, &zs, 10);
         assert_eq!(
             out,
-            [(109, Transition::End { reason: EndReason::Recovered, onset: 60 })]
+            [(
+                109,
+                Transition::End {
+                    reason: EndReason::Recovered,
+                    onset: 60
+                }
+            )]
         );
         assert!(!d.drifting);
     }

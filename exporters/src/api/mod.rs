@@ -1,0 +1,93 @@
+//! `api`: the query API. Series state is read from the series tables and events from
+//! the storage backend, both at request time; nothing is pushed to it.
+
+mod config;
+mod error;
+mod events;
+pub mod query;
+mod series;
+
+pub use config::ApiConfig;
+pub use error::ApiError;
+
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Path, Query};
+use axum::routing::{get, post, MethodRouter};
+use axum::Router;
+use driftd_core::component::{BuildContext, BuildError, Exporter};
+use driftd_core::config::ComponentId;
+use driftd_core::store::Store;
+use driftd_core::view::SeriesViews;
+use serde::{Serialize, Serializer};
+use std::sync::Arc;
+use std::time::SystemTime;
+
+/// What the handlers read.
+pub(crate) struct ApiState {
+    pub views: Arc<SeriesViews>,
+    pub store: Arc<dyn Store>,
+    pub started_at: SystemTime,
+}
+
+/// Every route the API serves: one table, so the paths registered with the shared
+/// listener (to detect clashes) are exactly the ones served.
+fn routes() -> [(&'static str, MethodRouter<Arc<ApiState>>); 7] {
+    [
+        ("/health", get(series::health)),
+        ("/v1/system/status", get(series::status)),
+        ("/v1/health/{service_id}", get(series::service_health)),
+        ("/v1/baseline/{service_id}", get(series::service_baselines)),
+        ("/v1/series", get(series::list)),
+        ("/v1/events", get(events::list)),
+        ("/v1/events/{id}/ack", post(events::acknowledge)),
+    ]
+}
+
+/// The API's routes over `state`.
+pub(crate) fn router(state: Arc<ApiState>) -> Router {
+    routes()
+        .into_iter()
+        .fold(Router::new(), |router, (path, handler)| router.route(path, handler))
+        .with_state(state)
+}
+
+/// Adds the API's routes to the listener on the configured endpoint.
+pub(crate) fn build(config: &ApiConfig, id: &ComponentId, ctx: &mut BuildContext) -> Result<Exporter, BuildError> {
+    let state = Arc::new(ApiState {
+        views: ctx.views.clone(),
+        store: ctx.store.clone(),
+        started_at: ctx.started_at,
+    });
+    let paths = routes().map(|(path, _)| path);
+    ctx.http.add(config.endpoint, &id.to_string(), &paths, router(state))?;
+    Ok(Exporter::Pull)
+}
+
+/// The decoded query string; axum's own rejection would answer in plain text.
+type QueryParams = Result<Query<Vec<(String, String)>>, QueryRejection>;
+
+fn params(query: QueryParams) -> Result<Vec<(String, String)>, ApiError> {
+    query
+        .map(|Query(pairs)| pairs)
+        .map_err(|e| ApiError::BadRequest(format!("the query string is malformed: {}", e.body_text())))
+}
+
+/// The one path segment a route captures.
+type Segment = Result<Path<String>, PathRejection>;
+
+fn segment(path: Segment) -> Result<String, ApiError> {
+    path.map(|Path(s)| s)
+        .map_err(|e| ApiError::BadRequest(format!("the path is malformed: {}", e.body_text())))
+}
+
+/// Sorted label pairs as a JSON object.
+struct Labels<'a>(&'a [(String, String)]);
+
+impl Serialize for Labels<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(k, v)| (k, v)))
+    }
+}
+
+#[cfg(test)]
+mod tests;

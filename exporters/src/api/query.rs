@@ -1,0 +1,245 @@
+//! Query parameters: pure parsers from the decoded query string to typed filters.
+//! Unknown parameters are ignored; an empty value means the parameter is not given;
+//! when a parameter repeats, the last value counts.
+
+use super::error::ApiError;
+use driftd_core::store::EventQuery;
+use driftd_core::time::parse_rfc3339;
+use driftd_core::view::SeriesState;
+use driftd_core::{EventKind, SeriesId};
+use std::cmp::Ordering;
+
+/// Page size when none is asked for.
+pub const DEFAULT_LIMIT: usize = 100;
+/// Largest page a client may ask for.
+pub const MAX_LIMIT: usize = 1000;
+
+/// Which slice of a sorted result to return.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Page {
+    /// Items per page.
+    pub limit: usize,
+    /// Items to skip.
+    pub offset: usize,
+}
+
+impl Page {
+    /// The page's slice of `items` once sorted by `order`. Only the items up to the
+    /// end of the page are sorted: a first page of 100 out of 100,000 series costs a
+    /// linear selection, not a full sort.
+    pub fn of_sorted<'a, T>(&self, items: &'a mut [T], order: impl Fn(&T, &T) -> Ordering) -> &'a [T] {
+        let end = self.offset.saturating_add(self.limit).min(items.len());
+        if end == 0 {
+            return &[];
+        }
+        if end < items.len() {
+            items.select_nth_unstable_by(end - 1, &order);
+        }
+        items[..end].sort_unstable_by(&order);
+        &items[self.offset.min(end)..end]
+    }
+}
+
+/// `GET /v1/series` filters.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SeriesFilter {
+    /// Only series in this state.
+    pub state: Option<SeriesState>,
+    /// Only series of this metric name.
+    pub metric: Option<String>,
+    /// The page.
+    pub page: Page,
+}
+
+/// The value of `name`, when given and not empty.
+fn value<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    params
+        .iter()
+        .rev()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+        .filter(|v| !v.is_empty())
+}
+
+/// `limit` and `offset`.
+pub fn page(params: &[(String, String)]) -> Result<Page, ApiError> {
+    let limit = match value(params, "limit") {
+        None => DEFAULT_LIMIT,
+        Some(v) => match v.parse::<usize>() {
+            Ok(n) if n <= MAX_LIMIT => n,
+            Ok(_) => {
+                return Err(ApiError::param(
+                    "limit",
+                    format!("{v} is more than {MAX_LIMIT}: use 0 to {MAX_LIMIT} and page with `offset`"),
+                ))
+            }
+            Err(_) => {
+                return Err(ApiError::param(
+                    "limit",
+                    format!("`{v}` is not a whole number: use 0 to {MAX_LIMIT} (default {DEFAULT_LIMIT})"),
+                ))
+            }
+        },
+    };
+    let offset = match value(params, "offset") {
+        None => 0,
+        Some(v) => v
+            .parse()
+            .map_err(|_| ApiError::param("offset", format!("`{v}` is not a whole number: use 0 or more")))?,
+    };
+    Ok(Page { limit, offset })
+}
+
+/// `state`, `metric`, `limit`, `offset`.
+pub fn series_filter(params: &[(String, String)]) -> Result<SeriesFilter, ApiError> {
+    let state = value(params, "state")
+        .map(|v| v.parse().map_err(|e: String| ApiError::param("state", e)))
+        .transpose()?;
+    Ok(SeriesFilter {
+        state,
+        metric: value(params, "metric").map(str::to_string),
+        page: page(params)?,
+    })
+}
+
+/// `series`, `metric`, `service`, `kind`, `since`, `until`, `limit`, `offset`.
+pub fn event_query(params: &[(String, String)]) -> Result<EventQuery, ApiError> {
+    let series = value(params, "series").map(series_id).transpose()?;
+    let kind = value(params, "kind")
+        .map(|v| v.parse::<EventKind>().map_err(|e| ApiError::param("kind", e)))
+        .transpose()?;
+    let since = value(params, "since").map(|v| time("since", v)).transpose()?;
+    let until = value(params, "until").map(|v| time("until", v)).transpose()?;
+    if let (Some(s), Some(u)) = (since, until) {
+        if s >= u {
+            return Err(ApiError::param("until", "must be later than `since`"));
+        }
+    }
+    let Page { limit, offset } = page(params)?;
+    Ok(EventQuery {
+        series,
+        metric: value(params, "metric").map(str::to_string),
+        service: value(params, "service").map(str::to_string),
+        kind,
+        since,
+        until,
+        limit,
+        offset,
+    })
+}
+
+/// A series id as the API prints it: exactly 16 hex digits.
+fn series_id(v: &str) -> Result<SeriesId, ApiError> {
+    let invalid = || {
+        ApiError::param(
+            "series",
+            format!("`{v}` is not a series id: use the 16 hex digits of a `series_id`"),
+        )
+    };
+    if v.len() != 16 || !v.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(invalid());
+    }
+    v.parse().map_err(|_| invalid())
+}
+
+fn time(param: &'static str, v: &str) -> Result<u64, ApiError> {
+    parse_rfc3339(v).map_err(|e| ApiError::param(param, format!("{e}: use a time like 2026-01-12T10:30:45Z")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    fn message(r: Result<impl std::fmt::Debug, ApiError>) -> String {
+        r.expect_err("should be refused").to_string()
+    }
+
+    #[test]
+    fn paging_defaults_and_bounds() {
+        assert_eq!(page(&[]).ok(), Some(Page { limit: 100, offset: 0 }));
+        assert_eq!(
+            page(&params(&[("limit", "1000"), ("offset", "5")])).ok(),
+            Some(Page { limit: 1000, offset: 5 })
+        );
+        assert_eq!(
+            page(&params(&[("limit", ""), ("other", "x")])).ok(),
+            Some(Page { limit: 100, offset: 0 })
+        );
+        let m = message(page(&params(&[("limit", "1001")])));
+        assert!(m.contains("`limit`") && m.contains("1000"), "{m}");
+        let m = message(page(&params(&[("limit", "-1")])));
+        assert!(m.contains("`limit`") && m.contains("whole number"), "{m}");
+        let m = message(page(&params(&[("offset", "x")])));
+        assert!(m.contains("`offset`"), "{m}");
+    }
+
+    #[test]
+    fn a_page_is_a_sorted_clamped_slice() {
+        let page = |limit, offset| {
+            let mut items = [5, 3, 9, 1, 4, 8, 2];
+            Page { limit, offset }.of_sorted(&mut items, Ord::cmp).to_vec()
+        };
+        assert_eq!(page(2, 0), [1, 2]);
+        assert_eq!(page(3, 2), [3, 4, 5]);
+        assert_eq!(page(10, 5), [8, 9]);
+        assert_eq!(page(100, 0), [1, 2, 3, 4, 5, 8, 9]);
+        assert!(page(10, 7).is_empty());
+        assert!(page(0, 0).is_empty());
+        assert!(page(usize::MAX, usize::MAX).is_empty());
+    }
+
+    #[test]
+    fn series_filters_parse_and_name_accepted_values() {
+        let f = series_filter(&params(&[("state", "drift_detected"), ("metric", "latency_ms")])).expect("parses");
+        assert_eq!(f.state, Some(SeriesState::DriftDetected));
+        assert_eq!(f.metric.as_deref(), Some("latency_ms"));
+        let m = message(series_filter(&params(&[("state", "broken")])));
+        assert!(
+            m.contains("`state`") && m.contains("STABLE") && m.contains("DRIFT_DETECTED"),
+            "{m}"
+        );
+    }
+
+    #[test]
+    fn event_filters_parse() {
+        let q = event_query(&params(&[
+            ("series", "00abcdef01234567"),
+            ("kind", "drift_end"),
+            ("service", "checkout"),
+            ("since", "2026-01-12T10:30:45Z"),
+            ("until", "2026-01-12T11:00:00Z"),
+            ("limit", "5"),
+            ("unknown", "ignored"),
+        ]))
+        .expect("parses");
+        assert_eq!(q.series, Some(SeriesId(0x00ab_cdef_0123_4567)));
+        assert_eq!(q.kind, Some(EventKind::DriftEnd));
+        assert_eq!(q.service.as_deref(), Some("checkout"));
+        assert_eq!(q.since, Some(1_768_213_845_000_000_000));
+        assert_eq!(q.until, Some(1_768_215_600_000_000_000));
+        assert_eq!((q.limit, q.offset), (5, 0));
+    }
+
+    #[test]
+    fn invalid_event_filters_name_the_parameter() {
+        for (param, bad, hint) in [
+            ("series", "abc", "16 hex digits"),
+            ("series", "+0abcdef01234567", "16 hex digits"),
+            ("kind", "drift", "drift_start"),
+            ("since", "yesterday", "2026-01-12T10:30:45Z"),
+            ("until", "12:00", "2026-01-12T10:30:45Z"),
+        ] {
+            let m = message(event_query(&params(&[(param, bad)])));
+            assert!(m.contains(&format!("`{param}`")) && m.contains(hint), "{param}: {m}");
+        }
+        let m = message(event_query(&params(&[
+            ("since", "2026-01-12T11:00:00Z"),
+            ("until", "2026-01-12T10:00:00Z"),
+        ])));
+        assert!(m.contains("`until`") && m.contains("`since`"), "{m}");
+    }
+}

@@ -1,0 +1,206 @@
+use super::*;
+use crate::testing::snapshot;
+use driftd_core::view::SeriesState;
+
+fn labels(metric: &str, pairs: &[(&str, &str)]) -> SeriesLabels {
+    SeriesLabels::new(
+        metric,
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+    )
+}
+
+fn scrape(recorded: &str, series: &[SeriesSnapshot]) -> String {
+    render(&Exposition {
+        recorded,
+        series_tracked: series.len(),
+        points_processed: 4_200,
+        series,
+    })
+}
+
+/// The sample lines of one family.
+fn samples<'a>(text: &'a str, family: &str) -> Vec<&'a str> {
+    text.lines()
+        .filter(|l| l.strip_prefix(family).is_some_and(|r| r.starts_with(['{', ' '])))
+        .collect()
+}
+
+#[test]
+fn label_keys_are_sanitised() {
+    let l = labels(
+        "m",
+        &[("service.name", "api"), ("9lives", "x"), ("", "e"), ("ünï", "u")],
+    );
+    assert_eq!(
+        label_block(&l),
+        r#"{metric="m",_="e",_9lives="x",service_name="api",_n_="u"}"#
+    );
+}
+
+#[test]
+fn clashing_label_names_get_a_prefix() {
+    let l = labels(
+        "m",
+        &[
+            ("a.b", "1"),
+            ("a_b", "2"),
+            ("label_a_b", "3"),
+            ("metric", "4"),
+            ("__name__", "5"),
+        ],
+    );
+    // Keys are sorted: __name__, a.b, a_b, label_a_b, metric.
+    assert_eq!(
+        label_block(&l),
+        r#"{metric="m",label___name__="5",a_b="1",label_a_b="2",label_label_a_b="3",label_metric="4"}"#
+    );
+}
+
+#[test]
+fn label_values_are_escaped() {
+    let l = labels("lat\"ency\\", &[("path", "/a\"b\\c\nd"), ("plain", "ok")]);
+    assert_eq!(
+        label_block(&l),
+        r#"{metric="lat\"ency\\",path="/a\"b\\c\nd",plain="ok"}"#
+    );
+}
+
+#[test]
+fn states_map_to_gauge_values() {
+    let series = [
+        snapshot("a", &[], SeriesState::InsufficientData),
+        snapshot("b", &[], SeriesState::Stable),
+        snapshot("c", &[], SeriesState::DriftDetected),
+    ];
+    let text = scrape("", &series);
+    assert_eq!(
+        samples(&text, "driftd_series_state"),
+        [
+            r#"driftd_series_state{metric="a"} 0.0"#,
+            r#"driftd_series_state{metric="b"} 1.0"#,
+            r#"driftd_series_state{metric="c"} 2.0"#,
+        ]
+    );
+}
+
+#[test]
+fn baseline_gauges_appear_once_a_baseline_exists() {
+    let series = [
+        snapshot("learning", &[("service.name", "a")], SeriesState::InsufficientData),
+        snapshot("known", &[("service.name", "a")], SeriesState::Stable),
+    ];
+    let text = scrape("", &series);
+    assert_eq!(
+        samples(&text, "driftd_series_baseline_mean"),
+        [r#"driftd_series_baseline_mean{metric="known",service_name="a"} 100.0"#]
+    );
+    assert_eq!(
+        samples(&text, "driftd_series_baseline_stddev"),
+        [r#"driftd_series_baseline_stddev{metric="known",service_name="a"} 15.5"#]
+    );
+    assert_eq!(samples(&text, "driftd_series_samples_total").len(), 2);
+    assert_eq!(samples(&text, "driftd_series_score").len(), 2);
+    assert!(text.contains(r#"driftd_series_samples_total{metric="learning",service_name="a"} 12"#));
+}
+
+#[test]
+fn families_have_help_and_type_once() {
+    let series: Vec<_> = (0..3)
+        .map(|i| snapshot("m", &[("i", &i.to_string())], SeriesState::Stable))
+        .collect();
+    let text = scrape("# TYPE other counter\nother 1\n", &series);
+    for (name, kind) in [
+        ("driftd_series_tracked", "gauge"),
+        ("driftd_points_processed_total", "counter"),
+        ("driftd_series_state", "gauge"),
+        ("driftd_series_score", "gauge"),
+        ("driftd_series_baseline_mean", "gauge"),
+        ("driftd_series_baseline_stddev", "gauge"),
+        ("driftd_series_samples_total", "counter"),
+    ] {
+        let help = format!("# HELP {name} ");
+        let ty = format!("# TYPE {name} {kind}");
+        assert_eq!(text.lines().filter(|l| l.starts_with(&help)).count(), 1, "{name}");
+        assert_eq!(text.lines().filter(|l| *l == ty).count(), 1, "{name}");
+    }
+    assert!(text.starts_with("# TYPE other counter\nother 1\n"));
+    assert_eq!(samples(&text, "driftd_series_tracked"), ["driftd_series_tracked 3"]);
+    assert_eq!(
+        samples(&text, "driftd_points_processed_total"),
+        ["driftd_points_processed_total 4200"]
+    );
+}
+
+#[test]
+fn families_the_recorder_already_exposes_are_not_repeated() {
+    let recorded = "# TYPE driftd_series_tracked gauge\ndriftd_series_tracked 7";
+    let text = scrape(recorded, &[]);
+    assert_eq!(text.matches("# TYPE driftd_series_tracked ").count(), 1);
+    assert!(text.contains("driftd_series_tracked 7\n# HELP driftd_points_processed_total"));
+    // A family whose name merely starts the same way is still written.
+    assert!(!exposes(
+        "# TYPE driftd_series_tracked_x gauge",
+        "driftd_series_tracked"
+    ));
+}
+
+#[test]
+fn no_series_means_no_series_families() {
+    let text = scrape("", &[]);
+    assert!(!text.contains("driftd_series_state"));
+    assert!(text.contains("driftd_series_tracked 0\n"));
+}
+
+#[test]
+fn special_floats_use_prometheus_spelling() {
+    let mut s = snapshot("m", &[], SeriesState::Stable);
+    s.last_score = f64::NAN;
+    let mut t = snapshot("n", &[], SeriesState::Stable);
+    t.last_score = f64::INFINITY;
+    let mut u = snapshot("o", &[], SeriesState::Stable);
+    u.last_score = f64::NEG_INFINITY;
+    let mut v = snapshot("p", &[], SeriesState::Stable);
+    v.last_score = 1e-300;
+    let text = scrape("", &[s, t, u, v]);
+    assert_eq!(
+        samples(&text, "driftd_series_score"),
+        [
+            r#"driftd_series_score{metric="m"} NaN"#,
+            r#"driftd_series_score{metric="n"} +Inf"#,
+            r#"driftd_series_score{metric="o"} -Inf"#,
+            r#"driftd_series_score{metric="p"} 1e-300"#,
+        ]
+    );
+}
+
+#[test]
+fn a_hundred_thousand_series_render_in_one_buffer() {
+    let base = snapshot(
+        "latency_ms",
+        &[("service.name", "svc"), ("route", "/x")],
+        SeriesState::Stable,
+    );
+    let series: Vec<_> = (0..100_000)
+        .map(|i| {
+            let mut s = base.clone();
+            s.labels = std::sync::Arc::new(labels(
+                "latency_ms",
+                &[("service.name", &format!("svc-{i}")), ("route", "/x")],
+            ));
+            s
+        })
+        .collect();
+    let started = std::time::Instant::now();
+    let text = scrape("", &series);
+    let took = started.elapsed();
+    assert_eq!(samples(&text, "driftd_series_state").len(), 100_000);
+    assert_eq!(text.lines().count(), 2 * 3 + 5 * 2 + 5 * 100_000);
+    // The estimate must cover the output, or the buffer would have grown (and copied).
+    let labels = LabelBlocks::of(&series);
+    let per_series: usize = SERIES_FAMILIES
+        .iter()
+        .map(|f| 100_000 * (f.name.len() + VALUE_WIDTH) + labels.text.len() + f.help.len() + 64)
+        .sum();
+    assert!(text.len() <= per_series + 1024);
+    eprintln!("rendered 100,000 series ({} bytes) in {took:?}", text.len());
+}

@@ -1,0 +1,356 @@
+//! Conformance suites: the behaviour every storage backend shares, so swapping
+//! backends is a config change and never a surprise. A backend's tests run each suite
+//! against a fresh, empty store of that backend (a real server where it has one).
+//!
+//! Like `assert!`, a suite panics with a message naming the rule the backend broke;
+//! these are test code compiled into the library so every backend's tests, in this
+//! crate or in `tests/`, can call them.
+
+use driftd_core::event::{DriftEvent, EndReason, EventKind, Severity, Stats};
+use driftd_core::store::{EventQuery, Store};
+use driftd_core::{SeriesId, SeriesLabels};
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::Arc;
+
+/// A plausible event time (2026-01-12T10:30:45Z); suites add whole seconds to it so
+/// backends storing microseconds round-trip every value exactly.
+pub const BASE_TIME: u64 = 1_768_213_845_000_000_000;
+
+const SECOND: u64 = 1_000_000_000;
+
+/// A complete event of the series `metric{service.name=service,region=eu}`, with every
+/// optional field filled, its deterministic id, and values that round-trip exactly.
+pub fn sample_event(metric: &str, service: &str, kind: EventKind, timestamp: u64) -> DriftEvent {
+    let series = SeriesLabels::new(
+        metric,
+        vec![
+            ("service.name".to_string(), service.to_string()),
+            ("region".to_string(), "eu".to_string()),
+        ],
+    );
+    let series_id = series.id();
+    DriftEvent {
+        id: DriftEvent::id_for(series_id, kind, timestamp),
+        kind,
+        series_id,
+        series: Arc::new(series),
+        timestamp,
+        onset: timestamp.saturating_sub(5 * SECOND),
+        detector: "zscore".to_string(),
+        severity: (kind == EventKind::DriftStart).then_some(Severity::Severe),
+        reason: (kind == EventKind::DriftEnd).then_some(EndReason::Recovered),
+        value: 150.25,
+        scores: BTreeMap::from([("z".to_string(), 4.5), ("violations".to_string(), 3.0)]),
+        baseline: Stats {
+            mean: 100.0,
+            stddev: 10.5,
+            samples: 100,
+        },
+        recent: Stats {
+            mean: 148.0,
+            stddev: 12.25,
+            samples: 20,
+        },
+        acknowledged: false,
+    }
+}
+
+/// A query for everything, `limit` at a time.
+fn everything(limit: usize) -> EventQuery {
+    EventQuery {
+        limit,
+        ..EventQuery::default()
+    }
+}
+
+/// Runs `query` and returns (total, ids of the page).
+async fn ids(store: &dyn Store, query: &EventQuery) -> (usize, Vec<String>) {
+    let page = store
+        .events(query)
+        .await
+        .unwrap_or_else(|e| panic!("{}: query {query:?} failed: {e}", store.backend()));
+    assert!(
+        page.events.len() <= query.limit,
+        "{}: a page holds at most `limit` events",
+        store.backend()
+    );
+    (page.total, page.events.into_iter().map(|e| e.id).collect())
+}
+
+async fn append(store: &dyn Store, events: &[DriftEvent]) {
+    store
+        .append_events(events)
+        .await
+        .unwrap_or_else(|e| panic!("{}: append failed: {e}", store.backend()));
+}
+
+/// Appending, then querying with every filter and page shape: newest first by event
+/// time (ties: later arrival first), `total` counting every match, events intact.
+pub async fn append_and_query(store: &dyn Store) {
+    let b = store.backend();
+    let t = |s: u64| BASE_TIME + s * SECOND;
+    let e1 = sample_event("latency_ms", "checkout", EventKind::DriftStart, t(100));
+    let e2 = sample_event("payload_kb", "checkout", EventKind::DriftStart, t(200));
+    let e3 = sample_event("latency_ms", "checkout", EventKind::DriftEnd, t(300));
+    let e4 = sample_event("latency_ms", "search", EventKind::DriftStart, t(300));
+    let e5 = sample_event("latency_ms", "search", EventKind::DriftEnd, t(400));
+    // Arrives last but happened first: order is by event time, not arrival.
+    let e0 = sample_event("payload_kb", "checkout", EventKind::DriftEnd, t(50));
+    append(store, &[e1.clone(), e2.clone(), e3.clone()]).await;
+    append(store, &[e4.clone(), e5.clone()]).await;
+    append(store, std::slice::from_ref(&e0)).await;
+    let id = |events: &[&DriftEvent]| events.iter().map(|e| e.id.clone()).collect::<Vec<_>>();
+
+    let all = id(&[&e5, &e4, &e3, &e2, &e1, &e0]);
+    assert_eq!(
+        ids(store, &everything(100)).await,
+        (6, all.clone()),
+        "{b}: newest first, ties by later arrival"
+    );
+
+    let cases = [
+        (
+            "series",
+            EventQuery {
+                series: Some(e1.series_id),
+                ..everything(100)
+            },
+            id(&[&e3, &e1]),
+        ),
+        (
+            "metric",
+            EventQuery {
+                metric: Some("latency_ms".into()),
+                ..everything(100)
+            },
+            id(&[&e5, &e4, &e3, &e1]),
+        ),
+        (
+            "service",
+            EventQuery {
+                service: Some("checkout".into()),
+                ..everything(100)
+            },
+            id(&[&e3, &e2, &e1, &e0]),
+        ),
+        (
+            "kind",
+            EventQuery {
+                kind: Some(EventKind::DriftEnd),
+                ..everything(100)
+            },
+            id(&[&e5, &e3, &e0]),
+        ),
+        (
+            "since (inclusive)",
+            EventQuery {
+                since: Some(t(300)),
+                ..everything(100)
+            },
+            id(&[&e5, &e4, &e3]),
+        ),
+        (
+            "until (exclusive)",
+            EventQuery {
+                until: Some(t(300)),
+                ..everything(100)
+            },
+            id(&[&e2, &e1, &e0]),
+        ),
+        (
+            "filters combined",
+            EventQuery {
+                metric: Some("latency_ms".into()),
+                since: Some(t(100)),
+                until: Some(t(400)),
+                ..everything(100)
+            },
+            id(&[&e4, &e3, &e1]),
+        ),
+        (
+            "no match",
+            EventQuery {
+                service: Some("nobody".into()),
+                ..everything(100)
+            },
+            Vec::new(),
+        ),
+        (
+            "unknown series",
+            EventQuery {
+                series: Some(SeriesId(7)),
+                ..everything(100)
+            },
+            Vec::new(),
+        ),
+    ];
+    for (name, query, want) in cases {
+        assert_eq!(ids(store, &query).await, (want.len(), want), "{b}: filter by {name}");
+    }
+
+    let page = |limit, offset| EventQuery {
+        offset,
+        ..everything(limit)
+    };
+    assert_eq!(
+        ids(store, &page(2, 0)).await,
+        (6, all[0..2].to_vec()),
+        "{b}: first page"
+    );
+    assert_eq!(
+        ids(store, &page(2, 2)).await,
+        (6, all[2..4].to_vec()),
+        "{b}: second page"
+    );
+    assert_eq!(
+        ids(store, &page(10, 4)).await,
+        (6, all[4..].to_vec()),
+        "{b}: last, short page"
+    );
+    assert_eq!(
+        ids(store, &page(10, 6)).await,
+        (6, Vec::new()),
+        "{b}: offset at the end"
+    );
+    assert_eq!(
+        ids(store, &page(10, 60)).await,
+        (6, Vec::new()),
+        "{b}: offset past the end"
+    );
+    assert_eq!(
+        ids(store, &page(0, 0)).await,
+        (6, Vec::new()),
+        "{b}: limit 0 counts only"
+    );
+    let filtered = EventQuery {
+        kind: Some(EventKind::DriftStart),
+        ..page(1, 1)
+    };
+    assert_eq!(
+        ids(store, &filtered).await,
+        (3, id(&[&e2])),
+        "{b}: paging applies after filters"
+    );
+
+    let stored = store
+        .events(&EventQuery {
+            series: Some(e2.series_id),
+            ..everything(10)
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{b}: query failed: {e}"));
+    assert_eq!(stored.events, [e2, e0], "{b}: events come back exactly as appended");
+}
+
+/// An event whose id is already stored is kept once, whether repeated in one batch
+/// or appended again later (an exporter retrying a batch); the first copy wins.
+pub async fn dedupe_by_id(store: &dyn Store) {
+    let b = store.backend();
+    let first = sample_event("latency_ms", "checkout", EventKind::DriftStart, BASE_TIME);
+    let other = sample_event("latency_ms", "checkout", EventKind::DriftEnd, BASE_TIME + SECOND);
+    append(store, &[first.clone(), first.clone(), other.clone()]).await;
+    let mut changed = first.clone();
+    changed.value = 1.0;
+    append(store, &[changed, other.clone()]).await;
+
+    assert_eq!(
+        ids(store, &everything(100)).await,
+        (2, vec![other.id.clone(), first.id.clone()]),
+        "{b}: each id is stored once"
+    );
+    let kept = store
+        .events(&EventQuery {
+            kind: Some(EventKind::DriftStart),
+            ..everything(10)
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{b}: query failed: {e}"));
+    assert_eq!(kept.events, [first], "{b}: the first copy of an id is kept");
+}
+
+/// Acknowledging marks one event, is idempotent, says false for an unknown id, and
+/// survives the event being appended again.
+pub async fn acknowledge(store: &dyn Store) {
+    let b = store.backend();
+    let a = sample_event("latency_ms", "checkout", EventKind::DriftStart, BASE_TIME);
+    let other = sample_event("latency_ms", "search", EventKind::DriftStart, BASE_TIME);
+    append(store, &[a.clone(), other.clone()]).await;
+
+    let ack = |id: String| async move {
+        store
+            .acknowledge(&id)
+            .await
+            .unwrap_or_else(|e| panic!("{b}: acknowledge `{id}` failed: {e}"))
+    };
+    assert!(
+        ack(a.id.clone()).await,
+        "{b}: acknowledging a stored event returns true"
+    );
+    assert!(ack(a.id.clone()).await, "{b}: acknowledging twice is fine");
+    assert!(
+        !ack("0000000000000000".into()).await,
+        "{b}: an unknown id returns false"
+    );
+
+    let flags = |events: Vec<DriftEvent>| {
+        let mut flags: Vec<_> = events.into_iter().map(|e| (e.id, e.acknowledged)).collect();
+        flags.sort();
+        flags
+    };
+    let mut want = vec![(a.id.clone(), true), (other.id.clone(), false)];
+    want.sort();
+    let page = store
+        .events(&everything(10))
+        .await
+        .unwrap_or_else(|e| panic!("{b}: {e}"));
+    assert_eq!(flags(page.events), want, "{b}: only the acknowledged event is marked");
+
+    append(store, &[a]).await;
+    let page = store
+        .events(&everything(10))
+        .await
+        .unwrap_or_else(|e| panic!("{b}: {e}"));
+    assert_eq!(
+        flags(page.events),
+        want,
+        "{b}: appending an acknowledged event again keeps it acknowledged"
+    );
+}
+
+/// A store built to keep `max_events` keeps the newest `max_events` and drops the
+/// oldest. Call with a small cap (tens of events).
+pub async fn retention(store: &dyn Store, max_events: usize) {
+    let b = store.backend();
+    let extra = 5;
+    let events: Vec<_> = (0..max_events + extra)
+        .map(|i| {
+            sample_event(
+                "latency_ms",
+                &format!("svc-{i}"),
+                EventKind::DriftStart,
+                BASE_TIME + i as u64 * SECOND,
+            )
+        })
+        .collect();
+    for batch in events.chunks(7) {
+        append(store, batch).await;
+    }
+    let (total, kept) = ids(store, &everything(max_events + extra)).await;
+    assert_eq!(total, max_events, "{b}: at most max_events are kept");
+    let want: Vec<_> = events[extra..].iter().rev().map(|e| e.id.clone()).collect();
+    assert_eq!(kept, want, "{b}: the oldest events are the ones dropped");
+}
+
+/// Every suite, each on a fresh store from `fresh`, which must build stores that keep
+/// `max_events` (a small number: tens).
+pub async fn run_all<F, Fut>(mut fresh: F, max_events: usize)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Arc<dyn Store>>,
+{
+    append_and_query(fresh().await.as_ref()).await;
+    dedupe_by_id(fresh().await.as_ref()).await;
+    acknowledge(fresh().await.as_ref()).await;
+    retention(fresh().await.as_ref(), max_events).await;
+}

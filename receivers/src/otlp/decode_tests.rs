@@ -1,0 +1,214 @@
+//! The decoder's mapping of OTLP metric types, and its refusals.
+
+use super::test_support::*;
+use super::DecodeSummary;
+use driftd_core::ValueKind;
+use opentelemetry_proto::tonic::metrics::v1::metric::Data;
+use opentelemetry_proto::tonic::metrics::v1::number_data_point::Value;
+use opentelemetry_proto::tonic::metrics::v1::{
+    AggregationTemporality::{Cumulative, Delta},
+    ExponentialHistogram, ExponentialHistogramDataPoint, NumberDataPoint, Summary, SummaryDataPoint,
+};
+
+#[test]
+fn a_gauge_point_becomes_a_gauge_with_its_labels() {
+    let req = request(
+        service(),
+        vec![gauge("latency", vec![number(T, 1.5, vec![string("route", "/a")])])],
+    );
+    let (points, summary) = run(&req);
+    assert_eq!(
+        summary,
+        DecodeSummary {
+            accepted: 1,
+            refused: 0,
+            first_refusal: None
+        }
+    );
+    let (p, labels) = &points[0];
+    assert_eq!((p.value, p.time_unix_nano, p.kind), (1.5, T, ValueKind::Gauge));
+    assert_eq!(labels.metric, "latency");
+    // process.pid is not an identity attribute by default.
+    assert_eq!(
+        labels.labels,
+        vec![("route".into(), "/a".into()), ("service.name".into(), "api".into())]
+    );
+}
+
+#[test]
+fn only_monotonic_cumulative_sums_are_counters() {
+    let p = |v| vec![number(T, v, vec![])];
+    let req = request(
+        service(),
+        vec![
+            sum("requests", true, Cumulative, p(10.0)),
+            sum("sent", true, Delta, p(3.0)),
+            sum("queue", false, Cumulative, p(7.0)),
+        ],
+    );
+    let (points, _) = run(&req);
+    let kinds: Vec<_> = points
+        .iter()
+        .map(|(p, l)| (l.metric.as_str(), p.kind, p.value))
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            ("requests", ValueKind::CumulativeCounter, 10.0),
+            ("sent", ValueKind::Gauge, 3.0),
+            ("queue", ValueKind::Gauge, 7.0),
+        ]
+    );
+}
+
+#[test]
+fn int_values_are_read_as_numbers() {
+    let mut dp = number(T, 0.0, vec![]);
+    dp.value = Some(Value::AsInt(-42));
+    let (points, _) = run(&request(service(), vec![gauge("g", vec![dp])]));
+    assert_eq!(points[0].0.value, -42.0);
+}
+
+#[test]
+fn a_histogram_gives_count_and_mean_series() {
+    let req = request(
+        service(),
+        vec![
+            histogram("rpc", Cumulative, vec![histogram_point(4, Some(10.0), vec![])]),
+            histogram("batch", Delta, vec![histogram_point(2, Some(3.0), vec![])]),
+        ],
+    );
+    let (points, summary) = run(&req);
+    assert_eq!(summary.refused, 0);
+    let got: Vec<_> = points
+        .iter()
+        .map(|(p, l)| (l.metric.as_str(), p.kind, p.value))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("rpc_count", ValueKind::CumulativeCounter, 4.0),
+            ("rpc_mean", ValueKind::Gauge, 2.5),
+            ("batch_count", ValueKind::Gauge, 2.0),
+            ("batch_mean", ValueKind::Gauge, 1.5),
+        ]
+    );
+}
+
+#[test]
+fn a_histogram_without_sum_or_with_zero_count_has_no_mean() {
+    let req = request(
+        service(),
+        vec![histogram(
+            "h",
+            Cumulative,
+            vec![histogram_point(3, None, vec![]), histogram_point(0, Some(0.0), vec![])],
+        )],
+    );
+    let (points, summary) = run(&req);
+    assert_eq!(summary.refused, 0);
+    assert!(points.iter().all(|(_, l)| l.metric == "h_count"), "{points:?}");
+    assert_eq!(points.len(), 2);
+}
+
+#[test]
+fn a_histogram_with_a_nan_sum_keeps_its_count() {
+    let req = request(
+        service(),
+        vec![histogram(
+            "h",
+            Cumulative,
+            vec![histogram_point(3, Some(f64::NAN), vec![])],
+        )],
+    );
+    let (points, summary) = run(&req);
+    assert_eq!(points.len(), 1);
+    assert_eq!(points[0].1.metric, "h_count");
+    assert_eq!(summary.refused, 1);
+    assert!(summary.first_refusal.unwrap().contains("histogram sum"));
+}
+
+#[test]
+fn bad_points_are_refused_counted_and_explained() {
+    let mut no_value = number(T, 0.0, vec![]);
+    no_value.value = None;
+    let mut stale = number(T, 1.0, vec![]);
+    stale.flags = 1;
+    let req = request(
+        service(),
+        vec![gauge(
+            "g",
+            vec![
+                number(T, f64::NAN, vec![]),
+                number(T, f64::INFINITY, vec![]),
+                number(T, f64::NEG_INFINITY, vec![]),
+                number(0, 1.0, vec![]),
+                no_value,
+                stale,
+                number(T, 1.0, vec![]),
+            ],
+        )],
+    );
+    let (points, summary) = run(&req);
+    assert_eq!(points.len(), 1);
+    assert_eq!(summary.accepted, 1);
+    assert_eq!(summary.refused, 6);
+    assert_eq!(summary.first_refusal.as_deref(), Some("value is NaN (metric `g`)"));
+    assert!(
+        summary.error_message().starts_with("6 data point(s) refused"),
+        "{}",
+        summary.error_message()
+    );
+}
+
+#[test]
+fn each_refusal_names_its_reason() {
+    let first = |dp: NumberDataPoint| {
+        run(&request(service(), vec![gauge("g", vec![dp])]))
+            .1
+            .first_refusal
+            .unwrap()
+    };
+    assert!(first(number(T, f64::INFINITY, vec![])).starts_with("value is infinite"));
+    assert!(first(number(0, 1.0, vec![])).starts_with("missing time_unix_nano"));
+    let mut none = number(T, 1.0, vec![]);
+    none.value = None;
+    assert!(first(none).starts_with("number data point has no numeric value"));
+    let mut stale = number(T, 1.0, vec![]);
+    stale.flags = 1;
+    assert!(first(stale).contains("no recorded value"));
+}
+
+#[test]
+fn unsupported_metric_types_and_empty_names_are_refused_per_point() {
+    let exp = metric(
+        "e",
+        Data::ExponentialHistogram(ExponentialHistogram {
+            data_points: vec![ExponentialHistogramDataPoint::default(); 2],
+            aggregation_temporality: Cumulative as i32,
+        }),
+    );
+    let summary_metric = || {
+        metric(
+            "s",
+            Data::Summary(Summary {
+                data_points: vec![SummaryDataPoint::default()],
+            }),
+        )
+    };
+    let nameless = || gauge("", vec![number(T, 1.0, vec![])]);
+    let (points, summary) = run(&request(service(), vec![exp, summary_metric(), nameless()]));
+    assert!(points.is_empty());
+    assert_eq!(summary.refused, 4);
+    assert_eq!(
+        summary.first_refusal.as_deref(),
+        Some("exponential histogram metrics are not supported yet (metric `e`)")
+    );
+    let (_, s) = run(&request(service(), vec![nameless()]));
+    assert_eq!(s.first_refusal.as_deref(), Some("metric name is empty"));
+    let (_, s) = run(&request(service(), vec![summary_metric()]));
+    assert_eq!(
+        s.first_refusal.as_deref(),
+        Some("summary metrics are not supported yet (metric `s`)")
+    );
+}

@@ -1,0 +1,152 @@
+use super::config::{GrpcConfig, OtlpConfig, ProtocolsConfig};
+use super::test_support::*;
+use crate::ReceiverConfig;
+use driftd_core::component::{BuildError, ReceiverFactory};
+use driftd_core::config::ComponentId;
+use driftd_core::Consumer;
+use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_client::MetricsServiceClient;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tonic::codec::CompressionEncoding;
+use tonic::transport::Channel;
+use tonic::Code;
+
+fn grpc_on(endpoint: SocketAddr) -> ReceiverConfig {
+    ReceiverConfig::Otlp(OtlpConfig {
+        protocols: ProtocolsConfig {
+            grpc: Some(GrpcConfig {
+                endpoint,
+                ..Default::default()
+            }),
+            http: None,
+        },
+        ..Default::default()
+    })
+}
+
+struct Running {
+    addr: SocketAddr,
+    stop: CancellationToken,
+    task: JoinHandle<Result<(), String>>,
+}
+
+async fn start(output: Arc<dyn Consumer>) -> Running {
+    let id = ComponentId::parse("otlp/test").unwrap();
+    let mut ctx = build_context();
+    let receiver = grpc_on("127.0.0.1:0".parse().unwrap())
+        .build(&id, &mut ctx, output)
+        .await
+        .unwrap()
+        .expect("gRPC is served by a receiver");
+    let (name, protocol, addr) = ctx.listeners[0].clone();
+    assert_eq!((name.as_str(), protocol), ("otlp/test", "grpc"));
+    assert_ne!(addr.port(), 0);
+    let stop = CancellationToken::new();
+    let task = tokio::spawn(receiver.run(stop.clone()));
+    Running { addr, stop, task }
+}
+
+async fn client(addr: SocketAddr) -> MetricsServiceClient<Channel> {
+    MetricsServiceClient::connect(format!("http://{addr}")).await.unwrap()
+}
+
+#[tokio::test]
+async fn export_feeds_points_and_reports_refused_ones() {
+    let recorded = Arc::new(Recorded::default());
+    let server = start(recorded.clone()).await;
+    let mut client = client(server.addr).await;
+
+    let response = client.export(request_with_one_nan()).await.unwrap().into_inner();
+    let partial = response.partial_success.expect("one point was refused");
+    assert_eq!(partial.rejected_data_points, 1);
+    assert!(partial.error_message.contains("NaN"), "{}", partial.error_message);
+
+    let points = recorded.take();
+    let got: Vec<_> = points
+        .iter()
+        .map(|(p, l)| (l.get("route").unwrap().to_string(), p.value))
+        .collect();
+    assert_eq!(got, vec![("/a".to_string(), 1.5), ("/b".to_string(), 2.5)]);
+    for (p, labels) in &points {
+        assert_eq!(labels.service(), Some("api"));
+        assert_eq!(p.series, labels.id());
+    }
+
+    // Gzip-compressed requests are accepted too; a fully accepted one has no partial_success.
+    let mut gz = client.clone().send_compressed(CompressionEncoding::Gzip);
+    let good = request(vec![], vec![gauge("g", vec![number(T, 1.0, vec![])])]);
+    let response = gz.export(good).await.unwrap().into_inner();
+    assert_eq!(response.partial_success, None);
+    assert_eq!(recorded.take().len(), 1);
+
+    server.stop.cancel();
+    let stopped = tokio::time::timeout(Duration::from_secs(5), server.task).await;
+    assert_eq!(stopped.expect("stops on cancel").unwrap(), Ok(()));
+}
+
+#[tokio::test]
+async fn a_request_with_every_point_refused_still_succeeds_with_partial_success() {
+    let recorded = Arc::new(Recorded::default());
+    let server = start(recorded.clone()).await;
+    let all_bad = request(
+        vec![],
+        vec![gauge(
+            "g",
+            vec![number(0, 1.0, vec![]), number(T, f64::INFINITY, vec![])],
+        )],
+    );
+    let response = client(server.addr).await.export(all_bad).await.unwrap().into_inner();
+    assert_eq!(response.partial_success.unwrap().rejected_data_points, 2);
+    assert!(recorded.take().is_empty());
+    server.stop.cancel();
+}
+
+#[tokio::test]
+async fn a_full_pipeline_answers_resource_exhausted_with_retry_info() {
+    let server = start(Arc::new(Full)).await;
+    let status = client(server.addr)
+        .await
+        .export(request_with_one_nan())
+        .await
+        .expect_err("the pipeline is full");
+    assert_eq!(status.code(), Code::ResourceExhausted);
+    assert!(!status.details().is_empty(), "RetryInfo lets OTLP clients retry");
+    server.stop.cancel();
+}
+
+#[tokio::test]
+async fn an_oversized_message_is_refused_by_the_server() {
+    let recorded = Arc::new(Recorded::default());
+    let server = start(recorded.clone()).await;
+    // 4 MiB is the default limit; one long attribute value exceeds it.
+    let big = "x".repeat(5 << 20);
+    let req = request(
+        vec![string("service.name", &big)],
+        vec![gauge("g", vec![number(T, 1.0, vec![])])],
+    );
+    let mut client = client(server.addr).await.max_encoding_message_size(64 << 20);
+    let status = client.export(req).await.expect_err("over the limit");
+    assert_eq!(status.code(), Code::OutOfRange, "{status:?}");
+    assert!(recorded.take().is_empty());
+    // The server keeps serving.
+    let ok = request(vec![], vec![gauge("g", vec![number(T, 1.0, vec![])])]);
+    assert!(client.export(ok).await.is_ok());
+    server.stop.cancel();
+}
+
+#[tokio::test]
+async fn a_port_in_use_fails_the_build() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap();
+    let id = ComponentId::parse("otlp").unwrap();
+    let mut ctx = build_context();
+    let err = grpc_on(addr)
+        .build(&id, &mut ctx, Arc::new(Recorded::default()))
+        .await
+        .err()
+        .expect("the port is taken");
+    assert!(matches!(err, BuildError::Bind { addr: a, .. } if a == addr), "{err}");
+}

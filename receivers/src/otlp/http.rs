@@ -1,0 +1,247 @@
+//! OTLP/HTTP: `POST /v1/metrics` with a protobuf or JSON `ExportMetricsServiceRequest`,
+//! optionally gzip-compressed. Errors are `google.rpc.Status` bodies in the request's
+//! encoding, as the OTLP/HTTP spec asks.
+
+use super::status::{code, RpcStatus};
+use super::{export_response, Ingest, Outcome};
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::Router;
+use bytes::Bytes;
+use driftd_core::ConsumeError;
+use flate2::read::MultiGzDecoder;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use opentelemetry_proto::tonic::collector::metrics::v1::{ExportMetricsServiceRequest, ExportMetricsServiceResponse};
+use prost::Message;
+use std::io::Read;
+use std::sync::Arc;
+
+/// The OTLP/HTTP metrics path.
+pub(super) const PATH: &str = "/v1/metrics";
+
+const PROTOBUF: &str = "application/x-protobuf";
+const JSON: &str = "application/json";
+
+/// The route, ready to be added to a shared listener.
+pub(super) fn router(ingest: Ingest, max_body: usize) -> Router {
+    let state = Arc::new(HttpExport { ingest, max_body });
+    Router::new().route(PATH, post(export)).with_state(state)
+}
+
+struct HttpExport {
+    ingest: Ingest,
+    max_body: usize,
+}
+
+/// How the request (and therefore the answer) is encoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Encoding {
+    Protobuf,
+    Json,
+}
+
+/// Why a request was turned away before reaching the pipeline.
+#[derive(Debug, thiserror::Error)]
+enum Rejection {
+    #[error("missing Content-Type: send `application/x-protobuf` or `application/json`")]
+    MissingContentType,
+    #[error("unsupported Content-Type `{0}`: send `application/x-protobuf` or `application/json`")]
+    UnsupportedContentType(String),
+    #[error("unsupported Content-Encoding `{0}`: send `gzip` or no Content-Encoding")]
+    UnsupportedEncoding(String),
+    #[error("request body is larger than {0} bytes (raise `max_request_body_size` or send smaller batches)")]
+    TooLarge(usize),
+    #[error(
+        "decompressed request body is larger than {0} bytes (raise `max_request_body_size` or send smaller batches)"
+    )]
+    DecompressedTooLarge(usize),
+    #[error("request body is not valid gzip: {0}")]
+    Gzip(#[source] std::io::Error),
+    #[error("could not read the request body: {0}")]
+    Read(String),
+    #[error("request body is not an OTLP ExportMetricsServiceRequest in protobuf: {0}")]
+    Protobuf(#[source] prost::DecodeError),
+    #[error("request body is not an OTLP ExportMetricsServiceRequest in JSON: {0}")]
+    Json(#[source] serde_json::Error),
+}
+
+impl Rejection {
+    fn status(&self) -> StatusCode {
+        match self {
+            Rejection::MissingContentType
+            | Rejection::UnsupportedContentType(_)
+            | Rejection::UnsupportedEncoding(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Rejection::TooLarge(_) | Rejection::DecompressedTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Rejection::Gzip(_) | Rejection::Read(_) | Rejection::Protobuf(_) | Rejection::Json(_) => {
+                StatusCode::BAD_REQUEST
+            }
+        }
+    }
+
+    fn outcome(&self) -> Outcome {
+        match self.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => Outcome::TooLarge,
+            _ => Outcome::BadRequest,
+        }
+    }
+
+    fn rpc_code(&self) -> i32 {
+        match self.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => code::RESOURCE_EXHAUSTED,
+            _ => code::INVALID_ARGUMENT,
+        }
+    }
+}
+
+async fn export(State(s): State<Arc<HttpExport>>, headers: HeaderMap, body: Body) -> Response {
+    // Without a usable Content-Type the error is answered in JSON, the readable one.
+    let encoding = match content_type(&headers) {
+        Ok(e) => e,
+        Err(r) => return s.reject(Encoding::Json, r),
+    };
+    let request = match s.read(encoding, &headers, body).await {
+        Ok(r) => r,
+        Err(r) => return s.reject(encoding, r),
+    };
+    match s.ingest.export(&request) {
+        Ok(summary) => success(encoding, &export_response(&summary)),
+        Err(ConsumeError::Full) => {
+            let mut r = status_reply(
+                encoding,
+                StatusCode::SERVICE_UNAVAILABLE,
+                code::RESOURCE_EXHAUSTED,
+                "driftd is over capacity: retry with backoff",
+            );
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            r
+        }
+        Err(ConsumeError::Closed) => status_reply(
+            encoding,
+            StatusCode::SERVICE_UNAVAILABLE,
+            code::UNAVAILABLE,
+            "driftd is shutting down",
+        ),
+    }
+}
+
+impl HttpExport {
+    fn reject(&self, encoding: Encoding, r: Rejection) -> Response {
+        self.ingest.telemetry.request(r.outcome());
+        tracing::debug!(receiver = %self.ingest.receiver, error = %r, "rejected an OTLP/HTTP request");
+        status_reply(encoding, r.status(), r.rpc_code(), &r.to_string())
+    }
+
+    async fn read(
+        &self,
+        encoding: Encoding,
+        headers: &HeaderMap,
+        body: Body,
+    ) -> Result<ExportMetricsServiceRequest, Rejection> {
+        let gzip = content_encoding_is_gzip(headers)?;
+        let declared = headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > self.max_body as u64) {
+            return Err(Rejection::TooLarge(self.max_body));
+        }
+        let raw = read_limited(body, self.max_body).await?;
+        let data = if gzip {
+            Bytes::from(gunzip(&raw, self.max_body)?)
+        } else {
+            raw
+        };
+        match encoding {
+            Encoding::Protobuf => ExportMetricsServiceRequest::decode(data).map_err(Rejection::Protobuf),
+            Encoding::Json => serde_json::from_slice(&data).map_err(Rejection::Json),
+        }
+    }
+}
+
+fn content_type(headers: &HeaderMap) -> Result<Encoding, Rejection> {
+    let value = headers.get(header::CONTENT_TYPE).ok_or(Rejection::MissingContentType)?;
+    let text = value.to_str().unwrap_or("");
+    let media = text.split(';').next().unwrap_or("").trim();
+    if media.eq_ignore_ascii_case(PROTOBUF) {
+        Ok(Encoding::Protobuf)
+    } else if media.eq_ignore_ascii_case(JSON) {
+        Ok(Encoding::Json)
+    } else {
+        Err(Rejection::UnsupportedContentType(text.to_string()))
+    }
+}
+
+fn content_encoding_is_gzip(headers: &HeaderMap) -> Result<bool, Rejection> {
+    let Some(value) = headers.get(header::CONTENT_ENCODING) else {
+        return Ok(false);
+    };
+    let text = value.to_str().unwrap_or("").trim();
+    if text.eq_ignore_ascii_case("gzip") {
+        Ok(true)
+    } else if text.is_empty() || text.eq_ignore_ascii_case("identity") {
+        Ok(false)
+    } else {
+        Err(Rejection::UnsupportedEncoding(text.to_string()))
+    }
+}
+
+/// Reads the body, stopping as soon as it passes `limit` (a missing or lying
+/// Content-Length cannot make us buffer more).
+async fn read_limited(body: Body, limit: usize) -> Result<Bytes, Rejection> {
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(Rejection::TooLarge(limit)),
+        Err(e) => Err(Rejection::Read(e.to_string())),
+    }
+}
+
+/// Decompresses at most `limit` bytes, so a gzip bomb costs `limit` bytes, not memory.
+fn gunzip(data: &[u8], limit: usize) -> Result<Vec<u8>, Rejection> {
+    let mut out = Vec::with_capacity(data.len().saturating_mul(4).min(limit));
+    MultiGzDecoder::new(data)
+        .take(limit as u64 + 1)
+        .read_to_end(&mut out)
+        .map_err(Rejection::Gzip)?;
+    if out.len() > limit {
+        return Err(Rejection::DecompressedTooLarge(limit));
+    }
+    Ok(out)
+}
+
+fn success(encoding: Encoding, response: &ExportMetricsServiceResponse) -> Response {
+    let body = match encoding {
+        Encoding::Protobuf => response.encode_to_vec(),
+        // `{}` rather than `{"partialSuccess":null}`, which some parsers choke on.
+        Encoding::Json if response.partial_success.is_none() => b"{}".to_vec(),
+        Encoding::Json => serde_json::to_vec(response).unwrap_or_else(|_| b"{}".to_vec()),
+    };
+    reply(encoding, StatusCode::OK, body)
+}
+
+/// A `google.rpc.Status` error body.
+fn status_reply(encoding: Encoding, status: StatusCode, rpc_code: i32, message: &str) -> Response {
+    let body = match encoding {
+        Encoding::Protobuf => RpcStatus {
+            code: rpc_code,
+            message: message.to_string(),
+            details: Vec::new(),
+        }
+        .encode_to_vec(),
+        Encoding::Json => serde_json::json!({ "code": rpc_code, "message": message })
+            .to_string()
+            .into_bytes(),
+    };
+    reply(encoding, status, body)
+}
+
+fn reply(encoding: Encoding, status: StatusCode, body: Vec<u8>) -> Response {
+    let content_type = match encoding {
+        Encoding::Protobuf => PROTOBUF,
+        Encoding::Json => JSON,
+    };
+    (status, [(header::CONTENT_TYPE, content_type)], body).into_response()
+}

@@ -1,0 +1,229 @@
+//! The `otlp` receiver: OTLP metrics over gRPC (default 127.0.0.1:4317) and HTTP
+//! (`POST /v1/metrics`, default 127.0.0.1:4318; protobuf or JSON, optionally gzip).
+//!
+//! Both transports share one path: decode the request into reused buffers, hand the
+//! points to the pipeline synchronously, then answer with an OTLP `partial_success`
+//! when some points were refused (NaN, missing timestamp, unsupported type).
+
+mod config;
+mod decode;
+mod grpc;
+mod http;
+mod labels;
+mod status;
+
+#[cfg(test)]
+mod config_tests;
+#[cfg(test)]
+mod decode_tests;
+#[cfg(test)]
+mod grpc_tests;
+#[cfg(test)]
+mod http_tests;
+#[cfg(test)]
+mod identity_tests;
+#[cfg(test)]
+mod test_support;
+
+pub use config::{AttributeSelection, GrpcConfig, HttpConfig, IdentityConfig, OtlpConfig, ProtocolsConfig};
+pub use decode::{decode, DecodeSummary, Refusal};
+pub use labels::{Derived, Origin, RequestLabels};
+
+use driftd_core::component::{BuildContext, BuildError, Receiver};
+use driftd_core::config::ComponentId;
+use driftd_core::{Batch, ConsumeError, Consumer, Point};
+use metrics::Counter;
+use opentelemetry_proto::tonic::collector::metrics::v1::{
+    ExportMetricsPartialSuccess, ExportMetricsServiceRequest, ExportMetricsServiceResponse,
+};
+use std::cell::RefCell;
+use std::sync::Arc;
+
+impl OtlpConfig {
+    /// Binds the gRPC socket (when enabled) and registers the HTTP route (when
+    /// enabled) on the shared listener; returns the gRPC receiver to run, if any.
+    pub async fn build(
+        &self,
+        id: &ComponentId,
+        ctx: &mut BuildContext,
+        output: Arc<dyn Consumer>,
+    ) -> Result<Option<Box<dyn Receiver>>, BuildError> {
+        let name = id.to_string();
+        if let Some(h) = &self.protocols.http {
+            let ingest = Ingest::new(&name, "http", self.identity.clone(), output.clone());
+            let router = http::router(ingest, h.max_request_body_size.get());
+            ctx.http.add(h.endpoint, &name, &[http::PATH], router)?;
+        }
+        match &self.protocols.grpc {
+            Some(g) => {
+                let ingest = Ingest::new(&name, "grpc", self.identity.clone(), output);
+                let receiver = grpc::GrpcReceiver::bind(g, ingest)?;
+                ctx.listeners.push((name, "grpc", receiver.local_addr()));
+                Ok(Some(Box::new(receiver)))
+            }
+            None => Ok(None),
+        }
+    }
+}
+
+/// The receiver's own counters, created once per transport at build time.
+struct Telemetry {
+    accepted: Counter,
+    refused: Counter,
+    ok: Counter,
+    bad_request: Counter,
+    too_large: Counter,
+    unavailable: Counter,
+}
+
+/// How a request ended, for `driftd_receiver_requests_total{outcome}`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Outcome {
+    Ok,
+    BadRequest,
+    TooLarge,
+    Unavailable,
+}
+
+impl Telemetry {
+    fn new(receiver: &str, transport: &'static str) -> Self {
+        metrics::describe_counter!(
+            "driftd_receiver_accepted_points_total",
+            "Points a receiver handed to its pipelines."
+        );
+        metrics::describe_counter!(
+            "driftd_receiver_refused_points_total",
+            "Data points a receiver refused (NaN, missing timestamp, unsupported type)."
+        );
+        metrics::describe_counter!(
+            "driftd_receiver_requests_total",
+            "Requests a receiver answered, by outcome."
+        );
+        let labels = [("receiver", receiver.to_string()), ("transport", transport.to_string())];
+        let requests = |outcome: &'static str| {
+            let mut l = labels.to_vec();
+            l.push(("outcome", outcome.to_string()));
+            metrics::counter!("driftd_receiver_requests_total", &l)
+        };
+        Telemetry {
+            accepted: metrics::counter!("driftd_receiver_accepted_points_total", &labels),
+            refused: metrics::counter!("driftd_receiver_refused_points_total", &labels),
+            ok: requests("ok"),
+            bad_request: requests("bad_request"),
+            too_large: requests("too_large"),
+            unavailable: requests("unavailable"),
+        }
+    }
+
+    fn request(&self, outcome: Outcome) {
+        match outcome {
+            Outcome::Ok => &self.ok,
+            Outcome::BadRequest => &self.bad_request,
+            Outcome::TooLarge => &self.too_large,
+            Outcome::Unavailable => &self.unavailable,
+        }
+        .increment(1);
+    }
+}
+
+/// Decode buffers, reused by every request served on one thread. Decoding and
+/// consuming never await, so a request holds them only while it runs on the thread.
+#[derive(Default)]
+struct Scratch {
+    points: Vec<Point>,
+    origins: Vec<labels::Origin>,
+}
+
+/// Past this many points the buffers are shrunk after use, so one huge request does
+/// not pin its memory for the life of the thread.
+const RETAINED_POINTS: usize = 1 << 16;
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
+/// The transport-independent half of a request: decode, consume, count.
+struct Ingest {
+    receiver: String,
+    transport: &'static str,
+    identity: IdentityConfig,
+    output: Arc<dyn Consumer>,
+    telemetry: Telemetry,
+}
+
+impl Ingest {
+    fn new(receiver: &str, transport: &'static str, identity: IdentityConfig, output: Arc<dyn Consumer>) -> Self {
+        Ingest {
+            receiver: receiver.to_string(),
+            transport,
+            identity,
+            output,
+            telemetry: Telemetry::new(receiver, transport),
+        }
+    }
+
+    /// Feeds a decoded request down the pipeline. `Err` means the pipeline did not take
+    /// it (the sender should retry); refused points are in the summary.
+    fn export(&self, request: &ExportMetricsServiceRequest) -> Result<DecodeSummary, ConsumeError> {
+        SCRATCH.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut scratch) => self.export_with(request, &mut scratch),
+            // Only reachable if a consumer re-entered this receiver on the same thread.
+            Err(_) => self.export_with(request, &mut Scratch::default()),
+        })
+    }
+
+    fn export_with(
+        &self,
+        request: &ExportMetricsServiceRequest,
+        scratch: &mut Scratch,
+    ) -> Result<DecodeSummary, ConsumeError> {
+        scratch.points.clear();
+        scratch.origins.clear();
+        let summary = decode(request, &self.identity, &mut scratch.points, &mut scratch.origins);
+        let result = if scratch.points.is_empty() {
+            Ok(())
+        } else {
+            let labels = RequestLabels::new(request, &scratch.origins, &self.identity);
+            self.output.consume(&Batch::new(&scratch.points, &labels))
+        };
+        if scratch.points.capacity() > RETAINED_POINTS {
+            scratch.points.clear();
+            scratch.origins.clear();
+            scratch.points.shrink_to(RETAINED_POINTS);
+            scratch.origins.shrink_to(RETAINED_POINTS);
+        }
+        match result {
+            Ok(()) => {
+                self.telemetry.accepted.increment(summary.accepted);
+                if summary.refused > 0 {
+                    self.telemetry.refused.increment(summary.refused);
+                    tracing::debug!(
+                        receiver = %self.receiver,
+                        transport = self.transport,
+                        refused = summary.refused,
+                        first = summary.first_refusal.as_deref().unwrap_or(""),
+                        "refused OTLP data points"
+                    );
+                }
+                self.telemetry.request(Outcome::Ok);
+                Ok(summary)
+            }
+            Err(e) => {
+                self.telemetry.request(Outcome::Unavailable);
+                tracing::debug!(receiver = %self.receiver, transport = self.transport, error = %e, "pipeline did not take an OTLP request");
+                Err(e)
+            }
+        }
+    }
+}
+
+/// The OTLP answer to an accepted request: `partial_success` only when something was
+/// refused, as the spec asks.
+fn export_response(summary: &DecodeSummary) -> ExportMetricsServiceResponse {
+    ExportMetricsServiceResponse {
+        partial_success: (summary.refused > 0).then(|| ExportMetricsPartialSuccess {
+            rejected_data_points: i64::try_from(summary.refused).unwrap_or(i64::MAX),
+            error_message: summary.error_message(),
+        }),
+    }
+}

@@ -1,0 +1,36 @@
+//! Command-line arguments.
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+/// driftd: a telemetry collector that learns what normal looks like for every series
+/// and says when one drifts, and when it recovers.
+#[derive(Debug, Parser)]
+#[command(name = "driftd", version, about)]
+pub struct Cli {
+    /// Config file (YAML). Without one, the embedded default config runs.
+    #[arg(long, short, global = true, env = "DRIFTD_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    /// What to do (default: run).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the collector (the default).
+    Run,
+    /// Check a config file without binding anything; prints every error with its line.
+    Validate {
+        /// Files to check (in addition to --config).
+        files: Vec<PathBuf>,
+    },
+    /// Print the effective config: defaults filled in, env expanded, secrets redacted.
+    PrintConfig,
+    /// Print the embedded default config file, comments and all.
+    DefaultConfig,
+    /// Send OTLP/gRPC load to a running driftd and report points per second.
+    Bench(crate::bench::BenchArgs),
+}
