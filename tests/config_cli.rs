@@ -198,3 +198,24 @@ fn print_config_shows_effective_defaults() {
         serde_yaml::Value::from("prometheus")
     );
 }
+
+#[test]
+fn print_config_redacts_secrets() {
+    let dir = TempDir::new("print");
+    let path = dir.0.join("config.yaml");
+    let yaml = BASE.replace(
+        "  api:\n",
+        "  api:\n    auth:\n      bearer_token: ${env:DRIFTD_TEST_TOKEN}\n",
+    );
+    std::fs::write(&path, format!("{yaml}{PIPELINE}")).unwrap();
+    let out = Command::new(driftd_bin())
+        .args(["print-config", "--config"])
+        .arg(&path)
+        .env("DRIFTD_TEST_TOKEN", "sup3r-s3cret")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(!text.contains("sup3r-s3cret"), "{text}");
+    assert!(text.contains("bearer_token: '[redacted]'"), "{text}");
+}

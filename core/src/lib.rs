@@ -2,6 +2,7 @@
 //! assembly. It knows no concrete component: the binary hands it the closed set of
 //! component configs (see `Components`).
 
+pub mod auth;
 pub mod component;
 pub mod config;
 pub mod consumer;

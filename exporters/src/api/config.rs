@@ -1,5 +1,6 @@
 //! `exporters.api`.
 
+use driftd_core::auth::BearerAuth;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 
@@ -10,6 +11,9 @@ pub struct ApiConfig {
     /// Listen address; shared with the JSON receiver when they are configured alike.
     #[serde(default = "ApiConfig::default_endpoint")]
     pub endpoint: SocketAddr,
+    /// Require `Authorization: Bearer <token>` on every route but `/health`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<BearerAuth>,
 }
 
 impl ApiConfig {
@@ -22,6 +26,7 @@ impl Default for ApiConfig {
     fn default() -> Self {
         ApiConfig {
             endpoint: Self::default_endpoint(),
+            auth: None,
         }
     }
 }

@@ -14,6 +14,7 @@ use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query};
 use axum::routing::{get, post, MethodRouter};
 use axum::Router;
+use driftd_core::auth::{protect, BearerAuth};
 use driftd_core::component::{BuildContext, BuildError, Exporter};
 use driftd_core::config::ComponentId;
 use driftd_core::store::Store;
@@ -43,12 +44,16 @@ fn routes() -> [(&'static str, MethodRouter<Arc<ApiState>>); 7] {
     ]
 }
 
-/// The API's routes over `state`.
-pub(crate) fn router(state: Arc<ApiState>) -> Router {
-    routes()
-        .into_iter()
-        .fold(Router::new(), |router, (path, handler)| router.route(path, handler))
-        .with_state(state)
+/// The API's routes over `state`; with `auth`, every route but `/health` (which load
+/// balancers and probes call without credentials) needs the bearer token.
+pub(crate) fn router(state: Arc<ApiState>, auth: Option<&BearerAuth>) -> Router {
+    let (open, guarded): (Vec<_>, Vec<_>) = routes().into_iter().partition(|(path, _)| *path == "/health");
+    let build = |routes: Vec<(&'static str, MethodRouter<Arc<ApiState>>)>| {
+        routes
+            .into_iter()
+            .fold(Router::new(), |router, (path, handler)| router.route(path, handler))
+    };
+    build(open).merge(protect(auth, build(guarded))).with_state(state)
 }
 
 /// Adds the API's routes to the listener on the configured endpoint.
@@ -59,7 +64,12 @@ pub(crate) fn build(config: &ApiConfig, id: &ComponentId, ctx: &mut BuildContext
         started_at: ctx.started_at,
     });
     let paths = routes().map(|(path, _)| path);
-    ctx.http.add(config.endpoint, &id.to_string(), &paths, router(state))?;
+    ctx.http.add(
+        config.endpoint,
+        &id.to_string(),
+        &paths,
+        router(state, config.auth.as_ref()),
+    )?;
     Ok(Exporter::Pull)
 }
 

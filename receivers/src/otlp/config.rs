@@ -14,6 +14,7 @@
 //!     point_attributes: all
 //! ```
 
+use driftd_core::auth::BearerAuth;
 use driftd_core::config::FieldError;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::ser::Serializer;
@@ -64,6 +65,9 @@ pub struct GrpcConfig {
     /// Largest request accepted, in MiB, after decompression.
     #[serde(default = "GrpcConfig::default_max_recv_msg_size_mib")]
     pub max_recv_msg_size_mib: NonZeroUsize,
+    /// Require `authorization: Bearer <token>` metadata.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<BearerAuth>,
 }
 
 impl GrpcConfig {
@@ -87,6 +91,7 @@ impl Default for GrpcConfig {
         GrpcConfig {
             endpoint: Self::default_endpoint(),
             max_recv_msg_size_mib: Self::default_max_recv_msg_size_mib(),
+            auth: None,
         }
     }
 }
@@ -103,6 +108,9 @@ pub struct HttpConfig {
     /// decompressed.
     #[serde(default = "HttpConfig::default_max_request_body_size")]
     pub max_request_body_size: NonZeroUsize,
+    /// Require `Authorization: Bearer <token>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<BearerAuth>,
 }
 
 impl HttpConfig {
@@ -121,6 +129,7 @@ impl Default for HttpConfig {
         HttpConfig {
             endpoint: Self::default_endpoint(),
             max_request_body_size: Self::default_max_request_body_size(),
+            auth: None,
         }
     }
 }

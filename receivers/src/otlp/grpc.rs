@@ -4,6 +4,7 @@
 use super::config::GrpcConfig;
 use super::status::{code, retry_after_details};
 use super::{export_response, Ingest};
+use driftd_core::auth::BearerAuth;
 use driftd_core::component::{BuildError, Receiver, RunFuture};
 use driftd_core::ConsumeError;
 use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_server::{
@@ -33,7 +34,8 @@ impl GrpcReceiver {
             addr: config.endpoint,
             source,
         })?;
-        let service = MetricsServiceServer::new(GrpcExport { ingest })
+        let auth = config.auth.clone();
+        let service = MetricsServiceServer::new(GrpcExport { ingest, auth })
             .accept_compressed(CompressionEncoding::Gzip)
             .max_decoding_message_size(config.max_recv_msg_size());
         Ok(GrpcReceiver {
@@ -67,6 +69,7 @@ impl Receiver for GrpcReceiver {
 /// The `MetricsService` implementation.
 struct GrpcExport {
     ingest: Ingest,
+    auth: Option<BearerAuth>,
 }
 
 #[tonic::async_trait]
@@ -75,6 +78,14 @@ impl MetricsService for GrpcExport {
         &self,
         request: Request<ExportMetricsServiceRequest>,
     ) -> Result<Response<ExportMetricsServiceResponse>, Status> {
+        if let Some(auth) = &self.auth {
+            let presented = request.metadata().get("authorization").and_then(|v| v.to_str().ok());
+            if !auth.admits(presented) {
+                return Err(Status::unauthenticated(
+                    "missing or wrong bearer token: send `authorization: Bearer <token>` metadata",
+                ));
+            }
+        }
         match self.ingest.export(request.get_ref()) {
             Ok(summary) => Ok(Response::new(export_response(&summary))),
             Err(ConsumeError::Full) => {

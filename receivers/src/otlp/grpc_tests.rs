@@ -150,3 +150,33 @@ async fn a_port_in_use_fails_the_build() {
         .expect("the port is taken");
     assert!(matches!(err, BuildError::Bind { addr: a, .. } if a == addr), "{err}");
 }
+
+#[tokio::test]
+async fn with_a_bearer_token_requests_without_it_are_unauthenticated() {
+    let recorded = Arc::new(Recorded::default());
+    let mut config = grpc_on("127.0.0.1:0".parse().unwrap());
+    let ReceiverConfig::Otlp(otlp) = &mut config;
+    otlp.protocols.grpc.as_mut().unwrap().auth = Some(serde_yaml::from_str("bearer_token: t0ken").unwrap());
+    let mut ctx = build_context();
+    let receiver = config
+        .build(&ComponentId::parse("otlp").unwrap(), &mut ctx, recorded.clone())
+        .await
+        .unwrap()
+        .unwrap();
+    let addr = ctx.listeners[0].2;
+    let stop = CancellationToken::new();
+    tokio::spawn(receiver.run(stop.clone()));
+    let mut client = client(addr).await;
+
+    let denied = client.export(request_with_one_nan()).await.unwrap_err();
+    assert_eq!(denied.code(), Code::Unauthenticated);
+    assert!(recorded.take().is_empty(), "nothing reached the pipeline");
+
+    let mut request = tonic::Request::new(request_with_one_nan());
+    request
+        .metadata_mut()
+        .insert("authorization", "Bearer t0ken".parse().unwrap());
+    client.export(request).await.unwrap();
+    assert_eq!(recorded.take().len(), 2);
+    stop.cancel();
+}

@@ -51,7 +51,8 @@ impl OtlpConfig {
         let name = id.to_string();
         if let Some(h) = &self.protocols.http {
             let ingest = Ingest::new(&name, "http", self.identity.clone(), output.clone());
-            let router = http::router(ingest, h.max_request_body_size.get());
+            let router =
+                driftd_core::auth::protect(h.auth.as_ref(), http::router(ingest, h.max_request_body_size.get()));
             ctx.http.add(h.endpoint, &name, &[http::PATH], router)?;
         }
         match &self.protocols.grpc {

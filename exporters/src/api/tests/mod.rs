@@ -47,11 +47,46 @@ fn events() -> Vec<DriftEvent> {
 }
 
 async fn app_with(store: Arc<dyn Store>) -> Router {
-    router(Arc::new(ApiState {
-        views: views(table(), 1_234),
-        store,
-        started_at: SystemTime::now(),
-    }))
+    app_with_auth(store, None)
+}
+
+fn app_with_auth(store: Arc<dyn Store>, auth: Option<&BearerAuth>) -> Router {
+    router(
+        Arc::new(ApiState {
+            views: views(table(), 1_234),
+            store,
+            started_at: SystemTime::now(),
+        }),
+        auth,
+    )
+}
+
+#[tokio::test]
+async fn with_a_bearer_token_every_route_but_health_needs_it() {
+    let auth: BearerAuth = serde_yaml::from_str("bearer_token: t0ken").expect("auth");
+    let app = app_with_auth(
+        Arc::new(MemoryStore::new(NonZeroUsize::new(10).expect("non-zero"))),
+        Some(&auth),
+    );
+    let send = |uri: &str, token: Option<&str>| {
+        let mut request = Request::builder().uri(uri);
+        if let Some(t) = token {
+            request = request.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        app.clone().oneshot(request.body(Body::empty()).expect("request"))
+    };
+    assert_eq!(send("/health", None).await.expect("health").status(), StatusCode::OK);
+    let denied = send("/v1/series", None).await.expect("series");
+    assert_eq!(denied.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(denied.headers()[header::WWW_AUTHENTICATE], "Bearer");
+    assert_eq!(
+        send("/v1/series", Some("wrong")).await.expect("series").status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        send("/v1/series", Some("t0ken")).await.expect("series").status(),
+        StatusCode::OK
+    );
 }
 
 async fn app() -> Router {

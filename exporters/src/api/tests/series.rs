@@ -174,6 +174,7 @@ async fn built_from_config_it_serves_on_a_real_listener() {
 async fn two_apis_on_one_endpoint_clash_at_build_time() {
     let config = ApiConfig {
         endpoint: "127.0.0.1:0".parse().expect("address"),
+        auth: None,
     };
     let mut ctx = context(views(Vec::new(), 0));
     let first = ComponentId::parse("api").expect("id");
