@@ -31,6 +31,14 @@ pub struct ServiceBuildError {
     pub source: BuildError,
 }
 
+/// When `run_with` stops serving.
+enum Until {
+    /// A shutdown signal (or a failed receiver).
+    Shutdown,
+    /// Every receiver returned (replay).
+    ReceiversDone,
+}
+
 /// One listening socket, for the startup summary.
 #[derive(Debug, Clone)]
 pub struct Listener {
@@ -166,27 +174,47 @@ impl Service {
     /// Runs until `shutdown` is cancelled (or a receiver fails), then stops receivers,
     /// drains exporter queues and flushes, all within `grace`.
     pub async fn run(self, shutdown: CancellationToken, grace: Duration) -> Result<(), String> {
+        self.run_with(shutdown, grace, Until::Shutdown).await
+    }
+
+    /// Runs until every receiver has finished on its own (a `file` receiver at the end of
+    /// its input: replay), then drains and flushes exactly as a shutdown does.
+    pub async fn run_to_completion(self, grace: Duration) -> Result<(), String> {
+        self.run_with(CancellationToken::new(), grace, Until::ReceiversDone).await
+    }
+
+    async fn run_with(self, shutdown: CancellationToken, grace: Duration, until: Until) -> Result<(), String> {
         let stop_receivers = CancellationToken::new();
-        let mut running = JoinSet::new();
+        let mut receivers = JoinSet::new();
         for (id, r) in self.receivers {
             let stop = stop_receivers.clone();
-            running.spawn(async move { r.run(stop).await.map_err(|e| format!("receiver `{id}`: {e}")) });
+            receivers.spawn(async move { r.run(stop).await.map_err(|e| format!("receiver `{id}`: {e}")) });
         }
+        let mut listeners = JoinSet::new();
         for h in self.http {
             let stop = stop_receivers.clone();
             let addr = h.addr;
-            running.spawn(async move { h.serve(stop).await.map_err(|e| format!("HTTP listener {addr}: {e}")) });
+            listeners.spawn(async move { h.serve(stop).await.map_err(|e| format!("HTTP listener {addr}: {e}")) });
         }
+        let unexpected = |done: Option<Result<Result<(), String>, tokio::task::JoinError>>| match done {
+            Some(Ok(Ok(()))) | None => Err("a receiver stopped unexpectedly".to_string()),
+            Some(Ok(Err(e))) => Err(e),
+            Some(Err(e)) => Err(format!("a receiver panicked: {e}")),
+        };
 
         let mut outcome = Ok(());
-        tokio::select! {
-            _ = shutdown.cancelled() => {}
-            Some(done) = running.join_next() => {
-                outcome = match done {
-                    Ok(Ok(())) => Err("a receiver stopped unexpectedly".to_string()),
-                    Ok(Err(e)) => Err(e),
-                    Err(e) => Err(format!("a receiver panicked: {e}")),
-                };
+        match until {
+            Until::Shutdown => tokio::select! {
+                _ = shutdown.cancelled() => {}
+                done = receivers.join_next(), if !receivers.is_empty() => outcome = unexpected(done),
+                done = listeners.join_next(), if !listeners.is_empty() => outcome = unexpected(done),
+            },
+            Until::ReceiversDone => {
+                while let Some(done) = receivers.join_next().await {
+                    if let Err(e) = done.map_err(|e| format!("a receiver panicked: {e}")).and_then(|r| r) {
+                        outcome = outcome.and(Err(e));
+                    }
+                }
             }
         }
 
@@ -194,16 +222,19 @@ impl Service {
         let deadline = tokio::time::Instant::now() + grace;
         stop_receivers.cancel();
         let stopped = tokio::time::timeout_at(deadline, async {
-            while let Some(r) = running.join_next().await {
-                if let Ok(Err(e)) = r {
-                    tracing::warn!(error = %e, "while stopping");
+            for set in [&mut receivers, &mut listeners] {
+                while let Some(r) = set.join_next().await {
+                    if let Ok(Err(e)) = r {
+                        tracing::warn!(error = %e, "while stopping");
+                    }
                 }
             }
         })
         .await;
         if stopped.is_err() {
             tracing::warn!("receivers did not stop within the grace period");
-            running.abort_all();
+            receivers.abort_all();
+            listeners.abort_all();
         }
 
         tracing::info!("draining exporters");
