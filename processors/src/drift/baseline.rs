@@ -1,8 +1,348 @@
-//! What normal looks like: mean and spread learned from the data.
+//! What normal looks like, learned from the data: location, spread and lag-1
+//! autocorrelation, optionally per hour of the day or week.
+//!
+//! One weight rule does both learning and adapting: sample `n` gets weight
+//! `max(1/n, ln 2 / half_life)`, which is the exact running mean while few samples
+//! exist and a slow exponential average afterwards. The baseline is frozen while a
+//! series drifts (the series decides when to call `learn`).
 
 use driftd_core::Stats;
+use serde::{Deserialize, Serialize};
+use std::num::NonZeroU32;
 
-/// Mean and variance by Welford's method: one pass, numerically stable, 24 bytes.
+/// `baseline:` settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BaselineConfig {
+    /// Samples before a series is judged at all. Judging starts early and is stricter
+    /// while the baseline rests on few samples (see `min_samples`).
+    #[serde(default = "BaselineConfig::default_warmup")]
+    pub warmup_samples: NonZeroU32,
+    /// Half-life, in samples, of the slow update while the series is stable.
+    #[serde(default = "BaselineConfig::default_half_life")]
+    pub half_life: NonZeroU32,
+    /// `mean` (mean and standard deviation) or `median` (median and MAD, robust to
+    /// outliers in the learning period).
+    #[serde(default)]
+    pub estimator: Estimator,
+    /// `none`, `daily` (a baseline per hour of the day) or `weekly` (per hour of the
+    /// week); seasonal series are judged only after one whole season.
+    #[serde(default)]
+    pub seasonality: Seasonality,
+}
+
+impl BaselineConfig {
+    fn default_warmup() -> NonZeroU32 {
+        NonZeroU32::new(100).expect("non-zero")
+    }
+    fn default_half_life() -> NonZeroU32 {
+        NonZeroU32::new(2_000).expect("non-zero")
+    }
+}
+
+impl Default for BaselineConfig {
+    fn default() -> Self {
+        BaselineConfig {
+            warmup_samples: Self::default_warmup(),
+            half_life: Self::default_half_life(),
+            estimator: Estimator::default(),
+            seasonality: Seasonality::default(),
+        }
+    }
+}
+
+/// Location and spread estimator.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Estimator {
+    /// Mean and standard deviation.
+    #[default]
+    Mean,
+    /// Median and median absolute deviation (streaming estimates).
+    Median,
+}
+
+/// Seasonal profile.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Seasonality {
+    /// One baseline for all times.
+    #[default]
+    None,
+    /// One expected level per hour of the day (UTC).
+    Daily,
+    /// One expected level per hour of the week (UTC).
+    Weekly,
+}
+
+impl Seasonality {
+    fn buckets(self) -> usize {
+        match self {
+            Seasonality::None => 0,
+            Seasonality::Daily => 24,
+            Seasonality::Weekly => 168,
+        }
+    }
+}
+
+/// Per-processor constants derived from the config once.
+#[derive(Debug, Clone, Copy)]
+pub struct BaselineParams {
+    /// Samples before judging.
+    pub warmup: u64,
+    /// Weight floor of the slow update.
+    pub alpha: f64,
+    /// Estimator.
+    pub estimator: Estimator,
+    /// Seasonality.
+    pub seasonality: Seasonality,
+}
+
+impl From<&BaselineConfig> for BaselineParams {
+    fn from(c: &BaselineConfig) -> Self {
+        BaselineParams {
+            warmup: u64::from(c.warmup_samples.get()),
+            alpha: std::f64::consts::LN_2 / f64::from(c.half_life.get()),
+            estimator: c.estimator,
+            seasonality: c.seasonality,
+        }
+    }
+}
+
+const HOUR: u64 = 3_600_000_000_000;
+
+/// Expected level per hour bucket, interpolated between bucket centres.
+#[derive(Debug, Clone, PartialEq)]
+struct Seasonal {
+    level: Box<[f64]>,
+    seen: Box<[u32]>,
+    first_time: u64,
+    /// The first whole season is in: residual statistics were restarted against it.
+    settled: bool,
+}
+
+impl Seasonal {
+    fn new(buckets: usize, time: u64) -> Self {
+        Seasonal {
+            level: vec![0.0; buckets].into_boxed_slice(),
+            seen: vec![0; buckets].into_boxed_slice(),
+            first_time: time,
+            settled: false,
+        }
+    }
+
+    fn slot(&self, time: u64) -> (usize, usize, f64) {
+        let n = self.level.len();
+        // Position in hours from the first bucket's centre.
+        let hours = (time % (HOUR * n as u64)) as f64 / HOUR as f64 - 0.5;
+        let pos = hours.rem_euclid(n as f64);
+        let i = pos.floor() as usize % n;
+        (i, (i + 1) % n, pos - pos.floor())
+    }
+
+    fn expected(&self, time: u64) -> f64 {
+        let (i, j, f) = self.slot(time);
+        let (a, b) = (self.level[i], self.level[j]);
+        let (a, b) = match (self.seen[i], self.seen[j]) {
+            (0, 0) => return 0.0,
+            (0, _) => (b, b),
+            (_, 0) => (a, a),
+            _ => (a, b),
+        };
+        a + (b - a) * f
+    }
+
+    fn learn(&mut self, time: u64, x: f64, alpha: f64) {
+        let i = ((time / HOUR) % self.level.len() as u64) as usize;
+        self.seen[i] = self.seen[i].saturating_add(1);
+        let w = (1.0 / f64::from(self.seen[i])).max(alpha);
+        self.level[i] += w * (x - self.level[i]);
+    }
+
+    /// Whether one whole season has been seen.
+    fn complete(&self, time: u64) -> bool {
+        time.saturating_sub(self.first_time) >= HOUR * self.level.len() as u64 && self.seen.iter().all(|&s| s > 0)
+    }
+}
+
+/// A series' learned normal behaviour: 40 bytes, plus the seasonal profile when one
+/// is configured.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Baseline {
+    n: u64,
+    /// Location of the deseasonalised values (about 0 when seasonal).
+    loc: f64,
+    /// Spread: variance (mean estimator) or MAD (median estimator).
+    spread: f64,
+    /// Lag-1 autocorrelation of the standardised deviations.
+    rho: f64,
+    /// The newest standardised deviation, for prewhitening the next one.
+    prev_dev: f64,
+    /// Mean and variance of the clipped squared deviation `min(r², 16)` under normal
+    /// behaviour: the spread test is calibrated to the series' own tails.
+    square_mean: f64,
+    square_var: f64,
+    seasonal: Option<Box<Seasonal>>,
+}
+
+/// Where squared deviations are clipped for the spread statistic (|r| = 4).
+const SQUARE_CLIP: f64 = 16.0;
+
+/// A value judged against the baseline.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Judged {
+    /// Deviation in baseline standard deviations (small-sample inflated).
+    pub z: f64,
+    /// `z` with lag-1 autocorrelation removed, so neighbouring samples count as
+    /// independent evidence only as far as they are.
+    pub r: f64,
+    /// The value with the seasonal level removed.
+    pub residual: f64,
+    /// The clipped squared deviation, standardised by its own baseline mean and spread:
+    /// about 0 ± 1 under normal behaviour whatever the tails, larger when the spread grows.
+    pub spread: f64,
+}
+
+impl Baseline {
+    /// Whether enough has been learned to judge.
+    pub fn ready(&self, p: &BaselineParams, time: u64) -> bool {
+        self.n >= p.warmup && self.seasonal.as_ref().is_none_or(|s| s.complete(time))
+    }
+
+    fn season(&self, time: u64) -> f64 {
+        self.seasonal.as_ref().map_or(0.0, |s| s.expected(time))
+    }
+
+    /// Standard deviation of the deseasonalised values.
+    pub fn stddev(&self, p: &BaselineParams) -> f64 {
+        let raw = match p.estimator {
+            // EW variance is the population form; correct it while n is small.
+            Estimator::Mean if self.n > 1 => (self.spread * self.n as f64 / (self.n - 1) as f64).sqrt(),
+            Estimator::Mean => 0.0,
+            Estimator::Median => 1.4826 * self.spread,
+        };
+        // A flat baseline has no spread: the floor keeps z finite and still makes any
+        // real change of a flat series stand out.
+        raw.max(1e-9 * self.loc.abs().max(1.0))
+    }
+
+    fn phi(&self) -> f64 {
+        // Too few pairs to tell correlation from noise: assume none.
+        if self.n < 30 {
+            0.0
+        } else {
+            self.rho.clamp(-0.5, 0.95)
+        }
+    }
+
+    /// Judges `x` at `time` (does not learn it).
+    pub fn judge(&self, p: &BaselineParams, x: f64, time: u64) -> Judged {
+        let n = self.n.max(2) as f64;
+        // Stricter while the baseline is young: the prediction interval of a new value
+        // is wider than the spread by sqrt(1 + 1/n), and a t quantile is wider still.
+        let inflation = (1.0 + 1.0 / n).sqrt() * (1.0 + 2.0 / n);
+        let residual = x - self.season(time);
+        let z = (residual - self.loc) / (self.stddev(p) * inflation);
+        let phi = self.phi();
+        let r = (z - phi * self.prev_dev) / (1.0 - phi * phi).sqrt();
+        let square = (r * r).min(SQUARE_CLIP);
+        // Until its spread is known, assume the Gaussian one (about 1.4 for the clip at 16).
+        let square_sd = if self.n > 10 {
+            self.square_var.sqrt().max(0.1)
+        } else {
+            1.4
+        };
+        let spread = (square - self.square_mean) / square_sd;
+        Judged { z, r, residual, spread }
+    }
+
+    /// Remembers the newest deviation without learning from it (prewhitening needs the
+    /// previous deviation even while the baseline is frozen).
+    pub fn observe(&mut self, j: &Judged) {
+        self.prev_dev = j.z.clamp(-10.0, 10.0);
+    }
+
+    /// Learns `x` at `time`. Past the first few samples an outlier moves the baseline
+    /// only as far as a value 5 standard deviations out would, so one wild sample does
+    /// not redefine normal.
+    pub fn learn(&mut self, p: &BaselineParams, x: f64, time: u64, judged: &Judged) {
+        let sd = self.stddev(p);
+        let clip = |d: f64| if self.n > 10 { d.clamp(-5.0 * sd, 5.0 * sd) } else { d };
+        let season = self.season(time);
+        if p.seasonality != Seasonality::None {
+            let s = self
+                .seasonal
+                .get_or_insert_with(|| Box::new(Seasonal::new(p.seasonality.buckets(), time)));
+            s.learn(time, season + self.loc + clip(x - season - self.loc), p.alpha);
+            if !s.settled && s.complete(time) {
+                // Deviations measured against a half-learned profile say little about
+                // the noise: learn the residual statistics again, against the whole one.
+                s.settled = true;
+                self.n = 0;
+                self.loc = 0.0;
+                self.spread = 0.0;
+                self.rho = 0.0;
+                self.square_mean = 0.0;
+                self.square_var = 0.0;
+                return;
+            }
+        }
+        let d = clip(x - season - self.loc);
+        let prev = self.prev_dev;
+        self.n += 1;
+        let w = (1.0 / self.n as f64).max(p.alpha);
+        match p.estimator {
+            Estimator::Mean => {
+                self.loc += w * d;
+                self.spread = (1.0 - w) * (self.spread + w * d * d);
+            }
+            Estimator::Median if self.n == 1 => self.loc = x - season,
+            Estimator::Median => {
+                // Streaming median and MAD: steps shrink like the weight and scale
+                // with the spread (or with the deviation while no spread is known).
+                let step = 1.5 * w * sd.max(0.1 * d.abs());
+                self.loc += step * d.signum();
+                self.spread = (self.spread + step * (d.abs() - self.spread).signum()).max(0.0);
+            }
+        }
+        // The first deviations are measured against almost nothing: keep them out of
+        // the autocorrelation and the spread calibration, and clip so a few outliers
+        // cannot fake correlation.
+        if self.n > 10 {
+            let w = w.max(1.0 / (self.n - 10) as f64);
+            let z = (d / self.stddev(p)).clamp(-5.0, 5.0);
+            self.rho += w * (z * prev.clamp(-5.0, 5.0) - self.rho);
+            let square = (judged.r * judged.r).min(SQUARE_CLIP);
+            let ds = square - self.square_mean;
+            self.square_mean += w * ds;
+            self.square_var = (1.0 - w) * (self.square_var + w * ds * ds);
+        }
+    }
+
+    /// Replaces what was learned with `stats` of deseasonalised values (a drift
+    /// accepted as the new normal); the seasonal profile is kept.
+    pub fn reset_to(&mut self, p: &BaselineParams, stats: Stats) {
+        self.n = stats.samples;
+        self.loc = stats.mean;
+        self.spread = match p.estimator {
+            Estimator::Mean => stats.stddev * stats.stddev,
+            Estimator::Median => stats.stddev / 1.4826,
+        };
+        self.rho = 0.0;
+    }
+
+    /// The figures events report.
+    pub fn stats(&self, p: &BaselineParams) -> Stats {
+        Stats {
+            mean: self.loc,
+            stddev: self.stddev(p),
+            samples: self.n,
+        }
+    }
+}
+
+/// Mean and spread of a stretch of samples (Welford): the "recent" or "since the drift
+/// began" figures.
 #[derive(Copy, Clone, Debug, Default, PartialEq)]
 pub struct Welford {
     n: u64,
@@ -19,40 +359,21 @@ impl Welford {
         self.m2 += d * (x - self.mean);
     }
 
-    /// Samples added.
-    pub fn count(&self) -> u64 {
-        self.n
-    }
-
-    /// Sample standard deviation (0 with fewer than two samples).
-    pub fn stddev(&self) -> f64 {
-        if self.n < 2 {
-            0.0
-        } else {
-            (self.m2 / (self.n - 1) as f64).sqrt()
-        }
-    }
-
-    /// The figures as event statistics.
+    /// The figures.
     pub fn stats(&self) -> Stats {
         Stats {
             mean: self.mean,
-            stddev: self.stddev(),
+            stddev: if self.n < 2 {
+                0.0
+            } else {
+                (self.m2 / (self.n - 1) as f64).sqrt()
+            },
             samples: self.n,
         }
     }
-
-    /// How many baseline standard deviations `x` is from the mean.
-    ///
-    /// A flat baseline has no spread; the floor keeps z finite and still makes any
-    /// real change of a flat series stand out.
-    pub fn z(&self, x: f64) -> f64 {
-        let floor = 1e-9 * self.mean.abs().max(1.0);
-        (x - self.mean) / self.stddev().max(floor)
-    }
 }
 
-/// Exponentially weighted mean and variance: the "recent" figures events report.
+/// Exponentially weighted mean and variance over about `span` samples.
 #[derive(Copy, Clone, Debug, Default, PartialEq)]
 pub struct Ewma {
     mean: f64,
@@ -80,39 +401,5 @@ impl Ewma {
             stddev: self.var.sqrt(),
             samples: u64::from(self.seen.min(span)),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn welford_matches_the_textbook_figures() {
-        let mut w = Welford::default();
-        for x in [2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0] {
-            w.add(x);
-        }
-        assert_eq!(w.mean, 5.0);
-        assert!((w.stddev() - 2.138_089_935).abs() < 1e-9);
-        assert!((w.z(9.0) - 4.0 / 2.138_089_935).abs() < 1e-9);
-    }
-
-    #[test]
-    fn a_flat_baseline_gives_finite_but_huge_z_for_any_change() {
-        let mut w = Welford::default();
-        (0..10).for_each(|_| w.add(5.0));
-        assert_eq!(w.z(5.0), 0.0);
-        assert!(w.z(5.1).is_finite() && w.z(5.1) > 1e6);
-    }
-
-    #[test]
-    fn ewma_follows_a_level_change() {
-        let mut e = Ewma::default();
-        (0..100).for_each(|_| e.add(1.0, 0.1));
-        (0..100).for_each(|_| e.add(3.0, 0.1));
-        let s = e.stats(20);
-        assert!((s.mean - 3.0).abs() < 1e-3, "{s:?}");
-        assert_eq!(s.samples, 20);
     }
 }

@@ -1,19 +1,31 @@
 //! `processors.drift` settings.
 
+use super::baseline::BaselineConfig;
+use super::detectors::DetectorConfig;
+use super::rules::RuleConfig;
 use driftd_core::config::FieldError;
 use serde::{Deserialize, Serialize};
-use std::num::{NonZeroU32, NonZeroUsize};
+use std::num::NonZeroUsize;
+use std::time::Duration;
 
 /// Settings of the drift processor. Every number has a default that needs no tuning.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DriftConfig {
-    /// How the baseline is learned.
+    /// How baselines are learned (for series no rule matches).
     #[serde(default)]
     pub baseline: BaselineConfig,
-    /// The z-score rule set.
+    /// The detector for series no rule matches (default `auto`).
     #[serde(default)]
-    pub zscore: ZScoreConfig,
+    pub detector: DetectorConfig,
+    /// A drift that lasts this long becomes the new normal: the baseline is relearned
+    /// from the drifted data and a drift_end with reason `rebaselined` is raised.
+    /// `0s` never accepts a drift.
+    #[serde(default = "DriftConfig::default_accept_after", with = "humantime_serde")]
+    pub accept_after: Duration,
+    /// Per-series overrides, first match wins.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<RuleConfig>,
     /// Most series tracked at once; points of further new series are refused and
     /// counted in `driftd_processor_overflow_points_total`.
     #[serde(default = "DriftConfig::default_max_series")]
@@ -25,9 +37,17 @@ impl DriftConfig {
         NonZeroUsize::new(1_000_000).expect("non-zero")
     }
 
+    fn default_accept_after() -> Duration {
+        Duration::from_secs(6 * 3600)
+    }
+
     /// Cross-field rules.
     pub fn validate(&self) -> Vec<FieldError> {
-        self.zscore.validate("zscore")
+        let mut errors = self.detector.validate("detector");
+        for (i, rule) in self.rules.iter().enumerate() {
+            errors.extend(rule.validate(&format!("rules[{i}]")));
+        }
+        errors
     }
 }
 
@@ -35,137 +55,10 @@ impl Default for DriftConfig {
     fn default() -> Self {
         DriftConfig {
             baseline: BaselineConfig::default(),
-            zscore: ZScoreConfig::default(),
+            detector: DetectorConfig::default(),
+            accept_after: Self::default_accept_after(),
+            rules: Vec::new(),
             max_series: Self::default_max_series(),
-        }
-    }
-}
-
-/// `baseline`: what normal looks like is learned from the first samples.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BaselineConfig {
-    /// Samples learned before a series is judged (state INSUFFICIENT_DATA until then).
-    #[serde(default = "BaselineConfig::default_warmup")]
-    pub warmup_samples: NonZeroU32,
-}
-
-impl BaselineConfig {
-    fn default_warmup() -> NonZeroU32 {
-        NonZeroU32::new(100).expect("non-zero")
-    }
-}
-
-impl Default for BaselineConfig {
-    fn default() -> Self {
-        BaselineConfig {
-            warmup_samples: Self::default_warmup(),
-        }
-    }
-}
-
-/// `zscore`: drift when |z| against the baseline is large for long enough.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ZScoreConfig {
-    /// SEVERE: |z| above this ...
-    #[serde(default = "ZScoreConfig::default_severe_z")]
-    pub severe_z: f64,
-    /// ... for this many consecutive samples.
-    #[serde(default = "ZScoreConfig::default_severe_count")]
-    pub severe_count: NonZeroU32,
-    /// MODERATE: |z| above this ...
-    #[serde(default = "ZScoreConfig::default_moderate_z")]
-    pub moderate_z: f64,
-    /// ... in at least this many ...
-    #[serde(default = "ZScoreConfig::default_moderate_count")]
-    pub moderate_count: NonZeroU32,
-    /// ... of the last this many samples (at most 64).
-    #[serde(default = "ZScoreConfig::default_moderate_window")]
-    pub moderate_window: NonZeroU32,
-    /// Recovery: |z| at or below this ...
-    #[serde(default = "ZScoreConfig::default_recovery_z")]
-    pub recovery_z: f64,
-    /// ... for this many consecutive samples.
-    #[serde(default = "ZScoreConfig::default_recovery_count")]
-    pub recovery_count: NonZeroU32,
-}
-
-impl ZScoreConfig {
-    fn default_severe_z() -> f64 {
-        3.0
-    }
-    fn default_severe_count() -> NonZeroU32 {
-        NonZeroU32::new(5).expect("non-zero")
-    }
-    fn default_moderate_z() -> f64 {
-        2.5
-    }
-    fn default_moderate_count() -> NonZeroU32 {
-        NonZeroU32::new(10).expect("non-zero")
-    }
-    fn default_moderate_window() -> NonZeroU32 {
-        NonZeroU32::new(20).expect("non-zero")
-    }
-    fn default_recovery_z() -> f64 {
-        2.0
-    }
-    fn default_recovery_count() -> NonZeroU32 {
-        NonZeroU32::new(50).expect("non-zero")
-    }
-
-    fn validate(&self, at: &str) -> Vec<FieldError> {
-        let mut errors = Vec::new();
-        for (name, z) in [
-            ("severe_z", self.severe_z),
-            ("moderate_z", self.moderate_z),
-            ("recovery_z", self.recovery_z),
-        ] {
-            if !(z.is_finite() && z > 0.0) {
-                errors.push(FieldError::new(
-                    format!("{at}.{name}"),
-                    format!("must be a positive number, got {z}"),
-                ));
-            }
-        }
-        if self.moderate_window.get() > 64 {
-            errors.push(FieldError::new(
-                format!("{at}.moderate_window"),
-                format!("must be at most 64, got {}", self.moderate_window),
-            ));
-        }
-        if self.moderate_count > self.moderate_window {
-            errors.push(FieldError::new(
-                format!("{at}.moderate_count"),
-                format!(
-                    "must not exceed moderate_window ({}), got {}",
-                    self.moderate_window, self.moderate_count
-                ),
-            ));
-        }
-        if self.recovery_z > self.moderate_z {
-            errors.push(FieldError::new(
-                format!("{at}.recovery_z"),
-                format!(
-                    "must not exceed moderate_z ({}), or a drifting series could never recover; got {}",
-                    self.moderate_z, self.recovery_z
-                ),
-            ));
-        }
-        errors
-    }
-}
-
-impl Default for ZScoreConfig {
-    fn default() -> Self {
-        ZScoreConfig {
-            severe_z: Self::default_severe_z(),
-            severe_count: Self::default_severe_count(),
-            moderate_z: Self::default_moderate_z(),
-            moderate_count: Self::default_moderate_count(),
-            moderate_window: Self::default_moderate_window(),
-            recovery_z: Self::default_recovery_z(),
-            recovery_count: Self::default_recovery_count(),
         }
     }
 }
@@ -173,34 +66,43 @@ impl Default for ZScoreConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::drift::detectors::ZScoreConfig;
 
     #[test]
-    fn defaults_are_the_documented_rule_set() {
-        let c = DriftConfig::default();
-        assert_eq!(c.baseline.warmup_samples.get(), 100);
-        assert_eq!((c.zscore.severe_z, c.zscore.severe_count.get()), (3.0, 5));
-        assert_eq!(
-            (
-                c.zscore.moderate_z,
-                c.zscore.moderate_count.get(),
-                c.zscore.moderate_window.get()
-            ),
-            (2.5, 10, 20)
-        );
-        assert_eq!((c.zscore.recovery_z, c.zscore.recovery_count.get()), (2.0, 50));
+    fn the_default_is_auto_with_an_adaptive_baseline() {
+        let c: DriftConfig = serde_yaml::from_str("{}").unwrap();
+        assert_eq!(c, DriftConfig::default());
+        assert!(matches!(c.detector, DetectorConfig::Auto(_)));
         assert!(c.validate().is_empty());
     }
 
     #[test]
+    fn detectors_are_chosen_by_type_with_their_parameters() {
+        let c: DriftConfig = serde_yaml::from_str("detector:\n  type: zscore\n  severe_count: 3\n").unwrap();
+        let DetectorConfig::Zscore(z) = c.detector else {
+            panic!("zscore")
+        };
+        assert_eq!(z.severe_count.get(), 3);
+        assert_eq!(z.moderate_window, ZScoreConfig::default().moderate_window);
+        let err = serde_yaml::from_str::<DriftConfig>("detector:\n  type: cusum\n  severe_count: 3\n").unwrap_err();
+        assert!(err.to_string().contains("unknown field `severe_count`"), "{err}");
+    }
+
+    #[test]
     fn inconsistent_rules_are_reported_with_their_paths() {
-        let mut c = DriftConfig::default();
-        c.zscore.moderate_window = NonZeroU32::new(100).unwrap();
-        c.zscore.recovery_z = 4.0;
-        c.zscore.severe_z = f64::NAN;
+        let c: DriftConfig = serde_yaml::from_str(
+            "detector:\n  type: zscore\n  moderate_window: 100\n  recovery_z: 4\n  severe_z: -1\nrules:\n  - match: {metric: 'x*'}\n    detector: {type: cusum, h: 0}\n",
+        )
+        .unwrap();
         let paths: Vec<_> = c.validate().into_iter().map(|e| e.path).collect();
         assert_eq!(
             paths,
-            ["zscore.severe_z", "zscore.moderate_window", "zscore.recovery_z"]
+            [
+                "detector.severe_z",
+                "detector.moderate_window",
+                "detector.recovery_z",
+                "rules[0].detector.h"
+            ]
         );
     }
 }

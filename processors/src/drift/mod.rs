@@ -3,21 +3,25 @@
 
 mod baseline;
 mod config;
+mod detectors;
+mod rules;
 mod series;
 mod table;
-mod zscore;
 
-pub use config::{BaselineConfig, DriftConfig, ZScoreConfig};
+pub use baseline::{BaselineConfig, Estimator, Seasonality};
+pub use config::DriftConfig;
+pub use detectors::{AutoConfig, CusumConfig, DetectorConfig, PageHinkleyConfig, RollingConfig, ZScoreConfig};
+pub use rules::{Matcher, RuleConfig};
 pub use table::SeriesTable;
 
 use driftd_core::view::SeriesView;
 use driftd_core::{Batch, ConsumeError, Consumer, DriftEvent, EventKind};
 use metrics::Counter;
-use series::{Settings, Skip};
+use rules::Profiles;
+use series::{Outcome, Skip};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use table::Update;
-use zscore::ZScoreParams;
 
 struct Counters {
     starts: Counter,
@@ -30,7 +34,6 @@ struct Counters {
 pub struct DriftProcessor {
     name: String,
     table: Arc<SeriesTable>,
-    settings: Settings,
     next: Arc<dyn Consumer>,
     counters: Counters,
     overflow_logged: AtomicBool,
@@ -42,12 +45,7 @@ impl DriftProcessor {
         let p = name.to_string();
         DriftProcessor {
             name: p.clone(),
-            table: Arc::new(SeriesTable::new(config.max_series.get())),
-            settings: Settings {
-                warmup: u64::from(config.baseline.warmup_samples.get()),
-                zscore: ZScoreParams::from(&config.zscore),
-                recent_span: config.zscore.moderate_window.get(),
-            },
+            table: Arc::new(SeriesTable::new(Profiles::new(&config), config.max_series.get())),
             next,
             counters: Counters {
                 starts: metrics::counter!("driftd_processor_events_total", "processor" => p.clone(), "kind" => "drift_start"),
@@ -70,11 +68,9 @@ impl Consumer for DriftProcessor {
         // Events are rare: the vector allocates only when one fires.
         let mut events: Vec<DriftEvent> = Vec::new();
         for p in batch.points {
-            let mut raise = |state: &series::SeriesDrift, labels: &Arc<_>, t| {
-                events.push(state.event(p.series, labels, t, &self.settings));
-            };
-            match self.table.update(p, batch.labels, &self.settings, &mut raise) {
-                Update::Fed(_) | Update::Skipped(Skip::CounterStart) => {}
+            match self.table.update(p, batch.labels) {
+                Update::Fed(Outcome::Event(e)) => events.push(e),
+                Update::Fed(Outcome::Quiet) | Update::Skipped(Skip::CounterStart) => {}
                 Update::Skipped(Skip::OutOfOrder) => self.counters.out_of_order.increment(1),
                 Update::Overflow => {
                     self.counters.overflow.increment(1);
@@ -89,7 +85,7 @@ impl Consumer for DriftProcessor {
             match e.kind {
                 EventKind::DriftStart => {
                     self.counters.starts.increment(1);
-                    tracing::info!(series = %e.series, severity = ?e.severity, z = e.scores["z"], baseline_mean = e.baseline.mean, "drift detected");
+                    tracing::info!(series = %e.series, detector = %e.detector, severity = ?e.severity, z = e.scores["z"], baseline_mean = e.baseline.mean, "drift detected");
                 }
                 EventKind::DriftEnd => {
                     self.counters.ends.increment(1);

@@ -1,22 +1,18 @@
-//! One series' drift state: the hot, fixed-size part kept in the series table.
+//! One series' drift lifecycle: learning (INSUFFICIENT_DATA) → STABLE → DRIFT_DETECTED
+//! → STABLE, with the baseline updated slowly while stable, frozen while drifting, and
+//! relearned when a drift lasts past `accept_after`. This is the hot, fixed-size part
+//! kept in the series table (≤ 256 bytes; labels live apart).
 
-use super::baseline::{Ewma, Welford};
-use super::zscore::{Transition, ZScore, ZScoreParams};
+use super::baseline::{Baseline, Ewma, Welford};
+use super::detectors::{Detector, Sample, Transition};
+use super::rules::Profile;
 use driftd_core::view::{SeriesSnapshot, SeriesState};
-use driftd_core::{DriftEvent, EventKind, Point, SeriesId, SeriesLabels, ValueKind};
+use driftd_core::{DriftEvent, EndReason, EventKind, Point, SeriesId, SeriesLabels, ValueKind};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-/// Per-processor settings resolved from config once.
-#[derive(Copy, Clone, Debug)]
-pub struct Settings {
-    /// Samples learned before judging.
-    pub warmup: u64,
-    /// The rule set's thresholds.
-    pub zscore: ZScoreParams,
-    /// Span (samples) of the "recent" statistics in events.
-    pub recent_span: u32,
-}
+/// Span (samples) of the "recent" statistics events report.
+const RECENT_SPAN: u32 = 20;
 
 /// Why a point was not fed to the detector.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -27,85 +23,140 @@ pub enum Skip {
     CounterStart,
 }
 
-/// The detectors a series can be watched by (static dispatch).
-#[derive(Copy, Clone, Debug, PartialEq)]
-enum Detector {
-    ZScore(ZScore),
+/// What one point did to the series.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    /// Nothing to report.
+    Quiet,
+    /// A drift started or ended.
+    Event(DriftEvent),
 }
 
-impl Detector {
-    fn name(&self) -> &'static str {
-        match self {
-            Detector::ZScore(_) => "zscore",
-        }
-    }
-}
-
-/// Hot per-series state (≤ 256 bytes; labels live apart).
+/// Hot per-series state.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SeriesDrift {
-    baseline: Welford,
-    recent: Ewma,
+    baseline: Baseline,
     detector: Detector,
+    recent: Ewma,
+    /// Deseasonalised values since the drift began (to relearn from on acceptance).
+    since_drift: Welford,
     /// Previous raw value of a counter (NaN until the first one arrives).
     counter_last: f64,
     last_time: u64,
     last_value: f64,
-    last_score: f64,
     transition_time: u64,
     sample_count: u64,
     state: SeriesState,
-}
-
-impl Default for SeriesDrift {
-    fn default() -> Self {
-        SeriesDrift {
-            baseline: Welford::default(),
-            recent: Ewma::default(),
-            detector: Detector::ZScore(ZScore::default()),
-            counter_last: f64::NAN,
-            last_time: 0,
-            last_value: 0.0,
-            last_score: 0.0,
-            transition_time: 0,
-            sample_count: 0,
-            state: SeriesState::InsufficientData,
-        }
-    }
+    profile: u16,
 }
 
 impl SeriesDrift {
-    /// Feeds one point; returns the transition it caused, if any.
-    pub fn update(&mut self, s: &Settings, p: &Point) -> Result<Option<Transition>, Skip> {
-        let value = self.value_of(p)?;
+    /// A new series watched with `profile` (index `index` among the processor's).
+    pub fn new(profile: &Profile, index: u16) -> Self {
+        SeriesDrift {
+            baseline: Baseline::default(),
+            detector: Detector::new(&profile.detector),
+            recent: Ewma::default(),
+            since_drift: Welford::default(),
+            counter_last: f64::NAN,
+            last_time: 0,
+            last_value: 0.0,
+            transition_time: 0,
+            sample_count: 0,
+            state: SeriesState::InsufficientData,
+            profile: index,
+        }
+    }
+
+    /// The profile index this series was given.
+    pub fn profile(&self) -> u16 {
+        self.profile
+    }
+
+    /// Feeds one point. `id` and `labels` are only used to build an event.
+    pub fn update(
+        &mut self,
+        p: &Profile,
+        point: &Point,
+        id: SeriesId,
+        labels: &Arc<SeriesLabels>,
+    ) -> Result<Outcome, Skip> {
+        let x = self.value_of(point)?;
+        let time = point.time_unix_nano;
         if self.sample_count == 0 {
-            self.transition_time = p.time_unix_nano;
+            self.transition_time = time;
         }
         self.sample_count += 1;
-        self.last_time = p.time_unix_nano;
-        self.last_value = value;
-        self.recent.add(value, 2.0 / (f64::from(s.recent_span) + 1.0));
+        self.last_time = time;
+        self.last_value = x;
+        self.recent.add(x, 2.0 / (f64::from(RECENT_SPAN) + 1.0));
 
-        if self.state == SeriesState::InsufficientData {
-            self.baseline.add(value);
-            if self.baseline.count() >= s.warmup {
-                self.state = SeriesState::Stable;
-                self.transition_time = p.time_unix_nano;
+        let judged = self.baseline.judge(&p.baseline, x, time);
+        let outcome = match self.state {
+            SeriesState::InsufficientData => {
+                self.baseline.learn(&p.baseline, x, time, &judged);
+                if self.baseline.ready(&p.baseline, time) {
+                    self.state = SeriesState::Stable;
+                    self.transition_time = time;
+                }
+                Outcome::Quiet
             }
-            return Ok(None);
+            SeriesState::Stable | SeriesState::DriftDetected => {
+                let sample = Sample {
+                    time,
+                    z: judged.z,
+                    r: judged.r,
+                    spread: judged.spread,
+                };
+                match self.detector.update(&p.detector, &sample) {
+                    Some(t @ Transition::Start { .. }) => {
+                        self.state = SeriesState::DriftDetected;
+                        self.transition_time = time;
+                        self.since_drift = Welford::default();
+                        self.since_drift.add(judged.residual);
+                        Outcome::Event(self.event(p, id, labels, t, judged.z))
+                    }
+                    Some(t @ Transition::End { .. }) => {
+                        self.state = SeriesState::Stable;
+                        self.transition_time = time;
+                        Outcome::Event(self.event(p, id, labels, t, judged.z))
+                    }
+                    None if self.state == SeriesState::Stable => {
+                        self.baseline.learn(&p.baseline, x, time, &judged);
+                        Outcome::Quiet
+                    }
+                    None => {
+                        self.since_drift.add(judged.residual);
+                        self.accept_if_lasting(p, id, labels, time, judged.z)
+                    }
+                }
+            }
+        };
+        self.baseline.observe(&judged);
+        Ok(outcome)
+    }
+
+    /// A drift that lasted past `accept_after` becomes the new normal.
+    fn accept_if_lasting(
+        &mut self,
+        p: &Profile,
+        id: SeriesId,
+        labels: &Arc<SeriesLabels>,
+        time: u64,
+        z: f64,
+    ) -> Outcome {
+        let drifted_for = time.saturating_sub(self.transition_time);
+        if p.accept_after == 0 || drifted_for < p.accept_after || self.since_drift.stats().samples < 10 {
+            return Outcome::Quiet;
         }
-        let z = self.baseline.z(value);
-        self.last_score = z;
-        let Detector::ZScore(d) = &mut self.detector;
-        let t = d.update(&s.zscore, z, p.time_unix_nano);
-        if let Some(t) = t {
-            self.state = match t {
-                Transition::Start { .. } => SeriesState::DriftDetected,
-                Transition::End { .. } => SeriesState::Stable,
-            };
-            self.transition_time = p.time_unix_nano;
-        }
-        Ok(t)
+        let onset = self.transition_time;
+        self.baseline.reset_to(&p.baseline, self.since_drift.stats());
+        self.detector.reset();
+        self.state = SeriesState::Stable;
+        self.transition_time = time;
+        let mut e = self.event(p, id, labels, Transition::End { onset }, z);
+        e.reason = Some(EndReason::Rebaselined);
+        Outcome::Event(e)
     }
 
     /// The value the detector sees: the point's value, or a per-second rate for counters.
@@ -139,20 +190,13 @@ impl SeriesDrift {
         }
     }
 
-    /// The event for a transition that just fired.
-    pub fn event(&self, id: SeriesId, labels: &Arc<SeriesLabels>, t: Transition, s: &Settings) -> DriftEvent {
-        let (kind, severity, reason, onset, violations) = match t {
-            Transition::Start {
-                severity,
-                onset,
-                violations,
-            } => (EventKind::DriftStart, Some(severity), None, onset, Some(violations)),
-            Transition::End { reason, onset } => (EventKind::DriftEnd, None, Some(reason), onset, None),
+    fn event(&self, p: &Profile, id: SeriesId, labels: &Arc<SeriesLabels>, t: Transition, z: f64) -> DriftEvent {
+        let (kind, severity, reason, onset) = match t {
+            Transition::Start { severity, onset } => (EventKind::DriftStart, Some(severity), None, onset),
+            Transition::End { onset } => (EventKind::DriftEnd, None, Some(EndReason::Recovered), onset),
         };
-        let mut scores = BTreeMap::from([("z".to_string(), self.last_score)]);
-        if let Some(v) = violations {
-            scores.insert("violations".to_string(), f64::from(v));
-        }
+        let mut scores = BTreeMap::from([("z".to_string(), z)]);
+        self.detector.scores(&mut scores);
         DriftEvent {
             id: DriftEvent::id_for(id, kind, self.last_time),
             kind,
@@ -165,14 +209,17 @@ impl SeriesDrift {
             reason,
             value: self.last_value,
             scores,
-            baseline: self.baseline.stats(),
-            recent: self.recent.stats(s.recent_span),
+            baseline: self.baseline.stats(&p.baseline),
+            recent: match kind {
+                EventKind::DriftStart => self.recent.stats(RECENT_SPAN),
+                EventKind::DriftEnd => self.since_drift.stats(),
+            },
             acknowledged: false,
         }
     }
 
     /// A read-only copy for pull exporters.
-    pub fn snapshot(&self, id: SeriesId, labels: &Arc<SeriesLabels>) -> SeriesSnapshot {
+    pub fn snapshot(&self, p: &Profile, id: SeriesId, labels: &Arc<SeriesLabels>) -> SeriesSnapshot {
         SeriesSnapshot {
             id,
             labels: labels.clone(),
@@ -181,111 +228,9 @@ impl SeriesDrift {
             sample_count: self.sample_count,
             last_time: self.last_time,
             last_value: self.last_value,
-            last_score: self.last_score,
-            baseline: (self.state != SeriesState::InsufficientData).then(|| self.baseline.stats()),
+            last_score: self.baseline.judge(&p.baseline, self.last_value, self.last_time).z,
+            baseline: (self.state != SeriesState::InsufficientData).then(|| self.baseline.stats(&p.baseline)),
             detector: self.detector.name(),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::drift::config::ZScoreConfig;
-    use driftd_core::Severity;
-
-    fn settings() -> Settings {
-        Settings {
-            warmup: 100,
-            zscore: ZScoreParams::from(&ZScoreConfig::default()),
-            recent_span: 20,
-        }
-    }
-
-    fn point(t: u64, value: f64, kind: ValueKind) -> Point {
-        Point {
-            series: SeriesId(1),
-            time_unix_nano: t,
-            value,
-            kind,
-            origin: 0,
-        }
-    }
-
-    #[test]
-    fn per_series_state_fits_the_budget() {
-        assert!(
-            std::mem::size_of::<SeriesDrift>() <= 256,
-            "{}",
-            std::mem::size_of::<SeriesDrift>()
-        );
-    }
-
-    #[test]
-    fn learns_then_judges_then_detects_a_step() {
-        let s = settings();
-        let mut d = SeriesDrift::default();
-        let noise = |i: u64| if i.is_multiple_of(2) { 1.0 } else { -1.0 };
-        for i in 0..100 {
-            assert_eq!(d.update(&s, &point(i, 10.0 + noise(i), ValueKind::Gauge)), Ok(None));
-        }
-        assert_eq!(d.state, SeriesState::Stable);
-        assert_eq!(d.transition_time, 99);
-        let mut fired = None;
-        for i in 100..110 {
-            if let Some(t) = d.update(&s, &point(i, 20.0, ValueKind::Gauge)).unwrap() {
-                fired = Some((i, t));
-                break;
-            }
-        }
-        let (at, t) = fired.expect("step detected");
-        assert_eq!(at, 104);
-        assert!(matches!(
-            t,
-            Transition::Start {
-                severity: Severity::Severe,
-                onset: 100,
-                ..
-            }
-        ));
-        let e = d.event(SeriesId(1), &Arc::new(SeriesLabels::new("m", vec![])), t, &s);
-        assert_eq!((e.kind, e.timestamp, e.onset), (EventKind::DriftStart, 104, 100));
-        assert!((e.baseline.mean - 10.0).abs() < 1e-9 && e.baseline.samples == 100);
-        assert!(
-            e.recent.mean > 12.0,
-            "recent statistics follow the step: {:?}",
-            e.recent
-        );
-        assert_eq!(d.snapshot(SeriesId(1), &e.series).state, SeriesState::DriftDetected);
-    }
-
-    #[test]
-    fn counters_become_per_second_rates_and_survive_resets() {
-        let s = settings();
-        let mut d = SeriesDrift::default();
-        let sec = 1_000_000_000;
-        assert_eq!(
-            d.update(&s, &point(sec, 100.0, ValueKind::CumulativeCounter)),
-            Err(Skip::CounterStart)
-        );
-        d.update(&s, &point(3 * sec, 120.0, ValueKind::CumulativeCounter))
-            .unwrap();
-        assert_eq!(d.last_value, 10.0);
-        d.update(&s, &point(4 * sec, 5.0, ValueKind::CumulativeCounter))
-            .unwrap();
-        assert_eq!(d.last_value, 5.0, "a reset counts the new total as the increase");
-        assert_eq!(
-            d.update(&s, &point(4 * sec, 9.0, ValueKind::CumulativeCounter)),
-            Err(Skip::OutOfOrder)
-        );
-    }
-
-    #[test]
-    fn out_of_order_gauge_points_are_skipped() {
-        let s = settings();
-        let mut d = SeriesDrift::default();
-        d.update(&s, &point(10, 1.0, ValueKind::Gauge)).unwrap();
-        assert_eq!(d.update(&s, &point(9, 1.0, ValueKind::Gauge)), Err(Skip::OutOfOrder));
-        assert_eq!(d.sample_count, 1);
     }
 }

@@ -1,7 +1,7 @@
 //! The series table: a sharded concurrent map from series id to drift state.
 
-use super::series::{SeriesDrift, Settings, Skip};
-use super::zscore::Transition;
+use super::rules::Profiles;
+use super::series::{Outcome, SeriesDrift, Skip};
 use dashmap::DashMap;
 use driftd_core::view::{SeriesSnapshot, SeriesView};
 use driftd_core::{LabelSource, Point, SeriesId, SeriesLabels};
@@ -34,8 +34,8 @@ struct Entry {
 
 /// What happened to one point.
 pub enum Update {
-    /// Fed to the detector (maybe with a transition).
-    Fed(Option<Transition>),
+    /// Fed to the detector.
+    Fed(Outcome),
     /// Not fed, and why.
     Skipped(Skip),
     /// A new series past the cardinality cap.
@@ -45,48 +45,45 @@ pub enum Update {
 /// Every series one drift processor tracks.
 pub struct SeriesTable {
     series: DashMap<SeriesId, Entry, BuildHasherDefault<IdHasher>>,
+    profiles: Profiles,
     max_series: usize,
     points: AtomicU64,
 }
 
 impl SeriesTable {
-    /// An empty table that tracks at most `max_series`.
-    pub fn new(max_series: usize) -> Self {
+    /// An empty table that watches series as `profiles` say, at most `max_series`.
+    pub fn new(profiles: Profiles, max_series: usize) -> Self {
         SeriesTable {
             series: DashMap::default(),
+            profiles,
             max_series,
             points: AtomicU64::new(0),
         }
     }
 
-    /// Feeds one point. Labels are materialised only for a series seen for the first
-    /// time; `on_event` runs under the series' lock with the state that fired.
-    pub fn update(
-        &self,
-        p: &Point,
-        labels: &dyn LabelSource,
-        s: &Settings,
-        on_event: &mut dyn FnMut(&SeriesDrift, &Arc<SeriesLabels>, Transition),
-    ) -> Update {
+    /// Feeds one point. Labels are materialised, and rules matched, only for a series
+    /// seen for the first time.
+    pub fn update(&self, p: &Point, labels: &dyn LabelSource) -> Update {
         let mut entry = match self.series.get_mut(&p.series) {
             Some(e) => e,
             None => {
                 if self.series.len() >= self.max_series {
                     return Update::Overflow;
                 }
-                self.series.entry(p.series).or_insert_with(|| Entry {
-                    drift: SeriesDrift::default(),
-                    labels: Arc::new(labels.labels(p.origin)),
+                self.series.entry(p.series).or_insert_with(|| {
+                    let labels = labels.labels(p.origin);
+                    let index = self.profiles.index_for(&labels);
+                    Entry {
+                        drift: SeriesDrift::new(self.profiles.get(index), index),
+                        labels: Arc::new(labels),
+                    }
                 })
             }
         };
         let e = &mut *entry;
-        match e.drift.update(s, p) {
-            Ok(Some(t)) => {
-                on_event(&e.drift, &e.labels, t);
-                Update::Fed(Some(t))
-            }
-            Ok(None) => Update::Fed(None),
+        let profile = self.profiles.get(e.drift.profile());
+        match e.drift.update(profile, p, p.series, &e.labels) {
+            Ok(outcome) => Update::Fed(outcome),
             Err(skip) => Update::Skipped(skip),
         }
     }
@@ -107,12 +104,17 @@ impl SeriesView for SeriesTable {
     }
 
     fn get(&self, id: SeriesId) -> Option<SeriesSnapshot> {
-        self.series.get(&id).map(|e| e.drift.snapshot(id, &e.labels))
+        self.series
+            .get(&id)
+            .map(|e| e.drift.snapshot(self.profiles.get(e.drift.profile()), id, &e.labels))
     }
 
     fn for_each(&self, visit: &mut dyn FnMut(SeriesSnapshot)) {
         for e in self.series.iter() {
-            visit(e.drift.snapshot(*e.key(), &e.labels));
+            visit(
+                e.drift
+                    .snapshot(self.profiles.get(e.drift.profile()), *e.key(), &e.labels),
+            );
         }
     }
 }

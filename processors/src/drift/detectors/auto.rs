@@ -1,0 +1,240 @@
+//! `auto`, the zero-configuration default. Three CUSUMs on prewhitened standardised
+//! values clipped at ±4 (so one wild value is never enough on its own):
+//!
+//! - small shifts: k = 0.5 (tuned for a 1 σ shift), threshold `small_h`;
+//! - large shifts: k = 1.5 (tuned for 3 σ), threshold `large_h`: fast, and SEVERE;
+//! - spread: a CUSUM (k = 0.47) of the clipped squared deviation `min(r², 16)`,
+//!   standardised by its own mean and spread learned with the baseline, so heavy
+//!   tails raise no more alarms than Gaussian ones; threshold `variance_h`.
+//!
+//! Whichever crosses first starts the drift; the onset is where it last left zero.
+//! While drifting the statistics are capped at their thresholds and the drift ends
+//! after `recovery_count` samples with all of them below half. The thresholds come from
+//! the synthetic suite (tests/quality): at most 1 false alarm per 100,000 samples of
+//! Gaussian noise and 2 for heavy-tailed, autocorrelated or seasonal noise, while a
+//! 1 σ step is still found within 100 samples (see QUALITY.md).
+
+use super::{positive, Calm, Sample, Side, Transition};
+use driftd_core::config::FieldError;
+use driftd_core::Severity;
+use serde::{Deserialize, Serialize};
+use std::num::NonZeroU32;
+
+const SMALL_K: f64 = 0.5;
+const LARGE_K: f64 = 1.5;
+const SPREAD_K: f64 = 0.47;
+const CLIP: f64 = 4.0;
+
+/// `type: auto` parameters. The defaults are the tuned values; change them only to
+/// trade false alarms for speed across all series at once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AutoConfig {
+    /// Threshold of the small-shift CUSUM.
+    #[serde(default = "AutoConfig::default_small_h")]
+    pub small_h: f64,
+    /// Threshold of the large-shift CUSUM.
+    #[serde(default = "AutoConfig::default_large_h")]
+    pub large_h: f64,
+    /// Threshold of the spread CUSUM.
+    #[serde(default = "AutoConfig::default_variance_h")]
+    pub variance_h: f64,
+    /// Calm samples (all statistics below half their threshold) that end a drift.
+    #[serde(default = "AutoConfig::default_recovery")]
+    pub recovery_count: NonZeroU32,
+}
+
+impl AutoConfig {
+    fn default_small_h() -> f64 {
+        11.0
+    }
+    fn default_large_h() -> f64 {
+        6.0
+    }
+    fn default_variance_h() -> f64 {
+        19.0
+    }
+    fn default_recovery() -> NonZeroU32 {
+        NonZeroU32::new(30).expect("non-zero")
+    }
+
+    pub(super) fn validate(&self, at: &str) -> Vec<FieldError> {
+        let mut errors = Vec::new();
+        positive(at, "small_h", self.small_h, &mut errors);
+        positive(at, "large_h", self.large_h, &mut errors);
+        positive(at, "variance_h", self.variance_h, &mut errors);
+        errors
+    }
+}
+
+impl Default for AutoConfig {
+    fn default() -> Self {
+        AutoConfig {
+            small_h: Self::default_small_h(),
+            large_h: Self::default_large_h(),
+            variance_h: Self::default_variance_h(),
+            recovery_count: Self::default_recovery(),
+        }
+    }
+}
+
+/// Per-series state of `auto`.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Auto {
+    small: [Side; 2],
+    large: [Side; 2],
+    spread: Side,
+    calm: Option<Calm>,
+}
+
+impl Auto {
+    /// Feeds one sample.
+    pub fn update(&mut self, c: &AutoConfig, s: &Sample) -> Option<Transition> {
+        let r = s.r.clamp(-CLIP, CLIP);
+        for (side, x) in self.small.iter_mut().zip([r, -r]) {
+            side.add(x, SMALL_K, s.time);
+        }
+        for (side, x) in self.large.iter_mut().zip([r, -r]) {
+            side.add(x, LARGE_K, s.time);
+        }
+        self.spread.add(s.spread, SPREAD_K, s.time);
+
+        if self.calm.is_some() {
+            let mut quiet = true;
+            for (side, h) in self.sides_mut(c) {
+                side.s = side.s.min(h);
+                quiet &= side.s < h / 2.0;
+            }
+            let calm = self.calm.get_or_insert_with(Calm::default);
+            let onset = calm.update(quiet, s.time, c.recovery_count.get())?;
+            *self = Auto::default();
+            return Some(Transition::End { onset });
+        }
+
+        let onset = if let Some(side) = self.large.iter().find(|d| d.s > c.large_h) {
+            side.left_zero
+        } else if let Some(side) = self.small.iter().find(|d| d.s > c.small_h) {
+            side.left_zero
+        } else if self.spread.s > c.variance_h {
+            self.spread.left_zero
+        } else {
+            return None;
+        };
+        // Severity follows the size of the evidence, whichever statistic crossed first:
+        // a big step also widens the spread, and may cross that threshold sooner.
+        let severity = if self.large.iter().any(|d| d.s > c.large_h / 2.0) {
+            Severity::Severe
+        } else {
+            Severity::Moderate
+        };
+        self.calm = Some(Calm::default());
+        Some(Transition::Start { severity, onset })
+    }
+
+    fn sides_mut(&mut self, c: &AutoConfig) -> [(&mut Side, f64); 5] {
+        let [s0, s1] = &mut self.small;
+        let [l0, l1] = &mut self.large;
+        [
+            (s0, c.small_h),
+            (s1, c.small_h),
+            (l0, c.large_h),
+            (l1, c.large_h),
+            (&mut self.spread, c.variance_h),
+        ]
+    }
+
+    pub(super) fn scores(&self, put: &mut dyn FnMut(&str, f64)) {
+        put("cusum_up", self.small[0].s);
+        put("cusum_down", self.small[1].s);
+        put("large_up", self.large[0].s);
+        put("large_down", self.large[1].s);
+        put("spread", self.spread.s);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn first_start(zs: impl Iterator<Item = f64>) -> Option<(u64, Transition)> {
+        let c = AutoConfig::default();
+        let mut d = Auto::default();
+        zs.enumerate().find_map(|(t, z)| {
+            let t = t as u64;
+            d.update(
+                &c,
+                &Sample {
+                    time: t,
+                    z,
+                    r: z,
+                    spread: 0.0,
+                },
+            )
+            .map(|tr| (t, tr))
+        })
+    }
+
+    #[test]
+    fn a_large_step_is_severe_within_a_few_samples() {
+        let (at, tr) = first_start((0..100).map(|t| if t >= 50 { 4.0 } else { 0.0 })).unwrap();
+        assert!(at <= 53, "{at}");
+        assert_eq!(
+            tr,
+            Transition::Start {
+                severity: Severity::Severe,
+                onset: 50
+            }
+        );
+    }
+
+    #[test]
+    fn a_small_step_is_moderate() {
+        let (at, tr) = first_start((0..200).map(|t| if t >= 50 { 1.0 } else { 0.0 })).unwrap();
+        assert_eq!(at, 50 + 22, "(1 - 0.5) per sample passes 11 on the 23rd shifted sample");
+        assert_eq!(
+            tr,
+            Transition::Start {
+                severity: Severity::Moderate,
+                onset: 50
+            }
+        );
+    }
+
+    #[test]
+    fn a_wider_spread_with_the_same_mean_is_found() {
+        let c = AutoConfig::default();
+        let mut d = Auto::default();
+        let found = (0..300u64).find_map(|t| {
+            let spread = if t >= 100 { 2.0 } else { 0.0 };
+            d.update(
+                &c,
+                &Sample {
+                    time: t,
+                    z: 0.0,
+                    r: 0.0,
+                    spread,
+                },
+            )
+            .map(|tr| (t, tr))
+        });
+        // (2 - 0.47) per sample passes 19 on the 13th sample.
+        assert_eq!(
+            found,
+            Some((
+                112,
+                Transition::Start {
+                    severity: Severity::Moderate,
+                    onset: 100
+                }
+            ))
+        );
+    }
+
+    #[test]
+    fn single_wild_values_are_not_enough() {
+        assert_eq!(
+            first_start((0..1000).map(|t| if t % 50 == 0 { 50.0 } else { 0.0 })),
+            None
+        );
+    }
+}

@@ -1,0 +1,156 @@
+//! The detection quality bar of the `auto` detector, on synthetic series with known
+//! truth and fixed seeds (QUALITY.md has the figures). Runs: cargo test -p
+//! driftd-processors --test quality -- --nocapture
+
+mod synthetic;
+
+use driftd_processors::drift::DriftConfig;
+use synthetic::{run, Change, Noise, Series};
+
+/// Stable samples before the change.
+const BEFORE: u64 = 1_000;
+
+struct Detection {
+    detected: usize,
+    runs: usize,
+    delays: Vec<u64>,
+    early_alarms: usize,
+}
+
+impl Detection {
+    fn rate(&self) -> f64 {
+        self.detected as f64 / self.runs as f64
+    }
+    fn median_delay(&self) -> u64 {
+        let mut d = self.delays.clone();
+        d.sort_unstable();
+        d.get(d.len() / 2).copied().unwrap_or(u64::MAX)
+    }
+}
+
+/// Runs `runs` series with `change` at BEFORE and counts detections within `within`.
+fn detection(config: &DriftConfig, seed: u64, noise: Noise, change: Change, runs: usize, within: u64) -> Detection {
+    let series = (0..runs)
+        .map(|i| Series::new(seed + i as u64, noise, change, BEFORE))
+        .collect();
+    let starts = run(config, series, BEFORE + within);
+    let mut d = Detection {
+        detected: 0,
+        runs,
+        delays: Vec::new(),
+        early_alarms: 0,
+    };
+    for s in starts {
+        d.early_alarms += s.iter().filter(|&&i| i < BEFORE).count();
+        if let Some(first) = s.iter().find(|&&i| i >= BEFORE) {
+            d.detected += 1;
+            d.delays.push(first - BEFORE);
+        }
+    }
+    println!(
+        "{change:?} on {noise:?}: detected {}/{} within {within} (median delay {}), {} alarms before the change",
+        d.detected,
+        d.runs,
+        d.median_delay(),
+        d.early_alarms
+    );
+    d
+}
+
+/// False alarms per 100,000 samples over `series` series of `samples` samples.
+fn false_alarms(config: &DriftConfig, seed: u64, noise: Noise, series: usize, samples: u64) -> f64 {
+    let all = (0..series)
+        .map(|i| Series::new(seed + i as u64, noise, Change::None, 0))
+        .collect();
+    let alarms: usize = run(config, all, samples).iter().map(Vec::len).sum();
+    let per_100k = alarms as f64 * 100_000.0 / (series as f64 * samples as f64);
+    println!(
+        "{noise:?}: {alarms} false alarms in {} samples = {per_100k:.2} per 100,000",
+        series as u64 * samples
+    );
+    per_100k
+}
+
+fn auto() -> DriftConfig {
+    DriftConfig::default()
+}
+
+fn seasonal() -> DriftConfig {
+    serde_yaml::from_str("baseline: {seasonality: daily}").unwrap()
+}
+
+#[test]
+fn a_3_sigma_step_is_found_in_99_percent_with_median_delay_5() {
+    let d = detection(&auto(), 1_000, Noise::Gaussian, Change::Step(3.0), 200, 100);
+    assert!(d.rate() >= 0.99, "detection rate {}", d.rate());
+    assert!(d.median_delay() <= 5, "median delay {}", d.median_delay());
+}
+
+#[test]
+fn a_1_sigma_step_is_found_in_95_percent_within_100() {
+    let d = detection(&auto(), 2_000, Noise::Gaussian, Change::Step(1.0), 200, 100);
+    assert!(d.rate() >= 0.95, "detection rate {}", d.rate());
+}
+
+/// Target (issue 3): 95% within 50. Measured today: 90% (QUALITY.md); this guards the
+/// current level until the spread test is improved.
+#[test]
+fn a_tripled_variance_is_found_in_90_percent_within_50() {
+    let d = detection(&auto(), 3_000, Noise::Gaussian, Change::VarianceTimes(3.0), 200, 50);
+    assert!(d.rate() >= 0.90, "detection rate {}", d.rate());
+}
+
+#[test]
+fn a_3_sigma_creep_over_1000_is_found_in_95_percent_before_2_sigma() {
+    // 2 σ of the 3 σ ramp is reached after 2/3 of 1000 samples.
+    let d = detection(
+        &auto(),
+        4_000,
+        Noise::Gaussian,
+        Change::Creep {
+            sigmas: 3.0,
+            over: 1_000,
+        },
+        200,
+        666,
+    );
+    assert!(d.rate() >= 0.95, "detection rate {}", d.rate());
+}
+
+#[test]
+fn gaussian_noise_raises_at_most_1_false_alarm_per_100k() {
+    assert!(false_alarms(&auto(), 10_000, Noise::Gaussian, 20, 100_000) <= 1.0);
+}
+
+/// Target (issue 3): at most 2 per 100,000. Measured today: 3.35 (QUALITY.md); this
+/// guards the current level until the scale estimate is made robust to heavy tails.
+#[test]
+fn heavy_tailed_noise_raises_at_most_4_false_alarms_per_100k() {
+    assert!(false_alarms(&auto(), 20_000, Noise::StudentT3, 20, 100_000) <= 4.0);
+}
+
+#[test]
+fn autocorrelated_noise_raises_at_most_2_false_alarms_per_100k() {
+    assert!(false_alarms(&auto(), 30_000, Noise::Ar1(0.7), 20, 100_000) <= 2.0);
+}
+
+#[test]
+fn daily_seasonal_noise_raises_at_most_2_false_alarms_per_100k_with_seasonality_on() {
+    assert!(false_alarms(&seasonal(), 40_000, Noise::DailySeasonal(5.0), 20, 100_000) <= 2.0);
+}
+
+/// Detectors are causal: the alarms raised on a prefix of a series do not change when
+/// more data follows.
+#[test]
+fn alarms_on_a_prefix_do_not_depend_on_what_follows() {
+    for (noise, change) in [(Noise::Gaussian, Change::Step(2.0)), (Noise::StudentT3, Change::VarianceTimes(4.0))] {
+        let series = |n| (0..20).map(|i| Series::new(50_000 + i, noise, change, 1_500)).take(n).collect();
+        let short = run(&auto(), series(20), 2_000);
+        let long = run(&auto(), series(20), 6_000);
+        for (s, l) in short.iter().zip(&long) {
+            let prefix: Vec<u64> = l.iter().copied().filter(|&i| i < 2_000).collect();
+            assert_eq!(s, &prefix);
+        }
+        assert!(long.iter().any(|l| l.iter().any(|&i| i >= 1_500)), "the change was detected at all");
+    }
+}
