@@ -143,14 +143,25 @@ fn daily_seasonal_noise_raises_at_most_2_false_alarms_per_100k_with_seasonality_
 /// more data follows.
 #[test]
 fn alarms_on_a_prefix_do_not_depend_on_what_follows() {
-    for (noise, change) in [(Noise::Gaussian, Change::Step(2.0)), (Noise::StudentT3, Change::VarianceTimes(4.0))] {
-        let series = |n| (0..20).map(|i| Series::new(50_000 + i, noise, change, 1_500)).take(n).collect();
+    for (noise, change) in [
+        (Noise::Gaussian, Change::Step(2.0)),
+        (Noise::StudentT3, Change::VarianceTimes(4.0)),
+    ] {
+        let series = |n| {
+            (0..20)
+                .map(|i| Series::new(50_000 + i, noise, change, 1_500))
+                .take(n)
+                .collect()
+        };
         let short = run(&auto(), series(20), 2_000);
         let long = run(&auto(), series(20), 6_000);
         for (s, l) in short.iter().zip(&long) {
             let prefix: Vec<u64> = l.iter().copied().filter(|&i| i < 2_000).collect();
             assert_eq!(s, &prefix);
         }
-        assert!(long.iter().any(|l| l.iter().any(|&i| i >= 1_500)), "the change was detected at all");
+        assert!(
+            long.iter().any(|l| l.iter().any(|&i| i >= 1_500)),
+            "the change was detected at all"
+        );
     }
 }

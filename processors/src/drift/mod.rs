@@ -6,6 +6,8 @@ mod config;
 mod detectors;
 mod rules;
 mod series;
+#[cfg(test)]
+mod series_tests;
 mod table;
 
 pub use baseline::{BaselineConfig, Estimator, Seasonality};

@@ -84,7 +84,7 @@ pub struct Auto {
     small: [Side; 2],
     large: [Side; 2],
     spread: Side,
-    calm: Option<Calm>,
+    calm: Calm,
 }
 
 impl Auto {
@@ -99,35 +99,40 @@ impl Auto {
         }
         self.spread.add(s.spread, SPREAD_K, s.time);
 
-        if self.calm.is_some() {
+        if self.calm.drifting() {
             let mut quiet = true;
             for (side, h) in self.sides_mut(c) {
                 side.s = side.s.min(h);
                 quiet &= side.s < h / 2.0;
             }
-            let calm = self.calm.get_or_insert_with(Calm::default);
-            let onset = calm.update(quiet, s.time, c.recovery_count.get())?;
+            let onset = self.calm.update(quiet, s.time, c.recovery_count.get())?;
             *self = Auto::default();
             return Some(Transition::End { onset });
         }
 
-        let onset = if let Some(side) = self.large.iter().find(|d| d.s > c.large_h) {
-            side.left_zero
-        } else if let Some(side) = self.small.iter().find(|d| d.s > c.small_h) {
-            side.left_zero
-        } else if self.spread.s > c.variance_h {
-            self.spread.left_zero
-        } else {
+        let fired = self.large.iter().any(|d| d.s > c.large_h)
+            || self.small.iter().any(|d| d.s > c.small_h)
+            || self.spread.s > c.variance_h;
+        if !fired {
             return None;
-        };
+        }
+        // The onset is the latest point where a statistic with real evidence (past half
+        // its threshold) left zero: one that left zero long before carries old noise.
+        let onset = self
+            .sides_mut(c)
+            .into_iter()
+            .filter(|(side, h)| side.s > h / 2.0)
+            .map(|(side, _)| side.left_zero)
+            .max()
+            .unwrap_or(s.time);
         // Severity follows the size of the evidence, whichever statistic crossed first:
         // a big step also widens the spread, and may cross that threshold sooner.
-        let severity = if self.large.iter().any(|d| d.s > c.large_h / 2.0) {
+        let severity = if r.abs() >= CLIP || self.large.iter().any(|d| d.s > c.large_h / 2.0) {
             Severity::Severe
         } else {
             Severity::Moderate
         };
-        self.calm = Some(Calm::default());
+        self.calm.start();
         Some(Transition::Start { severity, onset })
     }
 

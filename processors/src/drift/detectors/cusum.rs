@@ -57,7 +57,7 @@ impl Default for CusumConfig {
 pub struct Cusum {
     up: Side,
     down: Side,
-    calm: Option<Calm>,
+    calm: Calm,
 }
 
 impl Cusum {
@@ -67,13 +67,13 @@ impl Cusum {
         let r = s.r.clamp(-4.0, 4.0);
         self.up.add(r, c.k, s.time);
         self.down.add(-r, c.k, s.time);
-        if let Some(calm) = &mut self.calm {
+        if self.calm.drifting() {
             // While drifting the statistics are capped at h, so they fall below h/2
             // soon after the shift ends however long it lasted.
             self.up.s = self.up.s.min(c.h);
             self.down.s = self.down.s.min(c.h);
             let quiet = self.up.s < c.h / 2.0 && self.down.s < c.h / 2.0;
-            let onset = calm.update(quiet, s.time, c.recovery_count.get())?;
+            let onset = self.calm.update(quiet, s.time, c.recovery_count.get())?;
             *self = Cusum::default();
             return Some(Transition::End { onset });
         }
@@ -84,7 +84,7 @@ impl Cusum {
         } else {
             return None;
         };
-        self.calm = Some(Calm::default());
+        self.calm.start();
         Some(Transition::Start {
             severity: Severity::Moderate,
             onset: side.left_zero,

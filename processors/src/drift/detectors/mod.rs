@@ -163,15 +163,31 @@ impl Detector {
     }
 }
 
-/// Counts consecutive calm samples while drifting: the shared recovery rule.
+/// Whether a detector is in a drift, and its run of calm samples: the shared recovery
+/// rule (16 bytes, so every detector fits the per-series budget).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Calm {
     run: u32,
+    drifting: bool,
     since: u64,
 }
 
 impl Calm {
-    /// Feeds one sample; returns when the calm run began once it is `needed` long.
+    /// Enters a drift.
+    pub fn start(&mut self) {
+        *self = Calm {
+            drifting: true,
+            ..Calm::default()
+        };
+    }
+
+    /// Whether in a drift.
+    pub fn drifting(&self) -> bool {
+        self.drifting
+    }
+
+    /// Feeds one sample while drifting; returns when the calm run began once it is
+    /// `needed` long.
     pub fn update(&mut self, calm: bool, time: u64, needed: u32) -> Option<u64> {
         if !calm {
             self.run = 0;

@@ -90,7 +90,7 @@ pub struct PageHinkley {
     up: Direction,
     down: Direction,
     gap: f64,
-    calm: Option<Calm>,
+    calm: Calm,
 }
 
 impl PageHinkley {
@@ -100,14 +100,14 @@ impl PageHinkley {
         let up = self.up.add(r, c.delta, c.alpha, s.time);
         let down = self.down.add(-r, c.delta, c.alpha, s.time);
         self.gap = up.max(down);
-        if let Some(calm) = &mut self.calm {
+        if self.calm.drifting() {
             // While drifting the gaps are capped at lambda (by raising the minimum), so
             // they fall below lambda/2 soon after the shift ends however long it lasted.
             for d in [&mut self.up, &mut self.down] {
                 d.min = d.min.max(d.sum - c.lambda);
             }
             let quiet = self.gap < c.lambda / 2.0;
-            let onset = calm.update(quiet, s.time, c.recovery_count.get())?;
+            let onset = self.calm.update(quiet, s.time, c.recovery_count.get())?;
             *self = PageHinkley::default();
             return Some(Transition::End { onset });
         }
@@ -119,10 +119,8 @@ impl PageHinkley {
         } else {
             self.down.min_time
         };
-        *self = PageHinkley {
-            calm: Some(Calm::default()),
-            ..PageHinkley::default()
-        };
+        *self = PageHinkley::default();
+        self.calm.start();
         Some(Transition::Start {
             severity: Severity::Moderate,
             onset,

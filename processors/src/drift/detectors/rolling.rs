@@ -84,7 +84,7 @@ pub struct Rolling {
     window: Ewma,
     seen: u32,
     violations: Calm,
-    calm: Option<Calm>,
+    calm: Calm,
 }
 
 impl Rolling {
@@ -99,8 +99,8 @@ impl Rolling {
         let w = self.window.stats(c.window.get());
         let ratio = w.stddev;
         let violating = w.mean.abs() > c.mean_shift || ratio > c.std_ratio || ratio < 1.0 / c.std_ratio;
-        if let Some(calm) = &mut self.calm {
-            let onset = calm.update(!violating, s.time, c.exit.get())?;
+        if self.calm.drifting() {
+            let onset = self.calm.update(!violating, s.time, c.exit.get())?;
             *self = Rolling::default();
             return Some(Transition::End { onset });
         }
@@ -110,7 +110,7 @@ impl Rolling {
         } else {
             Severity::Moderate
         };
-        self.calm = Some(Calm::default());
+        self.calm.start();
         Some(Transition::Start { severity, onset })
     }
 

@@ -122,7 +122,7 @@ pub struct ZScore {
     run_onset: u64,
     run: u32,
     last_z: f64,
-    calm: Option<Calm>,
+    calm: Calm,
 }
 
 impl ZScore {
@@ -130,8 +130,8 @@ impl ZScore {
     pub fn update(&mut self, c: &ZScoreConfig, s: &Sample) -> Option<Transition> {
         self.last_z = s.z;
         let a = s.z.abs();
-        if let Some(calm) = &mut self.calm {
-            let onset = calm.update(a <= c.recovery_z, s.time, c.recovery_count.get())?;
+        if self.calm.drifting() {
+            let onset = self.calm.update(a <= c.recovery_z, s.time, c.recovery_count.get())?;
             *self = ZScore::default();
             return Some(Transition::End { onset });
         }
@@ -161,7 +161,7 @@ impl ZScore {
         } else {
             return None;
         };
-        self.calm = Some(Calm::default());
+        self.calm.start();
         Some(start)
     }
 
