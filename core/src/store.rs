@@ -1,9 +1,13 @@
-//! The storage trait: event history behind the query API. One implementation per
-//! backend lives in the exporters crate; every backend passes the same tests.
+//! The storage trait: event history behind the query API, the current status of every
+//! series, and detector checkpoints that let a restart skip relearning. One
+//! implementation per backend lives in the exporters crate; every backend passes the
+//! same conformance suites.
 
-use crate::event::{DriftEvent, EventKind};
-use crate::model::SeriesId;
+use crate::event::{DriftEvent, EventKind, Stats};
+use crate::model::{SeriesId, SeriesLabels};
+use crate::view::{SeriesSnapshot, SeriesState};
 use async_trait::async_trait;
+use std::sync::Arc;
 
 /// Which events to return, newest first.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -47,6 +51,80 @@ pub struct EventPage {
     pub total: usize,
 }
 
+/// The last known status of one series, as the query API shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SeriesStatus {
+    /// Identity.
+    pub series_id: SeriesId,
+    /// Metric name and labels.
+    pub series: Arc<SeriesLabels>,
+    /// Lifecycle state.
+    pub state: SeriesState,
+    /// Event time of the last state change (ns).
+    pub transition_time: u64,
+    /// Samples seen.
+    pub sample_count: u64,
+    /// The learned baseline, once there is one.
+    pub baseline: Option<Stats>,
+    /// When this status was written (ns); a write never replaces a newer one.
+    pub updated_at: u64,
+}
+
+impl SeriesStatus {
+    /// The status of a series table entry, stamped `updated_at`.
+    pub fn from_snapshot(s: &SeriesSnapshot, updated_at: u64) -> Self {
+        SeriesStatus {
+            series_id: s.id,
+            series: s.labels.clone(),
+            state: s.state,
+            transition_time: s.transition_time,
+            sample_count: s.sample_count,
+            baseline: s.baseline,
+            updated_at,
+        }
+    }
+}
+
+/// Which statuses to return, ordered by series id.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StatusQuery {
+    /// Only this series.
+    pub series: Option<SeriesId>,
+    /// Only series of this metric name.
+    pub metric: Option<String>,
+    /// Only series of this service.
+    pub service: Option<String>,
+    /// Only series in this state.
+    pub state: Option<SeriesState>,
+    /// Page size; `None` for all.
+    pub limit: Option<usize>,
+    /// Statuses to skip.
+    pub offset: usize,
+}
+
+impl StatusQuery {
+    /// Whether a status passes the filters (not the paging).
+    pub fn matches(&self, s: &SeriesStatus) -> bool {
+        self.series.is_none_or(|id| id == s.series_id)
+            && self.metric.as_deref().is_none_or(|m| m == s.series.metric)
+            && self.service.as_deref().is_none_or(|v| Some(v) == s.series.service())
+            && self.state.is_none_or(|st| st == s.state)
+    }
+}
+
+/// One series' detector state, saved so a restart resumes instead of relearning.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Checkpoint {
+    /// Identity.
+    pub series_id: SeriesId,
+    /// Metric name and labels, so the series table can be rebuilt without new points.
+    pub labels: Arc<SeriesLabels>,
+    /// The processor's encoding of the detector state; stores never look inside.
+    pub state: Vec<u8>,
+    /// When it was taken (ns); a save never replaces a newer checkpoint.
+    pub updated_at: u64,
+}
+
 /// A storage failure, classified so the caller knows whether to retry.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -58,15 +136,103 @@ pub enum StoreError {
     Rejected(String),
 }
 
-/// Where event history lives.
+impl StoreError {
+    /// Whether retrying later may succeed.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, StoreError::Unavailable(_))
+    }
+}
+
+/// Where event history, series status and detector checkpoints live.
+///
+/// Every method behaves the same on every backend (the conformance suites in the
+/// exporters crate say exactly how), so swapping backends is a config change.
 #[async_trait]
 pub trait Store: Send + Sync {
     /// The backend's name, for logs.
     fn backend(&self) -> &'static str;
-    /// Saves events; an event whose id is already stored is kept once.
+
+    /// Saves events; an event whose id is already stored is kept once (the first copy).
     async fn append_events(&self, events: &[DriftEvent]) -> Result<(), StoreError>;
-    /// Events matching `query`, newest first.
+    /// Events matching `query`, newest first (ties: later arrival first).
     async fn events(&self, query: &EventQuery) -> Result<EventPage, StoreError>;
     /// Marks an event acknowledged; false when no event has that id.
     async fn acknowledge(&self, id: &str) -> Result<bool, StoreError>;
+
+    /// Saves each series' status, replacing the stored one unless that one is newer
+    /// (greater `updated_at`).
+    async fn upsert_status(&self, statuses: &[SeriesStatus]) -> Result<(), StoreError> {
+        let _ = statuses;
+        Err(unsupported(self.backend(), "series status"))
+    }
+    /// Statuses matching `query`, ordered by series id.
+    async fn statuses(&self, query: &StatusQuery) -> Result<Vec<SeriesStatus>, StoreError> {
+        let _ = query;
+        Err(unsupported(self.backend(), "series status"))
+    }
+
+    /// Saves checkpoints of `processor`'s series, keyed by (processor, series id),
+    /// replacing stored ones unless those are newer (greater `updated_at`).
+    async fn save_checkpoints(&self, processor: &str, checkpoints: &[Checkpoint]) -> Result<(), StoreError> {
+        let _ = (processor, checkpoints);
+        Err(unsupported(self.backend(), "checkpoints"))
+    }
+    /// Every checkpoint of `processor`, exactly as saved, ordered by series id.
+    async fn load_checkpoints(&self, processor: &str) -> Result<Vec<Checkpoint>, StoreError> {
+        let _ = processor;
+        Err(unsupported(self.backend(), "checkpoints"))
+    }
+
+    /// Removes events whose event time is before `older_than` (ns since the epoch), and
+    /// statuses and checkpoints not updated since then. Returns how many items went
+    /// (0 where the backend expires data by itself).
+    async fn prune(&self, older_than: u64) -> Result<u64, StoreError> {
+        let _ = older_than;
+        Ok(0)
+    }
+}
+
+// Defaults so test doubles that only serve events stay small; every real backend
+// implements all of it (the conformance suites check).
+fn unsupported(backend: &str, what: &str) -> StoreError {
+    StoreError::Rejected(format!("the {backend} store keeps no {what}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_filters_match_on_every_field_given() {
+        let labels = Arc::new(SeriesLabels::new(
+            "latency_ms",
+            vec![("service.name".to_string(), "checkout".to_string())],
+        ));
+        let status = SeriesStatus {
+            series_id: labels.id(),
+            series: labels,
+            state: SeriesState::Stable,
+            transition_time: 1,
+            sample_count: 2,
+            baseline: None,
+            updated_at: 3,
+        };
+        let q = |f: fn(&mut StatusQuery)| {
+            let mut q = StatusQuery::default();
+            f(&mut q);
+            q.matches(&status)
+        };
+        assert!(q(|_| {}));
+        assert!(q(|q| q.service = Some("checkout".into())));
+        assert!(!q(|q| q.service = Some("search".into())));
+        assert!(!q(|q| q.metric = Some("payload_kb".into())));
+        assert!(!q(|q| q.state = Some(SeriesState::DriftDetected)));
+        assert!(!q(|q| q.series = Some(SeriesId(1))));
+    }
+
+    #[test]
+    fn only_unavailable_is_transient() {
+        assert!(StoreError::Unavailable("down".into()).is_transient());
+        assert!(!StoreError::Rejected("bad".into()).is_transient());
+    }
 }

@@ -1,20 +1,25 @@
 //! driftd-exporters: how drift leaves driftd. Pull exporters (`prometheus`, `api`) read
-//! the series tables at request time; pushed exporters (`jsonl`, `storage`) take drift
-//! events through the core's bounded queue. Storage backends live under `storage/`.
+//! the series tables at request time; pushed exporters (`jsonl`, `storage`, `webhook`,
+//! `sql`) take drift events through the core's bounded queue. Storage backends live
+//! under `storage/`.
 
 pub mod api;
+pub mod connection_url;
+mod db_error;
 pub mod jsonl;
 pub mod prometheus;
+pub mod sql;
 pub mod storage;
 #[cfg(test)]
 mod testing;
+pub mod webhook;
 
 pub use prometheus::install_recorder;
 pub use storage::conformance;
 
 use driftd_core::component::{BuildContext, BuildError, Exporter, ExporterFactory, Signal, StoreFactory};
 use driftd_core::config::{parse_body, ComponentConfig, ComponentId, FieldError, ParseError};
-use driftd_core::store::Store;
+use driftd_core::store::{Store, StoreError};
 use serde::Serialize;
 use std::sync::Arc;
 
@@ -30,10 +35,14 @@ pub enum ExporterConfig {
     Jsonl(jsonl::JsonlConfig),
     /// `storage`: drift events into the configured storage backend.
     Storage(storage::StorageExporterConfig),
+    /// `webhook`: drift alerts over HTTP (generic, Slack, Discord, PagerDuty, Alertmanager).
+    Webhook(webhook::WebhookConfig),
+    /// `sql`: drift events as rows in PostgreSQL, MySQL/MariaDB or SQLite.
+    Sql(sql::SqlConfig),
 }
 
 impl ComponentConfig for ExporterConfig {
-    const KINDS: &'static [&'static str] = &["prometheus", "api", "jsonl", "storage"];
+    const KINDS: &'static [&'static str] = &["prometheus", "api", "jsonl", "storage", "webhook", "sql"];
 
     fn parse(kind: &str, body: serde_yaml::Value) -> Result<Self, ParseError> {
         match kind {
@@ -41,6 +50,8 @@ impl ComponentConfig for ExporterConfig {
             "api" => parse_body(body).map(Self::Api),
             "jsonl" => parse_body(body).map(Self::Jsonl),
             "storage" => parse_body(body).map(Self::Storage),
+            "webhook" => parse_body(body).map(Self::Webhook),
+            "sql" => parse_body(body).map(Self::Sql),
             _ => Err(ParseError::UnknownKind),
         }
     }
@@ -51,6 +62,8 @@ impl ComponentConfig for ExporterConfig {
             Self::Api(_) => Vec::new(),
             Self::Jsonl(c) => c.validate(),
             Self::Storage(_) => Vec::new(),
+            Self::Webhook(c) => c.validate(),
+            Self::Sql(c) => c.validate(),
         }
     }
 }
@@ -59,7 +72,7 @@ impl ExporterFactory for ExporterConfig {
     fn accepts(&self) -> &'static [Signal] {
         match self {
             Self::Prometheus(_) => &[Signal::Metrics, Signal::Events],
-            Self::Api(_) | Self::Jsonl(_) | Self::Storage(_) => &[Signal::Events],
+            Self::Api(_) | Self::Jsonl(_) | Self::Storage(_) | Self::Webhook(_) | Self::Sql(_) => &[Signal::Events],
         }
     }
 
@@ -69,6 +82,8 @@ impl ExporterFactory for ExporterConfig {
             Self::Api(c) => api::build(c, id, ctx),
             Self::Jsonl(c) => jsonl::build(c).await,
             Self::Storage(c) => Ok(storage::build_exporter(c, ctx)),
+            Self::Webhook(c) => webhook::build(c, id),
+            Self::Sql(c) => sql::build(c).await,
         }
     }
 }
@@ -80,26 +95,93 @@ impl ExporterFactory for ExporterConfig {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "backend", rename_all = "snake_case")]
 pub enum StorageConfig {
-    /// `memory`: event history in process memory, lost at restart.
+    /// `memory`: in process memory, lost at restart.
     Memory(storage::memory::MemoryConfig),
+    /// `sqlite`: an embedded database file.
+    Sqlite(storage::sqlite::SqliteConfig),
+    /// `redis`: a Redis server.
+    Redis(storage::redis::RedisConfig),
+    /// `timescale`: PostgreSQL, with hypertables when TimescaleDB is installed.
+    Timescale(storage::timescale::TimescaleConfig),
+}
+
+impl StorageConfig {
+    /// How long data is kept.
+    pub fn retention(&self) -> std::time::Duration {
+        match self {
+            Self::Memory(c) => c.retention,
+            Self::Sqlite(c) => c.retention,
+            Self::Redis(c) => c.retention,
+            Self::Timescale(c) => c.retention,
+        }
+    }
 }
 
 impl ComponentConfig for StorageConfig {
-    const KINDS: &'static [&'static str] = &["memory"];
+    const KINDS: &'static [&'static str] = &["memory", "sqlite", "redis", "timescale"];
 
     fn parse(kind: &str, body: serde_yaml::Value) -> Result<Self, ParseError> {
         match kind {
             "memory" => parse_body(body).map(Self::Memory),
+            "sqlite" => parse_body(body).map(Self::Sqlite),
+            "redis" => parse_body(body).map(Self::Redis),
+            "timescale" => parse_body(body).map(Self::Timescale),
             _ => Err(ParseError::UnknownKind),
+        }
+    }
+
+    fn validate(&self) -> Vec<FieldError> {
+        match self {
+            Self::Memory(c) if c.retention.is_zero() => {
+                vec![FieldError::new(
+                    "retention",
+                    "retention must be longer than 0s, e.g. 7d",
+                )]
+            }
+            Self::Memory(_) => Vec::new(),
+            Self::Sqlite(c) => c.validate(),
+            Self::Redis(c) => c.validate(),
+            Self::Timescale(c) => c.validate(),
         }
     }
 }
 
 impl StoreFactory for StorageConfig {
+    /// Opens the backend and starts pruning it every so often. A server that does not
+    /// answer at startup is logged and the store is used anyway (it reconnects; writes
+    /// queue and retry meanwhile): driftd degrades rather than stops. A store that
+    /// refuses driftd (bad URL, login, missing database, unwritable file) fails here.
     async fn build(&self) -> Result<Arc<dyn Store>, BuildError> {
-        match self {
-            Self::Memory(c) => Ok(Arc::new(storage::memory::MemoryStore::new(c.max_events))),
+        let refused = |e: StoreError| BuildError::Other(format!("storage: {e}"));
+        let (store, probe): (Arc<dyn Store>, Result<(), StoreError>) = match self {
+            Self::Memory(c) => (Arc::new(storage::memory::MemoryStore::new(c.max_events)), Ok(())),
+            Self::Sqlite(c) => {
+                let s = storage::sqlite::open(c).map_err(refused)?;
+                let probe = s.ready().await.map(|_| ());
+                (Arc::new(s), probe)
+            }
+            Self::Redis(c) => {
+                let s = storage::redis::open(c).map_err(refused)?;
+                let probe = s.ping().await;
+                (Arc::new(s), probe)
+            }
+            Self::Timescale(c) => {
+                let s = storage::timescale::open(c).map_err(refused)?;
+                let probe = s.ready().await.map(|_| ());
+                (Arc::new(s), probe)
+            }
+        };
+        match probe {
+            Ok(()) => tracing::info!(backend = store.backend(), "storage ready"),
+            Err(e @ StoreError::Unavailable(_)) => tracing::warn!(
+                backend = store.backend(),
+                error = %e,
+                "storage is unreachable: driftd runs without it and retries; writes queue and are retried"
+            ),
+            Err(e) => return Err(refused(e)),
         }
+        storage::spawn_pruning(&store, self.retention());
+        Ok(store)
     }
 }
 
@@ -113,15 +195,25 @@ mod tests {
 
     #[test]
     fn every_kind_parses_with_defaults() {
-        for kind in ExporterConfig::KINDS {
+        // A webhook has no sensible default endpoint.
+        for kind in ExporterConfig::KINDS.iter().filter(|k| **k != "webhook") {
             let config =
                 ExporterConfig::parse(kind, serde_yaml::Value::Null).unwrap_or_else(|e| panic!("{kind}: {e:?}"));
             assert!(config.validate().is_empty(), "{kind}");
         }
         assert!(matches!(
             ExporterConfig::parse("webhook", serde_yaml::Value::Null),
+            Err(ParseError::Invalid { .. })
+        ));
+        assert!(matches!(
+            ExporterConfig::parse("kafka", serde_yaml::Value::Null),
             Err(ParseError::UnknownKind)
         ));
+        for kind in StorageConfig::KINDS {
+            let config =
+                StorageConfig::parse(kind, serde_yaml::Value::Null).unwrap_or_else(|e| panic!("{kind}: {e:?}"));
+            assert!(config.validate().is_empty(), "{kind}");
+        }
     }
 
     #[test]
@@ -148,7 +240,7 @@ mod tests {
         assert_eq!(backend, yaml("memory"));
         assert_eq!(StorageConfig::parse("memory", body).expect("round trip"), s);
         assert!(matches!(
-            StorageConfig::parse("sqlite", yaml("{}")),
+            StorageConfig::parse("cassandra", yaml("{}")),
             Err(ParseError::UnknownKind)
         ));
     }

@@ -101,3 +101,50 @@ pub async fn http_get(addr: std::net::SocketAddr, path: &str) -> (u16, String, S
         .expect("a status code");
     (status, head.to_string(), body.to_string())
 }
+
+/// A `metrics` recorder that keeps counters by `name{label=value,...}` (labels sorted);
+/// install it around the code that registers the counters with
+/// `metrics::with_local_recorder`.
+#[derive(Default)]
+pub struct Counters {
+    counters: std::sync::Mutex<std::collections::BTreeMap<String, Arc<std::sync::atomic::AtomicU64>>>,
+}
+
+impl Counters {
+    /// The value of one counter, 0 if never registered.
+    pub fn get(&self, name: &str) -> u64 {
+        self.counters
+            .lock()
+            .expect("not poisoned")
+            .get(name)
+            .map_or(0, |c| c.load(std::sync::atomic::Ordering::Relaxed))
+    }
+}
+
+impl metrics::Recorder for Counters {
+    fn describe_counter(&self, _: metrics::KeyName, _: Option<metrics::Unit>, _: metrics::SharedString) {}
+    fn describe_gauge(&self, _: metrics::KeyName, _: Option<metrics::Unit>, _: metrics::SharedString) {}
+    fn describe_histogram(&self, _: metrics::KeyName, _: Option<metrics::Unit>, _: metrics::SharedString) {}
+
+    fn register_counter(&self, key: &metrics::Key, _: &metrics::Metadata<'_>) -> metrics::Counter {
+        let mut labels: Vec<String> = key.labels().map(|l| format!("{}={}", l.key(), l.value())).collect();
+        labels.sort();
+        let name = format!("{}{{{}}}", key.name(), labels.join(","));
+        let c = self
+            .counters
+            .lock()
+            .expect("not poisoned")
+            .entry(name)
+            .or_default()
+            .clone();
+        metrics::Counter::from_arc(c)
+    }
+
+    fn register_gauge(&self, _: &metrics::Key, _: &metrics::Metadata<'_>) -> metrics::Gauge {
+        metrics::Gauge::noop()
+    }
+
+    fn register_histogram(&self, _: &metrics::Key, _: &metrics::Metadata<'_>) -> metrics::Histogram {
+        metrics::Histogram::noop()
+    }
+}

@@ -1,11 +1,26 @@
-//! Event history: the `storage` exporter that writes drift events into the configured
-//! backend, and the backends themselves, one folder each. Every backend passes the
-//! suites in [`conformance`].
+//! Storage: the `storage` exporter that writes drift events into the configured
+//! backend, and the backends themselves, one folder each (`memory`, `sqlite`, `redis`,
+//! `timescale`; the two SQL ones share `sql_tables`). Every backend passes the suites
+//! in [`conformance`].
 
 pub mod conformance;
 mod exporter;
 pub mod memory;
+pub mod redis;
+mod retention;
+mod sql_tables;
+pub mod sqlite;
+pub mod timescale;
 
 pub use exporter::{StorageExporterConfig, StoreSink};
+pub use retention::{prune_interval, spawn_pruning};
 
 pub(crate) use exporter::build as build_exporter;
+pub(crate) use sql_tables::valid_prefix as valid_table_prefix;
+
+use std::time::Duration;
+
+/// How long events, statuses and checkpoints are kept unless a backend says otherwise.
+pub(crate) fn default_retention() -> Duration {
+    Duration::from_secs(7 * 24 * 3600)
+}

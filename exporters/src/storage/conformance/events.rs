@@ -1,89 +1,9 @@
-//! Conformance suites: the behaviour every storage backend shares, so swapping
-//! backends is a config change and never a surprise. A backend's tests run each suite
-//! against a fresh, empty store of that backend (a real server where it has one).
-//!
-//! Like `assert!`, a suite panics with a message naming the rule the backend broke;
-//! these are test code compiled into the library so every backend's tests, in this
-//! crate or in `tests/`, can call them.
+//! Event history: append, query, dedupe, acknowledge.
 
-use driftd_core::event::{DriftEvent, EndReason, EventKind, Severity, Stats};
+use super::{append, everything, ids, sample_event, BASE_TIME, SECOND};
+use driftd_core::event::{DriftEvent, EventKind};
 use driftd_core::store::{EventQuery, Store};
-use driftd_core::{SeriesId, SeriesLabels};
-use std::collections::BTreeMap;
-use std::future::Future;
-use std::sync::Arc;
-
-/// A plausible event time (2026-01-12T10:30:45Z); suites add whole seconds to it so
-/// backends storing microseconds round-trip every value exactly.
-pub const BASE_TIME: u64 = 1_768_213_845_000_000_000;
-
-const SECOND: u64 = 1_000_000_000;
-
-/// A complete event of the series `metric{service.name=service,region=eu}`, with every
-/// optional field filled, its deterministic id, and values that round-trip exactly.
-pub fn sample_event(metric: &str, service: &str, kind: EventKind, timestamp: u64) -> DriftEvent {
-    let series = SeriesLabels::new(
-        metric,
-        vec![
-            ("service.name".to_string(), service.to_string()),
-            ("region".to_string(), "eu".to_string()),
-        ],
-    );
-    let series_id = series.id();
-    DriftEvent {
-        id: DriftEvent::id_for(series_id, kind, timestamp),
-        kind,
-        series_id,
-        series: Arc::new(series),
-        timestamp,
-        onset: timestamp.saturating_sub(5 * SECOND),
-        detector: "zscore".to_string(),
-        severity: (kind == EventKind::DriftStart).then_some(Severity::Severe),
-        reason: (kind == EventKind::DriftEnd).then_some(EndReason::Recovered),
-        value: 150.25,
-        scores: BTreeMap::from([("z".to_string(), 4.5), ("violations".to_string(), 3.0)]),
-        baseline: Stats {
-            mean: 100.0,
-            stddev: 10.5,
-            samples: 100,
-        },
-        recent: Stats {
-            mean: 148.0,
-            stddev: 12.25,
-            samples: 20,
-        },
-        acknowledged: false,
-    }
-}
-
-/// A query for everything, `limit` at a time.
-fn everything(limit: usize) -> EventQuery {
-    EventQuery {
-        limit,
-        ..EventQuery::default()
-    }
-}
-
-/// Runs `query` and returns (total, ids of the page).
-async fn ids(store: &dyn Store, query: &EventQuery) -> (usize, Vec<String>) {
-    let page = store
-        .events(query)
-        .await
-        .unwrap_or_else(|e| panic!("{}: query {query:?} failed: {e}", store.backend()));
-    assert!(
-        page.events.len() <= query.limit,
-        "{}: a page holds at most `limit` events",
-        store.backend()
-    );
-    (page.total, page.events.into_iter().map(|e| e.id).collect())
-}
-
-async fn append(store: &dyn Store, events: &[DriftEvent]) {
-    store
-        .append_events(events)
-        .await
-        .unwrap_or_else(|e| panic!("{}: append failed: {e}", store.backend()));
-}
+use driftd_core::SeriesId;
 
 /// Appending, then querying with every filter and page shape: newest first by event
 /// time (ties: later arrival first), `total` counting every match, events intact.
@@ -319,8 +239,8 @@ pub async fn acknowledge(store: &dyn Store) {
 }
 
 /// A store built to keep `max_events` keeps the newest `max_events` and drops the
-/// oldest. Call with a small cap (tens of events).
-pub async fn retention(store: &dyn Store, max_events: usize) {
+/// oldest (only backends with such a cap: memory). Call with a small cap (tens).
+pub async fn max_events_cap(store: &dyn Store, max_events: usize) {
     let b = store.backend();
     let extra = 5;
     let events: Vec<_> = (0..max_events + extra)
@@ -340,17 +260,4 @@ pub async fn retention(store: &dyn Store, max_events: usize) {
     assert_eq!(total, max_events, "{b}: at most max_events are kept");
     let want: Vec<_> = events[extra..].iter().rev().map(|e| e.id.clone()).collect();
     assert_eq!(kept, want, "{b}: the oldest events are the ones dropped");
-}
-
-/// Every suite, each on a fresh store from `fresh`, which must build stores that keep
-/// `max_events` (a small number: tens).
-pub async fn run_all<F, Fut>(mut fresh: F, max_events: usize)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Arc<dyn Store>>,
-{
-    append_and_query(fresh().await.as_ref()).await;
-    dedupe_by_id(fresh().await.as_ref()).await;
-    acknowledge(fresh().await.as_ref()).await;
-    retention(fresh().await.as_ref(), max_events).await;
 }
