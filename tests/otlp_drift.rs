@@ -6,11 +6,6 @@ mod common;
 use common::{eventually, Driftd, TEST_CONFIG};
 use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_client::MetricsServiceClient;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
-use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
-use opentelemetry_proto::tonic::metrics::v1::{
-    metric, number_data_point, Gauge, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics,
-};
-use opentelemetry_proto::tonic::resource::v1::Resource;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use rand_distr::{Distribution, Normal};
@@ -19,8 +14,7 @@ use std::time::Duration;
 
 const SERVICES: [&str; 3] = ["checkout", "payments", "search"];
 const STEPPED: &str = "payments";
-const T0: u64 = 1_767_225_600_000_000_000; // 2026-01-01T00:00:00Z
-const SECOND: u64 = 1_000_000_000;
+use common::otlp::{SECOND, T0};
 const MEAN: f64 = 100.0;
 const SIGMA: f64 = 10.0;
 
@@ -32,38 +26,7 @@ enum Transport {
 
 /// One request with one point per service at sample index `i`.
 fn request(i: u64, values: [f64; 3]) -> ExportMetricsServiceRequest {
-    let resource_metrics = SERVICES
-        .iter()
-        .zip(values)
-        .map(|(svc, v)| ResourceMetrics {
-            resource: Some(Resource {
-                attributes: vec![KeyValue {
-                    key: "service.name".into(),
-                    value: Some(AnyValue {
-                        value: Some(any_value::Value::StringValue(svc.to_string())),
-                    }),
-                    ..Default::default()
-                }],
-                ..Default::default()
-            }),
-            scope_metrics: vec![ScopeMetrics {
-                metrics: vec![Metric {
-                    name: "latency_ms".into(),
-                    data: Some(metric::Data::Gauge(Gauge {
-                        data_points: vec![NumberDataPoint {
-                            time_unix_nano: T0 + i * SECOND,
-                            value: Some(number_data_point::Value::AsDouble(v)),
-                            ..Default::default()
-                        }],
-                    })),
-                    ..Default::default()
-                }],
-                ..Default::default()
-            }],
-            ..Default::default()
-        })
-        .collect();
-    ExportMetricsServiceRequest { resource_metrics }
+    common::otlp::latency_request(&SERVICES, i, &values)
 }
 
 struct Sender {

@@ -86,6 +86,9 @@ pub struct BuildContext {
     pub http: HttpListeners,
     /// Non-HTTP listeners bound so far, for the startup summary.
     pub listeners: Vec<(String, &'static str, SocketAddr)>,
+    /// Background jobs of processors (checkpoints): started with the service, stopped
+    /// after the receivers and before the exporters drain, so their last work is sent.
+    pub tasks: Vec<(String, Box<dyn Task>)>,
     /// When the service started (for uptime).
     pub started_at: SystemTime,
 }
@@ -112,14 +115,22 @@ pub trait ReceiverFactory: ComponentConfig {
     ) -> Result<Option<Box<dyn Receiver>>, BuildError>;
 }
 
+/// A component's background job.
+pub trait Task: Send {
+    /// Works until `stop` is cancelled, then finishes (e.g. writes a last checkpoint).
+    fn run(self: Box<Self>, stop: CancellationToken) -> RunFuture;
+}
+
 /// Builds a processor, one instance per pipeline.
+#[allow(async_fn_in_trait)]
 pub trait ProcessorFactory: ComponentConfig {
     /// Whether the processor raises drift events.
     fn emits_events(&self) -> bool;
-    /// Builds the stage that feeds `next`.
-    fn build(
+    /// Builds the stage of `pipeline` that feeds `next` (restoring saved state first).
+    async fn build(
         &self,
         id: &ComponentId,
+        pipeline: &str,
         ctx: &mut BuildContext,
         next: Arc<dyn Consumer>,
     ) -> Result<Arc<dyn Consumer>, BuildError>;

@@ -4,7 +4,7 @@
 
 use crate::component::{
     BuildContext, BuildError, Components, Exporter, ExporterFactory, ProcessorFactory, Receiver, ReceiverFactory,
-    StoreFactory,
+    StoreFactory, Task,
 };
 use crate::config::{ComponentId, Config};
 use crate::consumer::{Consumer, Discard, FanOut};
@@ -54,6 +54,7 @@ pub struct Listener {
 pub struct Service {
     receivers: Vec<(ComponentId, Box<dyn Receiver>)>,
     http: Vec<BoundHttp>,
+    tasks: Vec<(String, Box<dyn Task>)>,
     workers: Vec<QueueWorker>,
     listeners: Vec<Listener>,
     /// The series tables, for callers that want to read state (tests, replay).
@@ -77,6 +78,7 @@ impl Service {
             views: Arc::new(SeriesViews::default()),
             http: Default::default(),
             listeners: Vec::new(),
+            tasks: Vec::new(),
             started_at: SystemTime::now(),
         };
         let pipelines = &config.service.pipelines;
@@ -114,7 +116,8 @@ impl Service {
             };
             for id in p.processors.iter().rev() {
                 next = config.processors[id]
-                    .build(id, &mut ctx, next)
+                    .build(id, name, &mut ctx, next)
+                    .await
                     .map_err(fail("processor", id))?;
             }
             heads.insert(name, next);
@@ -160,6 +163,7 @@ impl Service {
         Ok(Service {
             receivers,
             http,
+            tasks: ctx.tasks,
             workers,
             listeners,
             views: ctx.views,
@@ -180,7 +184,8 @@ impl Service {
     /// Runs until every receiver has finished on its own (a `file` receiver at the end of
     /// its input: replay), then drains and flushes exactly as a shutdown does.
     pub async fn run_to_completion(self, grace: Duration) -> Result<(), String> {
-        self.run_with(CancellationToken::new(), grace, Until::ReceiversDone).await
+        self.run_with(CancellationToken::new(), grace, Until::ReceiversDone)
+            .await
     }
 
     async fn run_with(self, shutdown: CancellationToken, grace: Duration, until: Until) -> Result<(), String> {
@@ -195,6 +200,12 @@ impl Service {
             let stop = stop_receivers.clone();
             let addr = h.addr;
             listeners.spawn(async move { h.serve(stop).await.map_err(|e| format!("HTTP listener {addr}: {e}")) });
+        }
+        let stop_tasks = CancellationToken::new();
+        let mut tasks = JoinSet::new();
+        for (name, t) in self.tasks {
+            let stop = stop_tasks.clone();
+            tasks.spawn(async move { t.run(stop).await.map_err(|e| format!("{name}: {e}")) });
         }
         let unexpected = |done: Option<Result<Result<(), String>, tokio::task::JoinError>>| match done {
             Some(Ok(Ok(()))) | None => Err("a receiver stopped unexpectedly".to_string()),
@@ -235,6 +246,21 @@ impl Service {
             tracing::warn!("receivers did not stop within the grace period");
             receivers.abort_all();
             listeners.abort_all();
+        }
+
+        // Processors finish their last work (a final checkpoint) before exporters drain.
+        stop_tasks.cancel();
+        let finished = tokio::time::timeout_at(deadline, async {
+            while let Some(r) = tasks.join_next().await {
+                if let Ok(Err(e)) = r {
+                    tracing::warn!(error = %e, "while stopping");
+                }
+            }
+        })
+        .await;
+        if finished.is_err() {
+            tracing::warn!("processors did not finish within the grace period");
+            tasks.abort_all();
         }
 
         tracing::info!("draining exporters");

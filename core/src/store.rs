@@ -152,6 +152,12 @@ pub trait Store: Send + Sync {
     /// The backend's name, for logs.
     fn backend(&self) -> &'static str;
 
+    /// Whether what is stored outlives the process (checkpoints are only worth writing
+    /// to a store that does).
+    fn persistent(&self) -> bool {
+        true
+    }
+
     /// Saves events; an event whose id is already stored is kept once (the first copy).
     async fn append_events(&self, events: &[DriftEvent]) -> Result<(), StoreError>;
     /// Events matching `query`, newest first (ties: later arrival first).

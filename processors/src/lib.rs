@@ -40,18 +40,15 @@ impl ProcessorFactory for ProcessorConfig {
         }
     }
 
-    fn build(
+    async fn build(
         &self,
         id: &ComponentId,
+        pipeline: &str,
         ctx: &mut BuildContext,
         next: Arc<dyn Consumer>,
     ) -> Result<Arc<dyn Consumer>, BuildError> {
         match self {
-            ProcessorConfig::Drift(c) => {
-                let p = Arc::new(drift::DriftProcessor::new(&id.to_string(), c.clone(), next));
-                ctx.views.register(p.table());
-                Ok(p)
-            }
+            ProcessorConfig::Drift(c) => drift::build(c, id, pipeline, ctx, next).await,
         }
     }
 }

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // each test binary uses a different part of this module
 
+pub mod otlp;
+
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -193,3 +195,50 @@ service:
       processors: [drift]
       exporters: [prometheus, api, storage, jsonl]
 "#;
+
+/// The sum of every sample of Prometheus metric `name` whose labels contain each of
+/// `labels` (`receiver="kafka"`), read from the exporter at `prometheus` (`http://addr`).
+pub async fn prometheus_sum(prometheus: &str, name: &str, labels: &[&str]) -> f64 {
+    let text = reqwest::get(format!("{prometheus}/metrics"))
+        .await
+        .expect("scrape /metrics")
+        .text()
+        .await
+        .expect("/metrics body");
+    text.lines()
+        .filter(|l| {
+            l.strip_prefix(name)
+                .is_some_and(|rest| rest.starts_with('{') || rest.starts_with(' '))
+        })
+        .filter(|l| labels.iter().all(|want| l.contains(want)))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+/// Every series the query API at `api` knows, paging through `/v1/series`.
+pub async fn all_series(api: &str) -> Vec<serde_json::Value> {
+    let mut out = Vec::new();
+    loop {
+        let url = format!("{api}/v1/series?limit=1000&offset={}", out.len());
+        let page: serde_json::Value = reqwest::get(&url).await.expect("get").json().await.expect("json");
+        let series = page["series"].as_array().cloned().unwrap_or_default();
+        if series.is_empty() {
+            return out;
+        }
+        out.extend(series);
+    }
+}
+
+/// `GET url` as JSON, with its status.
+pub async fn get_json(url: &str) -> (u16, serde_json::Value) {
+    let resp = reqwest::get(url).await.expect("get");
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or(serde_json::Value::Null))
+}
+
+/// The drift events of `kind` (`drift_start`, `drift_end`) the query API at `api` holds.
+pub async fn drift_events(api: &str, kind: &str) -> Vec<serde_json::Value> {
+    let (status, body) = get_json(&format!("{api}/v1/events?kind={kind}&limit=1000")).await;
+    assert_eq!(status, 200, "{body}");
+    body["events"].as_array().cloned().unwrap_or_default()
+}

@@ -112,7 +112,7 @@ impl From<&BaselineConfig> for BaselineParams {
 const HOUR: u64 = 3_600_000_000_000;
 
 /// Expected level per hour bucket, interpolated between bucket centres.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 struct Seasonal {
     level: Box<[f64]>,
     seen: Box<[u32]>,
@@ -167,7 +167,7 @@ impl Seasonal {
 
 /// A series' learned normal behaviour: 40 bytes, plus the seasonal profile when one
 /// is configured.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Baseline {
     n: u64,
     /// Location of the deseasonalised values (about 0 when seasonal).
@@ -343,7 +343,7 @@ impl Baseline {
 
 /// Mean and spread of a stretch of samples (Welford): the "recent" or "since the drift
 /// began" figures.
-#[derive(Copy, Clone, Debug, Default, PartialEq)]
+#[derive(Copy, Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Welford {
     n: u64,
     mean: f64,
@@ -374,7 +374,7 @@ impl Welford {
 }
 
 /// Exponentially weighted mean and variance over about `span` samples.
-#[derive(Copy, Clone, Debug, Default, PartialEq)]
+#[derive(Copy, Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Ewma {
     mean: f64,
     var: f64,

@@ -30,11 +30,19 @@ pub struct DriftConfig {
     /// counted in `driftd_processor_overflow_points_total`.
     #[serde(default = "DriftConfig::default_max_series")]
     pub max_series: NonZeroUsize,
+    /// How often detector state is saved to a persistent storage backend (and restored
+    /// at startup); `0s` never saves. Ignored with the memory backend.
+    #[serde(default = "DriftConfig::default_checkpoint_interval", with = "humantime_serde")]
+    pub checkpoint_interval: Duration,
 }
 
 impl DriftConfig {
     fn default_max_series() -> NonZeroUsize {
         NonZeroUsize::new(1_000_000).expect("non-zero")
+    }
+
+    fn default_checkpoint_interval() -> Duration {
+        Duration::from_secs(30)
     }
 
     fn default_accept_after() -> Duration {
@@ -59,6 +67,7 @@ impl Default for DriftConfig {
             accept_after: Self::default_accept_after(),
             rules: Vec::new(),
             max_series: Self::default_max_series(),
+            checkpoint_interval: Self::default_checkpoint_interval(),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! against it, and raise drift_start / drift_end events that say why.
 
 mod baseline;
+mod checkpoint;
 mod config;
 mod detectors;
 mod rules;
@@ -16,6 +17,8 @@ pub use detectors::{AutoConfig, CusumConfig, DetectorConfig, PageHinkleyConfig, 
 pub use rules::{Matcher, RuleConfig};
 pub use table::SeriesTable;
 
+use driftd_core::component::{BuildContext, BuildError};
+use driftd_core::config::ComponentId;
 use driftd_core::view::SeriesView;
 use driftd_core::{Batch, ConsumeError, Consumer, DriftEvent, EventKind};
 use metrics::Counter;
@@ -30,6 +33,40 @@ struct Counters {
     ends: Counter,
     out_of_order: Counter,
     overflow: Counter,
+}
+
+/// Builds the `drift` processor `id` of `pipeline`: restores its checkpoints from a
+/// persistent store and schedules its checkpoint saves.
+pub async fn build(
+    config: &DriftConfig,
+    id: &ComponentId,
+    pipeline: &str,
+    ctx: &mut BuildContext,
+    next: Arc<dyn Consumer>,
+) -> Result<Arc<dyn Consumer>, BuildError> {
+    let processor = Arc::new(DriftProcessor::new(&id.to_string(), config.clone(), next));
+    ctx.views.register(processor.table());
+    if config.checkpoint_interval.is_zero() || !ctx.store.persistent() {
+        return Ok(processor);
+    }
+    // Checkpoints are keyed by pipeline too: one processor config may serve several.
+    let name = format!("{pipeline}/{id}");
+    match ctx.store.load_checkpoints(&name).await {
+        Ok(saved) => {
+            let total = saved.len();
+            let restored = processor.table.restore(saved);
+            tracing::info!(processor = %name, restored, skipped = total - restored, "restored detector checkpoints");
+        }
+        Err(e) => tracing::warn!(processor = %name, error = %e, "cannot load checkpoints: series learn from scratch"),
+    }
+    let saver = checkpoint::Checkpointer::new(
+        name.clone(),
+        processor.table.clone(),
+        ctx.store.clone(),
+        config.checkpoint_interval,
+    );
+    ctx.tasks.push((name, Box::new(saver)));
+    Ok(processor)
 }
 
 /// The `drift` processor stage.

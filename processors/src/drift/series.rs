@@ -33,7 +33,7 @@ pub enum Outcome {
 }
 
 /// Hot per-series state.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SeriesDrift {
     baseline: Baseline,
     detector: Detector,
@@ -71,6 +71,16 @@ impl SeriesDrift {
     /// The profile index this series was given.
     pub fn profile(&self) -> u16 {
         self.profile
+    }
+
+    /// This restored state, now watched with `profile` (index `index`), or `None` when
+    /// that profile uses another detector (the saved state would mean nothing to it).
+    pub fn rewatched(mut self, profile: &Profile, index: u16) -> Option<Self> {
+        if Detector::new(&profile.detector).name() != self.detector.name() {
+            return None;
+        }
+        self.profile = index;
+        Some(self)
     }
 
     /// Feeds one point. `id` and `labels` are only used to build an event.

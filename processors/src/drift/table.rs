@@ -1,10 +1,13 @@
 //! The series table: a sharded concurrent map from series id to drift state.
 
+use super::checkpoint::{self, Changed};
 use super::rules::Profiles;
 use super::series::{Outcome, SeriesDrift, Skip};
 use dashmap::DashMap;
+use driftd_core::store::{Checkpoint, SeriesStatus};
 use driftd_core::view::{SeriesSnapshot, SeriesView};
 use driftd_core::{LabelSource, Point, SeriesId, SeriesLabels};
+use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -91,6 +94,59 @@ impl SeriesTable {
     /// Counts processed points (once per batch, not per point).
     pub fn count_points(&self, n: usize) {
         self.points.fetch_add(n as u64, Ordering::Relaxed);
+    }
+}
+
+impl SeriesTable {
+    /// Every series whose sample count differs from `saved`, ready to checkpoint.
+    pub fn changed_since(&self, saved: &HashMap<SeriesId, u64>, now: u64) -> Vec<Changed> {
+        let mut out = Vec::new();
+        for e in self.series.iter() {
+            let id = *e.key();
+            let snapshot = e.drift.snapshot(self.profiles.get(e.drift.profile()), id, &e.labels);
+            if saved.get(&id) == Some(&snapshot.sample_count) {
+                continue;
+            }
+            out.push(Changed {
+                checkpoint: Checkpoint {
+                    series_id: id,
+                    labels: e.labels.clone(),
+                    state: checkpoint::encode(&e.drift),
+                    updated_at: now,
+                },
+                status: SeriesStatus::from_snapshot(&snapshot, now),
+                samples: snapshot.sample_count,
+            });
+        }
+        out
+    }
+
+    /// Restores saved series; returns how many were restored. A checkpoint that does not
+    /// decode, or whose detector is not the one the rules now give its series, is
+    /// skipped: that series learns again.
+    pub fn restore(&self, checkpoints: Vec<Checkpoint>) -> usize {
+        let mut restored = 0;
+        for c in checkpoints {
+            if self.series.len() >= self.max_series {
+                break;
+            }
+            let index = self.profiles.index_for(&c.labels);
+            let Some(drift) = checkpoint::decode(&c.state) else {
+                continue;
+            };
+            let Some(drift) = drift.rewatched(self.profiles.get(index), index) else {
+                continue;
+            };
+            self.series.insert(
+                c.series_id,
+                Entry {
+                    drift,
+                    labels: c.labels,
+                },
+            );
+            restored += 1;
+        }
+        restored
     }
 }
 

@@ -80,6 +80,10 @@ impl Store for MemoryStore {
         "memory"
     }
 
+    fn persistent(&self) -> bool {
+        false
+    }
+
     async fn append_events(&self, events: &[DriftEvent]) -> Result<(), StoreError> {
         let mut stored = self.write();
         for event in events {

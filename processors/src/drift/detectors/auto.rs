@@ -79,7 +79,7 @@ impl Default for AutoConfig {
 }
 
 /// Per-series state of `auto`.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Auto {
     small: [Side; 2],
     large: [Side; 2],

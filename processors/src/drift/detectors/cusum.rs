@@ -53,7 +53,7 @@ impl Default for CusumConfig {
 }
 
 /// Per-series CUSUM state.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Cusum {
     up: Side,
     down: Side,

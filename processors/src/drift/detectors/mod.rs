@@ -87,7 +87,7 @@ impl DetectorConfig {
 }
 
 /// A detector's state for one series.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Detector {
     /// See [`DetectorConfig::Auto`].
     Auto(auto::Auto),
@@ -165,7 +165,7 @@ impl Detector {
 
 /// Whether a detector is in a drift, and its run of calm samples: the shared recovery
 /// rule (16 bytes, so every detector fits the per-series budget).
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Calm {
     run: u32,
     drifting: bool,
@@ -202,7 +202,7 @@ impl Calm {
 }
 
 /// One side of a CUSUM: `S = max(0, S + x - k)`, remembering when it last left zero.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Side {
     /// The statistic.
     pub s: f64,

@@ -66,7 +66,7 @@ impl Default for PageHinkleyConfig {
 }
 
 /// One direction of the test.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 struct Direction {
     sum: f64,
     min: f64,
@@ -85,7 +85,7 @@ impl Direction {
 }
 
 /// Per-series Page-Hinkley state.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PageHinkley {
     up: Direction,
     down: Direction,

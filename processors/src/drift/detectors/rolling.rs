@@ -79,7 +79,7 @@ impl Default for RollingConfig {
 }
 
 /// Per-series rolling-window state.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Rolling {
     window: Ewma,
     seen: u32,

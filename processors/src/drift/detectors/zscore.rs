@@ -112,7 +112,7 @@ impl Default for ZScoreConfig {
 }
 
 /// Per-series state of the rule set.
-#[derive(Copy, Clone, Debug, Default, PartialEq)]
+#[derive(Copy, Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ZScore {
     /// Last w samples, newest in bit 0: 1 where |z| > moderate_z.
     window: u64,

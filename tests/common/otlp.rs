@@ -1,0 +1,49 @@
+//! OTLP requests for end-to-end tests.
+
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
+use opentelemetry_proto::tonic::metrics::v1::{
+    metric, number_data_point, Gauge, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics,
+};
+use opentelemetry_proto::tonic::resource::v1::Resource;
+
+/// 2026-01-01T00:00:00Z
+pub const T0: u64 = 1_767_225_600_000_000_000;
+/// Samples are one second apart.
+pub const SECOND: u64 = 1_000_000_000;
+
+/// One request with a `latency_ms` point per service, at sample index `i`.
+pub fn latency_request(services: &[&str], i: u64, values: &[f64]) -> ExportMetricsServiceRequest {
+    let resource_metrics = services
+        .iter()
+        .zip(values)
+        .map(|(svc, v)| ResourceMetrics {
+            resource: Some(Resource {
+                attributes: vec![KeyValue {
+                    key: "service.name".into(),
+                    value: Some(AnyValue {
+                        value: Some(any_value::Value::StringValue(svc.to_string())),
+                    }),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }),
+            scope_metrics: vec![ScopeMetrics {
+                metrics: vec![Metric {
+                    name: "latency_ms".into(),
+                    data: Some(metric::Data::Gauge(Gauge {
+                        data_points: vec![NumberDataPoint {
+                            time_unix_nano: T0 + i * SECOND,
+                            value: Some(number_data_point::Value::AsDouble(*v)),
+                            ..Default::default()
+                        }],
+                    })),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+            ..Default::default()
+        })
+        .collect();
+    ExportMetricsServiceRequest { resource_metrics }
+}

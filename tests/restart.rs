@@ -1,0 +1,162 @@
+//! A restart keeps what was learned, for every persistent storage backend: baselines
+//! come back from checkpoints (a step right after the restart is found at once, with
+//! no relearning) and the event history from before is still served.
+
+mod common;
+
+use common::otlp::{latency_request, SECOND, T0};
+use common::{eventually, Driftd, TempDir};
+use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_client::MetricsServiceClient;
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use rand_distr::{Distribution, Normal};
+use serde_json::Value;
+use std::time::Duration;
+
+const SERVICES: [&str; 2] = ["stepped-before", "stepped-after"];
+
+/// `storage` must set a long `retention`: the synthetic events are dated 2026-01-01,
+/// and a store prunes what is older than its retention at startup.
+fn config(storage: &str) -> String {
+    format!(
+        r#"
+receivers:
+  otlp:
+    protocols:
+      grpc:
+        endpoint: 127.0.0.1:0
+processors:
+  drift:
+    checkpoint_interval: 1s
+exporters:
+  api:
+    endpoint: 127.0.0.1:0
+  storage: {{}}
+storage: {storage}
+service:
+  pipelines:
+    metrics:
+      receivers: [otlp]
+      processors: [drift]
+      exporters: [api, storage]
+"#
+    )
+}
+
+/// A name no other run uses (parallel test processes share the servers).
+fn unique(tag: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!("{tag}{}x{nanos}", std::process::id())
+}
+
+async fn get(url: &str) -> Value {
+    reqwest::get(url).await.expect("get").json().await.expect("json")
+}
+
+async fn starts(api: &str) -> Vec<Value> {
+    get(&format!("{api}/v1/events?kind=drift_start")).await["events"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+async fn send(d: &Driftd, range: std::ops::Range<u64>, value: impl Fn(usize, u64) -> f64) {
+    let mut client = MetricsServiceClient::connect(d.url("otlp/grpc"))
+        .await
+        .expect("connect");
+    for i in range {
+        let values: Vec<f64> = (0..SERVICES.len()).map(|s| value(s, i)).collect();
+        client
+            .export(latency_request(&SERVICES, i, &values))
+            .await
+            .expect("export");
+    }
+}
+
+async fn restart_keeps_baselines_and_history(storage: &str) {
+    let noise = Normal::new(0.0, 10.0).unwrap();
+    let sample = move |s: usize, i: u64| 100.0 + noise.sample(&mut StdRng::seed_from_u64(i * 10 + s as u64));
+
+    // First life: both series learn; the first one steps and raises an event.
+    let mut first = Driftd::start(&config(storage));
+    let api = first.url("api");
+    send(&first, 0..200, sample).await;
+    send(&first, 200..230, |s, i| sample(s, i) + if s == 0 { 60.0 } else { 0.0 }).await;
+    let before = eventually(Duration::from_secs(10), "the first drift_start", || async {
+        let e = starts(&api).await;
+        (!e.is_empty()).then_some(e)
+    })
+    .await;
+    assert_eq!(before.len(), 1, "{before:?}");
+    assert_eq!(before[0]["series"]["labels"]["service.name"], SERVICES[0]);
+    let status = first.stop();
+    assert!(status.success(), "clean exit: {status}\n{}", first.logs());
+
+    // Second life, same storage: nothing is relearned.
+    let second = Driftd::start(&config(storage));
+    let api = second.url("api");
+    assert!(
+        second.logs().contains("restored detector checkpoints"),
+        "{}",
+        second.logs()
+    );
+    let health = get(&format!("{api}/v1/health/{}", SERVICES[1])).await;
+    assert_eq!(health["state"], "STABLE", "restored, not learning again: {health}");
+    assert_eq!(health["sample_count"], 230, "{health}");
+    let history = starts(&api).await;
+    assert_eq!(
+        history.len(),
+        1,
+        "the event from before the restart is still served: {history:?}"
+    );
+    assert_eq!(history[0]["id"], before[0]["id"]);
+
+    send(&second, 230..240, |s, i| sample(s, i) + if s == 1 { 60.0 } else { 0.0 }).await;
+    let after = eventually(Duration::from_secs(10), "the second drift_start", || async {
+        let e = starts(&api).await;
+        (e.len() == 2).then_some(e)
+    })
+    .await;
+    let new = after
+        .iter()
+        .find(|e| e["series"]["labels"]["service.name"] == SERVICES[1])
+        .expect("stepped-after drifted");
+    let ts = humantime::parse_rfc3339(new["timestamp"].as_str().unwrap()).unwrap();
+    let index = (ts.duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64 - T0) / SECOND;
+    assert!(
+        (230..235).contains(&index),
+        "found at sample {index}, the step began at 230"
+    );
+}
+
+#[tokio::test]
+async fn sqlite_keeps_baselines_and_history_across_a_restart() {
+    let dir = TempDir::new("restart-sqlite");
+    let path = dir.0.join("state.db");
+    restart_keeps_baselines_and_history(&format!(
+        "{{backend: sqlite, retention: 3650d, path: \"{}\"}}",
+        path.display()
+    ))
+    .await;
+}
+
+#[tokio::test]
+async fn redis_keeps_baselines_and_history_across_a_restart() {
+    let prefix = unique("driftd-restart-");
+    restart_keeps_baselines_and_history(&format!(
+        "{{backend: redis, retention: 3650d, url: \"redis://127.0.0.1:6379\", key_prefix: \"{prefix}:\"}}"
+    ))
+    .await;
+}
+
+#[tokio::test]
+async fn postgresql_keeps_baselines_and_history_across_a_restart() {
+    let prefix = unique("restart_");
+    restart_keeps_baselines_and_history(&format!(
+        "{{backend: timescale, retention: 3650d, url: \"postgres://postgres@127.0.0.1:5432/test\", table_prefix: \"{prefix}_\"}}"
+    ))
+    .await;
+}
