@@ -202,6 +202,7 @@ pub fn build_context() -> BuildContext {
         views: Default::default(),
         http: Default::default(),
         listeners: Vec::new(),
+        tasks: Vec::new(),
         started_at: SystemTime::now(),
     }
 }
