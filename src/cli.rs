@@ -33,4 +33,12 @@ pub enum Command {
     DefaultConfig,
     /// Send OTLP/gRPC load to a running driftd and report points per second.
     Bench(crate::bench::BenchArgs),
+    /// Send synthetic traffic with known drifts (normal, spike, creep, variance, mixed)
+    /// to a running driftd over OTLP, the JSON API or Kafka.
+    Simulate(crate::simulate::SimulateArgs),
+    /// Run the configured processors over recorded data (CSV or JSON lines) and write
+    /// the drift events they raise as JSON lines.
+    Replay(crate::replay::ReplayArgs),
+    /// Replay the NAB corpus through the configured processors and print its NAB score.
+    Nab(crate::nab::NabArgs),
 }

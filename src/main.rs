@@ -3,6 +3,11 @@
 mod bench;
 mod cli;
 mod components;
+mod nab;
+mod replay;
+mod simulate;
+mod simulate_scenario;
+mod simulate_target;
 
 use anyhow::Context;
 use clap::Parser;
@@ -32,6 +37,18 @@ fn main() -> ExitCode {
             print!("{DEFAULT_CONFIG}");
             ExitCode::SUCCESS
         }
+        Command::Replay(args) => replay::main(cli.config.as_deref(), args),
+        Command::Nab(args) => nab::main(cli.config.as_deref(), args),
+        Command::Simulate(args) => match tokio::runtime::Runtime::new()
+            .map_err(anyhow::Error::from)
+            .and_then(|rt| rt.block_on(simulate::run(args)))
+        {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("driftd simulate: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
         Command::Bench(args) => match tokio::runtime::Runtime::new()
             .map_err(anyhow::Error::from)
             .and_then(|rt| rt.block_on(bench::run(args)))

@@ -68,11 +68,14 @@ fn wrong_types_name_path_and_line() {
 fn bad_values_caught_by_validation_name_path_and_line() {
     let yaml = format!(
         "{}{PIPELINE}",
-        BASE.replace("  drift:\n", "  drift:\n    zscore:\n      moderate_count: 30\n")
+        BASE.replace(
+            "  drift:\n",
+            "  drift:\n    detector:\n      type: zscore\n      moderate_count: 30\n"
+        )
     );
     let err = errors_of(&yaml);
     assert!(
-        err.contains("processors.drift.zscore.moderate_count (line 8, column 7)"),
+        err.contains("processors.drift.detector.moderate_count (line 9, column 7)"),
         "{err}"
     );
     assert!(err.contains("must not exceed moderate_window"), "{err}");
@@ -186,8 +189,12 @@ fn print_config_shows_effective_defaults() {
     let text = String::from_utf8(out.stdout).unwrap();
     let v: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
     assert_eq!(
-        v["processors"]["drift"]["zscore"]["severe_count"],
-        serde_yaml::Value::from(5)
+        v["processors"]["drift"]["detector"]["type"],
+        serde_yaml::Value::from("auto")
+    );
+    assert_eq!(
+        v["processors"]["drift"]["detector"]["small_h"],
+        serde_yaml::Value::from(11.0)
     );
     assert_eq!(
         v["receivers"]["otlp"]["protocols"]["grpc"]["endpoint"],

@@ -4,7 +4,7 @@
 mod baseline;
 mod checkpoint;
 mod config;
-mod detectors;
+pub mod detectors;
 mod rules;
 mod series;
 #[cfg(test)]

@@ -4,7 +4,10 @@ use driftd_core::config::{ComponentConfig, ParseError};
 
 fn parse(yaml: &str) -> Result<OtlpConfig, ParseError> {
     let body: serde_yaml::Value = serde_yaml::from_str(yaml).unwrap();
-    ReceiverConfig::parse("otlp", body).map(|ReceiverConfig::Otlp(c)| c)
+    ReceiverConfig::parse("otlp", body).map(|c| match c {
+        ReceiverConfig::Otlp(c) => c,
+        other => panic!("parsed as another receiver: {other:?}"),
+    })
 }
 
 fn invalid(yaml: &str) -> (String, String) {
@@ -135,5 +138,5 @@ fn other_kinds_are_unknown() {
         ReceiverConfig::parse("jaeger", body),
         Err(ParseError::UnknownKind)
     ));
-    assert_eq!(ReceiverConfig::KINDS, &["otlp"]);
+    assert!(ReceiverConfig::KINDS.contains(&"otlp"));
 }

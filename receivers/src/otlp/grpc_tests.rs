@@ -155,7 +155,9 @@ async fn a_port_in_use_fails_the_build() {
 async fn with_a_bearer_token_requests_without_it_are_unauthenticated() {
     let recorded = Arc::new(Recorded::default());
     let mut config = grpc_on("127.0.0.1:0".parse().unwrap());
-    let ReceiverConfig::Otlp(otlp) = &mut config;
+    let ReceiverConfig::Otlp(otlp) = &mut config else {
+        unreachable!("grpc_on builds an OTLP config")
+    };
     otlp.protocols.grpc.as_mut().unwrap().auth = Some(serde_yaml::from_str("bearer_token: t0ken").unwrap());
     let mut ctx = build_context();
     let receiver = config

@@ -4,19 +4,16 @@
 
 use super::status::{code, RpcStatus};
 use super::{export_response, Ingest, Outcome};
+use crate::body::{read_body, BodyError};
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
-use bytes::Bytes;
 use driftd_core::ConsumeError;
-use flate2::read::MultiGzDecoder;
-use http_body_util::{BodyExt, LengthLimitError, Limited};
 use opentelemetry_proto::tonic::collector::metrics::v1::{ExportMetricsServiceRequest, ExportMetricsServiceResponse};
 use prost::Message;
-use std::io::Read;
 use std::sync::Arc;
 
 /// The OTLP/HTTP metrics path.
@@ -50,18 +47,8 @@ enum Rejection {
     MissingContentType,
     #[error("unsupported Content-Type `{0}`: send `application/x-protobuf` or `application/json`")]
     UnsupportedContentType(String),
-    #[error("unsupported Content-Encoding `{0}`: send `gzip` or no Content-Encoding")]
-    UnsupportedEncoding(String),
-    #[error("request body is larger than {0} bytes (raise `max_request_body_size` or send smaller batches)")]
-    TooLarge(usize),
-    #[error(
-        "decompressed request body is larger than {0} bytes (raise `max_request_body_size` or send smaller batches)"
-    )]
-    DecompressedTooLarge(usize),
-    #[error("request body is not valid gzip: {0}")]
-    Gzip(#[source] std::io::Error),
-    #[error("could not read the request body: {0}")]
-    Read(String),
+    #[error(transparent)]
+    Body(#[from] BodyError),
     #[error("request body is not an OTLP ExportMetricsServiceRequest in protobuf: {0}")]
     Protobuf(#[source] prost::DecodeError),
     #[error("request body is not an OTLP ExportMetricsServiceRequest in JSON: {0}")]
@@ -71,13 +58,9 @@ enum Rejection {
 impl Rejection {
     fn status(&self) -> StatusCode {
         match self {
-            Rejection::MissingContentType
-            | Rejection::UnsupportedContentType(_)
-            | Rejection::UnsupportedEncoding(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Rejection::TooLarge(_) | Rejection::DecompressedTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            Rejection::Gzip(_) | Rejection::Read(_) | Rejection::Protobuf(_) | Rejection::Json(_) => {
-                StatusCode::BAD_REQUEST
-            }
+            Rejection::MissingContentType | Rejection::UnsupportedContentType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Rejection::Body(e) => e.status(),
+            Rejection::Protobuf(_) | Rejection::Json(_) => StatusCode::BAD_REQUEST,
         }
     }
 
@@ -141,20 +124,7 @@ impl HttpExport {
         headers: &HeaderMap,
         body: Body,
     ) -> Result<ExportMetricsServiceRequest, Rejection> {
-        let gzip = content_encoding_is_gzip(headers)?;
-        let declared = headers
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok());
-        if declared.is_some_and(|n| n > self.max_body as u64) {
-            return Err(Rejection::TooLarge(self.max_body));
-        }
-        let raw = read_limited(body, self.max_body).await?;
-        let data = if gzip {
-            Bytes::from(gunzip(&raw, self.max_body)?)
-        } else {
-            raw
-        };
+        let data = read_body(headers, body, self.max_body).await?;
         match encoding {
             Encoding::Protobuf => ExportMetricsServiceRequest::decode(data).map_err(Rejection::Protobuf),
             Encoding::Json => serde_json::from_slice(&data).map_err(Rejection::Json),
@@ -173,43 +143,6 @@ fn content_type(headers: &HeaderMap) -> Result<Encoding, Rejection> {
     } else {
         Err(Rejection::UnsupportedContentType(text.to_string()))
     }
-}
-
-fn content_encoding_is_gzip(headers: &HeaderMap) -> Result<bool, Rejection> {
-    let Some(value) = headers.get(header::CONTENT_ENCODING) else {
-        return Ok(false);
-    };
-    let text = value.to_str().unwrap_or("").trim();
-    if text.eq_ignore_ascii_case("gzip") {
-        Ok(true)
-    } else if text.is_empty() || text.eq_ignore_ascii_case("identity") {
-        Ok(false)
-    } else {
-        Err(Rejection::UnsupportedEncoding(text.to_string()))
-    }
-}
-
-/// Reads the body, stopping as soon as it passes `limit` (a missing or lying
-/// Content-Length cannot make us buffer more).
-async fn read_limited(body: Body, limit: usize) -> Result<Bytes, Rejection> {
-    match Limited::new(body, limit).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(Rejection::TooLarge(limit)),
-        Err(e) => Err(Rejection::Read(e.to_string())),
-    }
-}
-
-/// Decompresses at most `limit` bytes, so a gzip bomb costs `limit` bytes, not memory.
-fn gunzip(data: &[u8], limit: usize) -> Result<Vec<u8>, Rejection> {
-    let mut out = Vec::with_capacity(data.len().saturating_mul(4).min(limit));
-    MultiGzDecoder::new(data)
-        .take(limit as u64 + 1)
-        .read_to_end(&mut out)
-        .map_err(Rejection::Gzip)?;
-    if out.len() > limit {
-        return Err(Rejection::DecompressedTooLarge(limit));
-    }
-    Ok(out)
 }
 
 fn success(encoding: Encoding, response: &ExportMetricsServiceResponse) -> Response {

@@ -23,7 +23,7 @@ mod http_tests;
 #[cfg(test)]
 mod identity_tests;
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;
 
 pub use config::{AttributeSelection, GrpcConfig, HttpConfig, IdentityConfig, OtlpConfig, ProtocolsConfig};
 pub use decode::{decode, DecodeSummary, Refusal};

@@ -1,0 +1,121 @@
+//! Per-point cost of the detectors and of the whole drift processor (series lookup,
+//! baseline, detector), including a table of 1,000,000 series.
+//!
+//!     cargo bench -p driftd-processors --bench drift
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use driftd_core::{Batch, Consumer, LabelSource, Point, SeriesId, SeriesLabels, ValueKind};
+use driftd_processors::drift::detectors::{Detector, DetectorConfig, Sample};
+use driftd_processors::drift::{DriftConfig, DriftProcessor};
+use std::hint::black_box;
+use std::sync::Arc;
+
+/// Standardised values that look like noise (no random number generator in the loop).
+fn samples(n: usize) -> Vec<Sample> {
+    (0..n)
+        .map(|i| {
+            let z = ((i * 7919) % 1000) as f64 / 250.0 - 2.0;
+            Sample {
+                time: i as u64,
+                z,
+                r: z,
+                spread: z * z - 1.0,
+            }
+        })
+        .collect()
+}
+
+fn detectors(c: &mut Criterion) {
+    let input = samples(4096);
+    let mut group = c.benchmark_group("detector_update");
+    group.throughput(Throughput::Elements(input.len() as u64));
+    for yaml in [
+        "type: auto",
+        "type: zscore",
+        "type: rolling",
+        "type: page_hinkley",
+        "type: cusum",
+    ] {
+        let config: DetectorConfig = serde_yaml::from_str(yaml).unwrap();
+        let mut detector = Detector::new(&config);
+        group.bench_function(detector.name(), |b| {
+            b.iter(|| {
+                for s in &input {
+                    black_box(detector.update(&config, s));
+                }
+            })
+        });
+    }
+    group.finish();
+}
+
+struct Numbered;
+
+impl LabelSource for Numbered {
+    fn labels(&self, origin: u32) -> SeriesLabels {
+        SeriesLabels::new("bench", vec![("series".into(), origin.to_string())])
+    }
+}
+
+struct Sink;
+
+impl Consumer for Sink {
+    fn consume(&self, _: &Batch<'_>) -> Result<(), driftd_core::ConsumeError> {
+        Ok(())
+    }
+}
+
+/// `points` points spread over `series` series, at sample round `round`.
+fn batch(series: u64, points: u64, round: u64, first: u64) -> Vec<Point> {
+    (0..points)
+        .map(|i| {
+            let s = (first + i) % series;
+            Point {
+                series: SeriesId(s.wrapping_mul(0x9E37_79B9_7F4A_7C15)),
+                time_unix_nano: (round + 1) * 1_000_000_000,
+                value: 100.0 + ((s + round) % 13) as f64,
+                kind: ValueKind::Gauge,
+                origin: s as u32,
+            }
+        })
+        .collect()
+}
+
+fn processor(c: &mut Criterion) {
+    let mut group = c.benchmark_group("processor_consume");
+    for series in [300u64, 1_000_000] {
+        let p = DriftProcessor::new("drift", DriftConfig::default(), Arc::new(Sink));
+        // Every series exists and is past warm-up before measuring.
+        for round in 0..110 {
+            for chunk in 0..series.div_ceil(10_000) {
+                p.consume(&Batch::new(
+                    &batch(series, 10_000.min(series), round, chunk * 10_000),
+                    &Numbered,
+                ))
+                .unwrap();
+            }
+        }
+        let points = 1_000;
+        group.throughput(Throughput::Elements(points));
+        let mut round = 110;
+        let mut first = 0;
+        group.bench_function(format!("{series}_series"), |b| {
+            b.iter_batched(
+                || {
+                    first += points;
+                    if first >= series {
+                        first = 0;
+                        round += 1;
+                    }
+                    batch(series, points, round, first)
+                },
+                |pts| p.consume(&Batch::new(&pts, &Numbered)).unwrap(),
+                BatchSize::SmallInput,
+            )
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, detectors, processor);
+criterion_main!(benches);

@@ -1,0 +1,173 @@
+//! The consume loop: receive, hand to the pipeline, store the offset, commit now and
+//! then; on shutdown commit what was processed and leave the group.
+
+use super::client::{commit, DeadLetter, KafkaConsumer};
+use super::ingest::{Handled, Ingest};
+use driftd_core::component::{Receiver, RunFuture};
+use driftd_core::time::now_unix_nano;
+use driftd_core::ConsumeError;
+use rdkafka::consumer::{CommitMode, Consumer as _};
+use rdkafka::message::{BorrowedMessage, Message as _};
+use std::collections::BTreeMap;
+use std::time::Duration;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+/// A built Kafka receiver: consumer created, not yet subscribed.
+pub struct KafkaReceiver {
+    pub(super) name: String,
+    pub(super) topics: Vec<String>,
+    pub(super) consumer: KafkaConsumer,
+    pub(super) ingest: Ingest,
+    pub(super) dead_letter: Option<DeadLetter>,
+    pub(super) commit_interval: Duration,
+}
+
+/// Longest wait between two tries of a message the pipeline refused.
+const MAX_BACKOFF: Duration = Duration::from_secs(1);
+
+impl Receiver for KafkaReceiver {
+    fn run(self: Box<Self>, shutdown: CancellationToken) -> RunFuture {
+        Box::pin(self.serve(shutdown))
+    }
+}
+
+/// Whether a message is done with (its offset may be stored) or shutdown came first.
+enum Done {
+    Processed,
+    Stopped,
+}
+
+impl KafkaReceiver {
+    async fn serve(self: Box<Self>, shutdown: CancellationToken) -> Result<(), String> {
+        let KafkaReceiver {
+            name,
+            topics,
+            consumer,
+            mut ingest,
+            dead_letter,
+            commit_interval,
+        } = *self;
+        let topic_refs: Vec<&str> = topics.iter().map(String::as_str).collect();
+        consumer
+            .subscribe(&topic_refs)
+            .map_err(|e| format!("cannot subscribe to {topics:?}: {e}"))?;
+        tracing::info!(receiver = %name, topics = ?topics, "consuming from Kafka");
+
+        // Next offset to read per partition, for the shutdown summary.
+        let mut positions: BTreeMap<(String, i32), i64> = BTreeMap::new();
+        let mut messages = 0u64;
+        let mut uncommitted = false;
+        let commit_timer = tokio::time::sleep(commit_interval);
+        tokio::pin!(commit_timer);
+        loop {
+            let received = tokio::select! {
+                biased;
+                _ = shutdown.cancelled() => break,
+                _ = &mut commit_timer, if uncommitted => {
+                    if let Err(e) = commit(&consumer, CommitMode::Async) {
+                        tracing::warn!(receiver = %name, error = %e, "could not commit Kafka offsets (retried with the next commit)");
+                    }
+                    uncommitted = false;
+                    continue;
+                }
+                m = consumer.recv() => m,
+            };
+            let m = match received {
+                Ok(m) => m,
+                Err(e) => {
+                    tracing::warn!(receiver = %name, error = %e, "Kafka consumer error");
+                    tokio::select! {
+                        _ = shutdown.cancelled() => break,
+                        _ = tokio::time::sleep(Duration::from_millis(100)) => continue,
+                    }
+                }
+            };
+            match handle(&name, &mut ingest, dead_letter.as_ref(), &m, &shutdown).await {
+                Done::Stopped => break,
+                Done::Processed => {}
+            }
+            if let Err(e) = consumer.store_offset_from_message(&m) {
+                // The partition was revoked meanwhile: its new owner reads it again.
+                tracing::debug!(receiver = %name, error = %e, "could not store a Kafka offset");
+                continue;
+            }
+            messages += 1;
+            positions.insert((m.topic().to_string(), m.partition()), m.offset() + 1);
+            if !uncommitted {
+                uncommitted = true;
+                commit_timer.as_mut().reset(Instant::now() + commit_interval);
+            }
+        }
+
+        // Everything received was processed (or left unstored): commit it, then leave
+        // the group. Both block on the broker, so off the async threads.
+        let summary: Vec<String> = positions
+            .iter()
+            .map(|((topic, partition), next)| format!("{topic}/{partition}:{next}"))
+            .collect();
+        let committed = tokio::task::spawn_blocking(move || {
+            let result = commit(&consumer, CommitMode::Sync);
+            drop(consumer);
+            result
+        })
+        .await
+        .map_err(|e| format!("the Kafka consumer panicked while closing: {e}"))?;
+        if let Err(e) = committed {
+            tracing::warn!(receiver = %name, error = %e, "could not commit Kafka offsets at shutdown (messages since the last commit will be processed again)");
+        }
+        tracing::info!(
+            "kafka receiver stopped: receiver={name} messages={messages} offsets={}",
+            summary.join(",")
+        );
+        Ok(())
+    }
+}
+
+/// Feeds one message on, retrying while the pipeline is full. Undecodable messages are
+/// logged with their position, counted and skipped (copied to the dead-letter topic
+/// when there is one).
+async fn handle(
+    name: &str,
+    ingest: &mut Ingest,
+    dead_letter: Option<&DeadLetter>,
+    m: &BorrowedMessage<'_>,
+    shutdown: &CancellationToken,
+) -> Done {
+    let payload = m.payload().unwrap_or(&[]);
+    let message_time = m
+        .timestamp()
+        .to_millis()
+        .and_then(|ms| u64::try_from(ms).ok())
+        .filter(|ms| *ms > 0)
+        .map_or_else(now_unix_nano, |ms| ms.saturating_mul(1_000_000));
+    let mut backoff = Duration::from_millis(10);
+    loop {
+        match ingest.handle(payload, message_time) {
+            Ok(Handled::Undecodable(reason)) => {
+                tracing::warn!(
+                    receiver = %name,
+                    topic = m.topic(),
+                    partition = m.partition(),
+                    offset = m.offset(),
+                    error = %reason,
+                    "skipping a Kafka message that does not decode"
+                );
+                if let Some(d) = dead_letter {
+                    d.send(m, &reason).await;
+                }
+                return Done::Processed;
+            }
+            Ok(_) => return Done::Processed,
+            Err(ConsumeError::Closed) => return Done::Stopped,
+            Err(ConsumeError::Full) => {
+                tracing::debug!(receiver = %name, ?backoff, "pipeline full: holding the Kafka offset and retrying");
+                tokio::select! {
+                    _ = shutdown.cancelled() => return Done::Stopped,
+                    _ = tokio::time::sleep(backoff) => {}
+                }
+                backoff = (backoff * 2).min(MAX_BACKOFF);
+            }
+        }
+    }
+}

@@ -1,0 +1,447 @@
+//! The Kafka receiver end to end, against a real Kafka-protocol broker (tansu, started by
+//! `scripts/kafka.sh`; or any broker named by `DRIFTD_KAFKA_BROKERS`) and the real
+//! binary: a step is detected in `json` and `otlp_proto` topics; a driftd stopped
+//! mid-stream and restarted loses no message; duplicates count once; a poison message
+//! is skipped (and dead-lettered) without stopping consumption.
+//!
+//! With no broker these tests fail, loudly: they never pass by skipping.
+
+mod common;
+
+use common::{all_series, drift_events, eventually, get_json, prometheus_sum, Driftd};
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
+use opentelemetry_proto::tonic::metrics::v1::{
+    metric, number_data_point, Gauge, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics,
+};
+use opentelemetry_proto::tonic::resource::v1::Resource;
+use prost::Message as _;
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use rand_distr::{Distribution, Normal};
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::{Headers, Message};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::{Offset, TopicPartitionList};
+use serde_json::json;
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+const SERVICES: [&str; 3] = ["checkout", "payments", "search"];
+const STEPPED: &str = "payments";
+const T0: u64 = 1_767_225_600; // 2026-01-01T00:00:00Z, in seconds
+const SIGMA: f64 = 10.0;
+const STEP_AT: u64 = 200;
+const SAMPLES: u64 = STEP_AT + 30;
+
+fn brokers() -> String {
+    std::env::var("DRIFTD_KAFKA_BROKERS").unwrap_or_else(|_| "127.0.0.1:9092".to_string())
+}
+
+/// Panics with what to do when no broker answers: these tests must not pass silently.
+fn require_broker() -> String {
+    let b = brokers();
+    let first = b.split(',').next().unwrap().to_string();
+    let addr = std::net::ToSocketAddrs::to_socket_addrs(&first)
+        .ok()
+        .and_then(|mut a| a.next())
+        .unwrap_or_else(|| panic!("DRIFTD_KAFKA_BROKERS=`{b}` is not host:port"));
+    if std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2)).is_err() {
+        panic!(
+            "no Kafka broker answers on {first}: start one with `scripts/kafka.sh` \
+             (or point DRIFTD_KAFKA_BROKERS at one). The Kafka tests never skip."
+        );
+    }
+    b
+}
+
+fn unique(tag: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("driftd-test-{tag}-{}-{nanos}", std::process::id())
+}
+
+fn client_config() -> ClientConfig {
+    let mut c = ClientConfig::new();
+    c.set("bootstrap.servers", brokers());
+    c
+}
+
+async fn create_topic(name: &str, partitions: i32) {
+    let admin: AdminClient<DefaultClientContext> = client_config().create().expect("admin client");
+    let topic = NewTopic::new(name, partitions, TopicReplication::Fixed(1));
+    let results = admin
+        .create_topics(
+            [&topic],
+            &AdminOptions::new().operation_timeout(Some(Duration::from_secs(10))),
+        )
+        .await
+        .expect("create topic");
+    for r in results {
+        r.unwrap_or_else(|(t, e)| panic!("cannot create topic {t}: {e}"));
+    }
+}
+
+fn producer() -> FutureProducer {
+    client_config()
+        .set("message.timeout.ms", "10000")
+        .create()
+        .expect("producer")
+}
+
+/// Produces every payload in order (to partition 0) and waits for all deliveries.
+async fn produce(producer: &FutureProducer, topic: &str, payloads: &[Vec<u8>]) {
+    for p in payloads {
+        let record = FutureRecord::<(), [u8]>::to(topic).partition(0).payload(p);
+        producer
+            .send(record, Duration::from_secs(10))
+            .await
+            .unwrap_or_else(|(e, _)| panic!("produce to {topic}: {e}"));
+    }
+}
+
+/// driftd consuming `topic` in `group` from the earliest offset.
+fn config(topic: &str, group: &str, encoding: &str, extra: &str) -> String {
+    format!(
+        r#"
+receivers:
+  kafka:
+    brokers: ["{brokers}"]
+    topics: [{topic}]
+    group_id: {group}
+    initial_offset: earliest
+    encoding: {encoding}
+    commit_interval: 200ms
+    properties:
+      session.timeout.ms: "6000"
+      heartbeat.interval.ms: "500"
+      topic.metadata.refresh.interval.ms: "1000"
+{extra}
+processors:
+  drift: {{}}
+exporters:
+  api:
+    endpoint: 127.0.0.1:0
+  prometheus:
+    endpoint: 127.0.0.1:0
+  storage: {{}}
+service:
+  pipelines:
+    metrics:
+      receivers: [kafka]
+      processors: [drift]
+      exporters: [api, prometheus, storage]
+"#,
+        brokers = brokers()
+    )
+}
+
+async fn counter(d: &Driftd, name: &str, labels: &[&str]) -> f64 {
+    prometheus_sum(&d.url("prometheus"), name, labels).await
+}
+
+/// Waits until driftd's accepted-points counter reaches `n`.
+async fn wait_accepted(d: &Driftd, n: f64) {
+    eventually(Duration::from_secs(60), &format!("{n} accepted points"), || async {
+        let got = counter(d, "driftd_receiver_accepted_points_total", &["transport=\"kafka\""]).await;
+        assert!(got <= n, "more points accepted ({got}) than sent ({n})");
+        (got == n).then_some(())
+    })
+    .await;
+}
+
+fn rfc3339(seconds: u64) -> String {
+    humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + Duration::from_secs(seconds)).to_string()
+}
+
+/// Sample `i` of every service: Gaussian noise around 100, +8σ on `STEPPED` from `STEP_AT`.
+fn samples(rng: &mut StdRng, i: u64) -> [f64; 3] {
+    let noise = Normal::new(0.0, SIGMA).unwrap();
+    SERVICES.map(|svc| {
+        let step = if svc == STEPPED && i >= STEP_AT {
+            8.0 * SIGMA
+        } else {
+            0.0
+        };
+        100.0 + noise.sample(rng) + step
+    })
+}
+
+/// Exactly one drift_start, for the stepped service, and /v1/health says so.
+async fn assert_one_drift_on_the_stepped_service(d: &Driftd) {
+    let api = d.url("api");
+    let starts = eventually(Duration::from_secs(10), "a drift_start", || async {
+        let e = drift_events(&api, "drift_start").await;
+        (!e.is_empty()).then_some(e)
+    })
+    .await;
+    assert_eq!(starts.len(), 1, "exactly one drift_start: {starts:?}");
+    assert_eq!(starts[0]["series"]["labels"]["service.name"], STEPPED, "{}", starts[0]);
+    let (_, health) = get_json(&format!("{api}/v1/health/{STEPPED}")).await;
+    assert_eq!(health["state"], "DRIFT_DETECTED", "{health}");
+    assert_eq!(health["sample_count"], SAMPLES, "{health}");
+    for calm in SERVICES.iter().filter(|s| **s != STEPPED) {
+        let (_, h) = get_json(&format!("{api}/v1/health/{calm}")).await;
+        assert_eq!(h["state"], "STABLE", "{calm}: {h}");
+    }
+}
+
+#[tokio::test]
+async fn json_topic_step_is_one_drift() {
+    require_broker();
+    let topic = unique("json-step");
+    create_topic(&topic, 1).await;
+    let mut rng = StdRng::seed_from_u64(21);
+    let mut payloads = Vec::new();
+    for i in 0..SAMPLES {
+        for (svc, v) in SERVICES.iter().zip(samples(&mut rng, i)) {
+            let event = json!({"source_id": svc, "metric": "latency_ms", "value": v,
+                               "event_time": rfc3339(T0 + i), "event_id": format!("{svc}-{i}")});
+            payloads.push(event.to_string().into_bytes());
+        }
+    }
+    produce(&producer(), &topic, &payloads).await;
+    let d = Driftd::start(&config(&topic, &unique("g"), "json", ""));
+    wait_accepted(&d, (3 * SAMPLES) as f64).await;
+    assert_one_drift_on_the_stepped_service(&d).await;
+}
+
+fn otlp_request(i: u64, values: [f64; 3]) -> ExportMetricsServiceRequest {
+    let resource_metrics = SERVICES
+        .iter()
+        .zip(values)
+        .map(|(svc, v)| ResourceMetrics {
+            resource: Some(Resource {
+                attributes: vec![KeyValue {
+                    key: "service.name".into(),
+                    value: Some(AnyValue {
+                        value: Some(any_value::Value::StringValue(svc.to_string())),
+                    }),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }),
+            scope_metrics: vec![ScopeMetrics {
+                metrics: vec![Metric {
+                    name: "latency_ms".into(),
+                    data: Some(metric::Data::Gauge(Gauge {
+                        data_points: vec![NumberDataPoint {
+                            time_unix_nano: (T0 + i) * 1_000_000_000,
+                            value: Some(number_data_point::Value::AsDouble(v)),
+                            ..Default::default()
+                        }],
+                    })),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+            ..Default::default()
+        })
+        .collect();
+    ExportMetricsServiceRequest { resource_metrics }
+}
+
+#[tokio::test]
+async fn otlp_proto_topic_step_is_one_drift() {
+    require_broker();
+    let topic = unique("otlp-step");
+    create_topic(&topic, 1).await;
+    let mut rng = StdRng::seed_from_u64(22);
+    let payloads: Vec<Vec<u8>> = (0..SAMPLES)
+        .map(|i| otlp_request(i, samples(&mut rng, i)).encode_to_vec())
+        .collect();
+    produce(&producer(), &topic, &payloads).await;
+    let d = Driftd::start(&config(&topic, &unique("g"), "otlp_proto", ""));
+    wait_accepted(&d, (3 * SAMPLES) as f64).await;
+    assert_one_drift_on_the_stepped_service(&d).await;
+}
+
+fn event(source: &str, id: &str, second: u64, value: f64) -> Vec<u8> {
+    json!({"source_id": source, "metric": "m", "value": value, "event_time": rfc3339(T0 + second), "event_id": id})
+        .to_string()
+        .into_bytes()
+}
+
+/// `messages=M offsets=topic/0:C` from a stopped driftd's last log line.
+fn stop_summary(logs: &str, topic: &str) -> (u64, u64) {
+    let line = logs
+        .lines()
+        .rev()
+        .find(|l| l.contains("kafka receiver stopped"))
+        .unwrap_or_else(|| panic!("no stop summary in:\n{logs}"));
+    let field = |k: &str| line.split_whitespace().find_map(|t| t.strip_prefix(k)).unwrap_or("");
+    let messages = field("messages=").parse().unwrap();
+    let committed = field("offsets=")
+        .split(',')
+        .find_map(|p| p.strip_prefix(&format!("{topic}/0:")))
+        .map_or(0, |c| c.parse().unwrap());
+    (messages, committed)
+}
+
+#[tokio::test]
+async fn stopped_mid_stream_and_restarted_loses_no_message() {
+    require_broker();
+    let topic = unique("restart");
+    let group = unique("g");
+    create_topic(&topic, 1).await;
+    const N: u64 = 1000;
+    let config = config(&topic, &group, "json", "");
+
+    let mut first = Driftd::start(&config);
+    // A producer that keeps going while driftd stops and restarts: ~300 events/s.
+    let writer = {
+        let topic = topic.clone();
+        tokio::spawn(async move {
+            let p = producer();
+            for chunk in (0..N).collect::<Vec<_>>().chunks(10) {
+                let payloads: Vec<Vec<u8>> = chunk
+                    .iter()
+                    .map(|i| event(&format!("ev-{i}"), &format!("id-{i}"), *i, 1.0))
+                    .collect();
+                produce(&p, &topic, &payloads).await;
+                tokio::time::sleep(Duration::from_millis(33)).await;
+            }
+        })
+    };
+    wait_at_least(&first, 100.0).await;
+    assert!(!writer.is_finished(), "the stop must come mid-stream");
+    let status = first.stop();
+    assert!(status.success(), "clean exit on SIGTERM: {status}\n{}", first.logs());
+    let (processed, committed) = stop_summary(&first.logs(), &topic);
+    assert!(processed >= 100, "{processed}");
+    // One partition read from offset 0: the first run processed [0, processed) and
+    // committed exactly that at shutdown (never more than it processed).
+    assert_eq!(committed, processed, "{}", first.logs());
+    assert_eq!(
+        broker_committed(&topic, &group),
+        committed as i64,
+        "the broker holds the commit"
+    );
+
+    let second = Driftd::start(&config);
+    writer.await.unwrap();
+    let api = second.url("api");
+    // Every event was processed at least once: [0, committed) by the first run, and
+    // [committed, N) by the second.
+    eventually(Duration::from_secs(60), "the rest of the stream", || async {
+        let seen: BTreeSet<u64> = all_series(&api)
+            .await
+            .iter()
+            .filter_map(|s| s["labels"]["service.name"].as_str()?.strip_prefix("ev-")?.parse().ok())
+            .collect();
+        (committed..N).all(|i| seen.contains(&i)).then_some(())
+    })
+    .await;
+    let second_run = counter(
+        &second,
+        "driftd_receiver_accepted_points_total",
+        &["transport=\"kafka\""],
+    )
+    .await;
+    assert!(
+        processed as f64 + second_run >= N as f64,
+        "{processed} + {second_run} < {N}"
+    );
+}
+
+/// The offset `group` has committed on partition 0 of `topic`, as the broker says.
+fn broker_committed(topic: &str, group: &str) -> i64 {
+    let c: BaseConsumer = client_config().set("group.id", group).create().expect("consumer");
+    let mut tpl = TopicPartitionList::new();
+    tpl.add_partition(topic, 0);
+    let got = c
+        .committed_offsets(tpl, Duration::from_secs(10))
+        .expect("committed offsets");
+    match got.find_partition(topic, 0).map(|p| p.offset()) {
+        Some(Offset::Offset(o)) => o,
+        other => panic!("no committed offset for {topic}/0 in {group}: {other:?}"),
+    }
+}
+
+async fn wait_at_least(d: &Driftd, n: f64) {
+    eventually(
+        Duration::from_secs(60),
+        &format!("at least {n} accepted points"),
+        || async {
+            let got = counter(d, "driftd_receiver_accepted_points_total", &["transport=\"kafka\""]).await;
+            (got >= n).then_some(())
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn duplicates_count_once_and_poison_is_skipped_not_fatal() {
+    require_broker();
+    let topic = unique("poison");
+    let dlq = unique("dlq");
+    create_topic(&topic, 1).await;
+    create_topic(&dlq, 1).await;
+    let mut payloads: Vec<Vec<u8>> = (0..25).map(|i| event("dup", &format!("id-{i}"), i, i as f64)).collect();
+    payloads.push(b"\x00\x01 not json at all".to_vec());
+    payloads.extend((25..50).map(|i| event("dup", &format!("id-{i}"), i, i as f64)));
+    // The same events again (a producer retry): same ids, dropped.
+    payloads.extend((10..20).map(|i| event("dup", &format!("id-{i}"), i, i as f64)));
+    // A valid JSON message that is not an event.
+    payloads.push(br#"{"source_id": "dup", "metric": "m"}"#.to_vec());
+    // Behind the series' newest point: late.
+    payloads.push(event("dup", "late-1", 5, 0.0));
+    payloads.extend((50..60).map(|i| event("dup", &format!("id-{i}"), i, i as f64)));
+    produce(&producer(), &topic, &payloads).await;
+
+    let d = Driftd::start(&config(
+        &topic,
+        &unique("g"),
+        "json",
+        &format!("    dead_letter_topic: {dlq}"),
+    ));
+    wait_accepted(&d, 60.0).await;
+    let (_, health) = get_json(&format!("{}/v1/health/dup", d.url("api"))).await;
+    assert_eq!(
+        health["sample_count"], 60,
+        "each event once, the ones after the poison too: {health}"
+    );
+    let messages = |outcome: &'static str| {
+        let d = &d;
+        async move { counter(d, "driftd_kafka_messages_total", &[&format!("outcome=\"{outcome}\"")]).await }
+    };
+    assert_eq!(messages("ok").await, 60.0);
+    assert_eq!(messages("duplicate").await, 10.0);
+    assert_eq!(messages("undecodable").await, 2.0);
+    assert_eq!(messages("late").await, 1.0);
+    let logs = d.logs();
+    assert!(
+        logs.contains("skipping a Kafka message that does not decode") && logs.contains("offset=25"),
+        "{logs}"
+    );
+
+    // Both poison messages were copied to the dead-letter topic, saying where from.
+    let reader: BaseConsumer = client_config()
+        .set("group.id", unique("dlq-reader"))
+        .create()
+        .expect("consumer");
+    let mut tpl = TopicPartitionList::new();
+    tpl.add_partition_offset(&dlq, 0, Offset::Beginning).unwrap();
+    reader.assign(&tpl).unwrap();
+    let mut dead = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while dead.len() < 2 && Instant::now() < deadline {
+        if let Some(Ok(m)) = reader.poll(Duration::from_millis(200)) {
+            let headers = m.headers().expect("headers");
+            let offset = headers
+                .iter()
+                .find(|h| h.key == "driftd.offset")
+                .and_then(|h| std::str::from_utf8(h.value?).ok()?.parse::<i64>().ok())
+                .expect("driftd.offset header");
+            dead.push(offset);
+        }
+    }
+    assert_eq!(dead, [25, 61], "dead-lettered offsets");
+    let commits = counter(&d, "driftd_kafka_commits_total", &[]).await;
+    assert!(commits >= 1.0, "{commits}");
+}
