@@ -2,10 +2,15 @@
 //! `checkpoint_interval` and once more at shutdown, and restored when the processor is
 //! built, so a restart does not relearn every baseline. Only series that changed since
 //! the last save are written; a failed save is retried at the next one.
+//!
+//! Each save is a durability round (`driftd_core::durability`): begun before the table
+//! is read, announced saved only when every write of it succeeded, so a receiver
+//! acknowledges its source only for input that a saved checkpoint includes.
 
 use super::series::SeriesDrift;
 use super::table::SeriesTable;
 use driftd_core::component::{RunFuture, Task};
+use driftd_core::durability::Rounds;
 use driftd_core::store::{Checkpoint, SeriesStatus, Store};
 use driftd_core::SeriesId;
 use std::collections::HashMap;
@@ -41,23 +46,34 @@ pub struct Checkpointer {
     table: Arc<SeriesTable>,
     store: Arc<dyn Store>,
     interval: Duration,
+    rounds: Rounds,
     /// Sample count of each series at its last successful save.
     saved: HashMap<SeriesId, u64>,
 }
 
 impl Checkpointer {
-    /// Saves `table` to `store` under `name` every `interval`.
-    pub fn new(name: String, table: Arc<SeriesTable>, store: Arc<dyn Store>, interval: Duration) -> Self {
+    /// Saves `table` to `store` under `name` every `interval`, numbering its saves with
+    /// `rounds`.
+    pub fn new(
+        name: String,
+        table: Arc<SeriesTable>,
+        store: Arc<dyn Store>,
+        interval: Duration,
+        rounds: Rounds,
+    ) -> Self {
         Checkpointer {
             name,
             table,
             store,
             interval,
+            rounds,
             saved: HashMap::new(),
         }
     }
 
     async fn save(&mut self) {
+        // Begun before the table is read: input processed before this point is in it.
+        let round = self.rounds.begin();
         let now = driftd_core::time::now_unix_nano();
         let changed = self.table.changed_since(&self.saved, now);
         for chunk in changed.chunks(CHUNK) {
@@ -80,6 +96,7 @@ impl Checkpointer {
         if !changed.is_empty() {
             tracing::debug!(processor = %self.name, series = changed.len(), "checkpoints saved");
         }
+        self.rounds.saved(round);
     }
 }
 

@@ -31,7 +31,8 @@ pub struct DriftConfig {
     #[serde(default = "DriftConfig::default_max_series")]
     pub max_series: NonZeroUsize,
     /// How often detector state is saved to a persistent storage backend (and restored
-    /// at startup); `0s` never saves. Ignored with the memory backend.
+    /// at startup); `0s` never saves. Ignored with the memory backend. A Kafka receiver
+    /// commits an offset only once a saved checkpoint covers its message.
     #[serde(default = "DriftConfig::default_checkpoint_interval", with = "humantime_serde")]
     pub checkpoint_interval: Duration,
 }

@@ -2,6 +2,8 @@
 //! against it, and raise drift_start / drift_end events that say why.
 
 mod baseline;
+#[cfg(test)]
+mod baseline_tests;
 mod checkpoint;
 mod config;
 pub mod detectors;
@@ -9,6 +11,7 @@ mod rules;
 mod series;
 #[cfg(test)]
 mod series_tests;
+mod stats;
 mod table;
 
 pub use baseline::{BaselineConfig, Estimator, Seasonality};
@@ -64,6 +67,7 @@ pub async fn build(
         processor.table.clone(),
         ctx.store.clone(),
         config.checkpoint_interval,
+        ctx.durability.register(),
     );
     ctx.tasks.push((name, Box::new(saver)));
     Ok(processor)

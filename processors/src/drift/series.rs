@@ -3,9 +3,10 @@
 //! relearned when a drift lasts past `accept_after`. This is the hot, fixed-size part
 //! kept in the series table (≤ 256 bytes; labels live apart).
 
-use super::baseline::{Baseline, Ewma, Welford};
+use super::baseline::Baseline;
 use super::detectors::{Detector, Sample, Transition};
 use super::rules::Profile;
+use super::stats::{Ewma, Welford};
 use driftd_core::view::{SeriesSnapshot, SeriesState};
 use driftd_core::{DriftEvent, EndReason, EventKind, Point, SeriesId, SeriesLabels, ValueKind};
 use std::collections::BTreeMap;

@@ -5,7 +5,7 @@
 //! samples; over after `exit` consecutive normal ones.
 
 use super::{positive, Calm, Sample, Transition};
-use crate::drift::baseline::Ewma;
+use crate::drift::stats::Ewma;
 use driftd_core::config::FieldError;
 use driftd_core::Severity;
 use serde::{Deserialize, Serialize};

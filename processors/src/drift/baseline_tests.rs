@@ -1,0 +1,87 @@
+//! The baseline and summary statistics.
+
+use super::baseline::{Baseline, BaselineConfig, BaselineParams};
+use super::stats::{Ewma, Welford};
+
+fn params(yaml: &str) -> BaselineParams {
+    BaselineParams::from(&serde_yaml::from_str::<BaselineConfig>(yaml).unwrap())
+}
+
+const MINUTE: u64 = 60_000_000_000;
+
+#[test]
+fn welford_matches_the_textbook_figures() {
+    let mut w = Welford::default();
+    for x in [2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0] {
+        w.add(x);
+    }
+    let s = w.stats();
+    assert_eq!((s.mean, s.samples), (5.0, 8));
+    assert!((s.stddev - 2.138_089_935).abs() < 1e-9);
+}
+
+#[test]
+fn ewma_follows_a_level_change() {
+    let mut e = Ewma::default();
+    (0..100).for_each(|_| e.add(1.0, 0.1));
+    (0..100).for_each(|_| e.add(3.0, 0.1));
+    let s = e.stats(20);
+    assert!((s.mean - 3.0).abs() < 1e-3, "{s:?}");
+    assert_eq!(s.samples, 20);
+}
+
+/// Learns `xs` one minute apart, as the series does (judge, learn, observe).
+fn learned(p: &BaselineParams, xs: impl Iterator<Item = f64>) -> Baseline {
+    let mut b = Baseline::default();
+    for (i, x) in xs.enumerate() {
+        let t = i as u64 * MINUTE;
+        let j = b.judge(p, x, t);
+        b.learn(p, x, t, &j);
+        b.observe(&j);
+    }
+    b
+}
+
+#[test]
+fn the_mean_estimator_learns_location_and_spread() {
+    let p = params("{}");
+    let b = learned(&p, (0..1000).map(|i| if i % 2 == 0 { 11.0 } else { 9.0 }));
+    let s = b.stats(&p);
+    assert!((s.mean - 10.0).abs() < 0.01 && (s.stddev - 1.0).abs() < 0.01, "{s:?}");
+    assert!(b.ready(&p, 0));
+    // 5 standard deviations out, judged against what was learned.
+    assert!((b.judge(&p, 15.0, 0).z - 5.0).abs() < 0.1);
+}
+
+#[test]
+fn a_flat_baseline_gives_finite_but_huge_z_for_any_change() {
+    let p = params("{}");
+    let b = learned(&p, std::iter::repeat_n(5.0, 200));
+    assert_eq!(b.judge(&p, 5.0, 0).z, 0.0);
+    let z = b.judge(&p, 5.1, 0).z;
+    assert!(z.is_finite() && z > 1e6, "{z}");
+}
+
+#[test]
+fn the_median_estimator_shrugs_off_outliers_in_the_learning_period() {
+    let p = params("estimator: median");
+    let xs = (0..2000).map(|i| if i % 50 == 0 { 1e6 } else { 10.0 + (i % 5) as f64 - 2.0 });
+    let s = learned(&p, xs).stats(&p);
+    assert!((s.mean - 10.0).abs() < 0.5, "{s:?}");
+    assert!(s.stddev < 5.0, "{s:?}");
+}
+
+#[test]
+fn a_daily_profile_removes_the_cycle_and_waits_one_season() {
+    let p = params("seasonality: daily");
+    let day = 24 * 60;
+    let level = |i: u64| 100.0 + 20.0 * (2.0 * std::f64::consts::PI * (i % day) as f64 / day as f64).sin();
+    let b = learned(&p, (0..day - 1).map(level));
+    assert!(!b.ready(&p, (day - 1) * MINUTE), "not before a whole day");
+    let b = learned(&p, (0..3 * day).map(level));
+    assert!(b.ready(&p, 3 * day * MINUTE));
+    // The peak of the cycle is normal at its hour, and far off at the trough's hour.
+    let peak = day / 4;
+    assert!(b.judge(&p, level(peak), (3 * day + peak) * MINUTE).z.abs() < 3.0);
+    assert!(b.judge(&p, level(peak), (3 * day + 3 * peak) * MINUTE).z > 10.0);
+}
