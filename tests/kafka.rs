@@ -2,13 +2,18 @@
 //! `scripts/kafka.sh`; or any broker named by `DRIFTD_KAFKA_BROKERS`) and the real
 //! binary: a step is detected in `json` and `otlp_proto` topics; a driftd stopped
 //! mid-stream and restarted loses no message; duplicates count once; a poison message
-//! is skipped (and dead-lettered) without stopping consumption.
+//! is skipped (and dead-lettered) without stopping consumption; with a persistent
+//! store, offsets are committed only once a saved checkpoint covers their messages.
 //!
 //! With no broker these tests fail, loudly: they never pass by skipping.
 
 mod common;
 
-use common::{all_series, drift_events, eventually, get_json, prometheus_sum, Driftd};
+use common::kafka::{
+    broker_committed, brokers, client_config, counter, create_topic, produce, producer, require_broker, stop_summary,
+    unique, wait_accepted, wait_at_least,
+};
+use common::{all_series, drift_events, eventually, get_json, Driftd};
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
 use opentelemetry_proto::tonic::metrics::v1::{
@@ -19,12 +24,8 @@ use prost::Message as _;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use rand_distr::{Distribution, Normal};
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::DefaultClientContext;
-use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Headers, Message};
-use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{Offset, TopicPartitionList};
 use serde_json::json;
 use std::collections::BTreeSet;
@@ -36,74 +37,6 @@ const T0: u64 = 1_767_225_600; // 2026-01-01T00:00:00Z, in seconds
 const SIGMA: f64 = 10.0;
 const STEP_AT: u64 = 200;
 const SAMPLES: u64 = STEP_AT + 30;
-
-fn brokers() -> String {
-    std::env::var("DRIFTD_KAFKA_BROKERS").unwrap_or_else(|_| "127.0.0.1:9092".to_string())
-}
-
-/// Panics with what to do when no broker answers: these tests must not pass silently.
-fn require_broker() -> String {
-    let b = brokers();
-    let first = b.split(',').next().unwrap().to_string();
-    let addr = std::net::ToSocketAddrs::to_socket_addrs(&first)
-        .ok()
-        .and_then(|mut a| a.next())
-        .unwrap_or_else(|| panic!("DRIFTD_KAFKA_BROKERS=`{b}` is not host:port"));
-    if std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2)).is_err() {
-        panic!(
-            "no Kafka broker answers on {first}: start one with `scripts/kafka.sh` \
-             (or point DRIFTD_KAFKA_BROKERS at one). The Kafka tests never skip."
-        );
-    }
-    b
-}
-
-fn unique(tag: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!("driftd-test-{tag}-{}-{nanos}", std::process::id())
-}
-
-fn client_config() -> ClientConfig {
-    let mut c = ClientConfig::new();
-    c.set("bootstrap.servers", brokers());
-    c
-}
-
-async fn create_topic(name: &str, partitions: i32) {
-    let admin: AdminClient<DefaultClientContext> = client_config().create().expect("admin client");
-    let topic = NewTopic::new(name, partitions, TopicReplication::Fixed(1));
-    let results = admin
-        .create_topics(
-            [&topic],
-            &AdminOptions::new().operation_timeout(Some(Duration::from_secs(10))),
-        )
-        .await
-        .expect("create topic");
-    for r in results {
-        r.unwrap_or_else(|(t, e)| panic!("cannot create topic {t}: {e}"));
-    }
-}
-
-fn producer() -> FutureProducer {
-    client_config()
-        .set("message.timeout.ms", "10000")
-        .create()
-        .expect("producer")
-}
-
-/// Produces every payload in order (to partition 0) and waits for all deliveries.
-async fn produce(producer: &FutureProducer, topic: &str, payloads: &[Vec<u8>]) {
-    for p in payloads {
-        let record = FutureRecord::<(), [u8]>::to(topic).partition(0).payload(p);
-        producer
-            .send(record, Duration::from_secs(10))
-            .await
-            .unwrap_or_else(|(e, _)| panic!("produce to {topic}: {e}"));
-    }
-}
 
 /// driftd consuming `topic` in `group` from the earliest offset.
 fn config(topic: &str, group: &str, encoding: &str, extra: &str) -> String {
@@ -139,20 +72,6 @@ service:
 "#,
         brokers = brokers()
     )
-}
-
-async fn counter(d: &Driftd, name: &str, labels: &[&str]) -> f64 {
-    prometheus_sum(&d.url("prometheus"), name, labels).await
-}
-
-/// Waits until driftd's accepted-points counter reaches `n`.
-async fn wait_accepted(d: &Driftd, n: f64) {
-    eventually(Duration::from_secs(60), &format!("{n} accepted points"), || async {
-        let got = counter(d, "driftd_receiver_accepted_points_total", &["transport=\"kafka\""]).await;
-        assert!(got <= n, "more points accepted ({got}) than sent ({n})");
-        (got == n).then_some(())
-    })
-    .await;
 }
 
 fn rfc3339(seconds: u64) -> String {
@@ -267,22 +186,6 @@ fn event(source: &str, id: &str, second: u64, value: f64) -> Vec<u8> {
         .into_bytes()
 }
 
-/// `messages=M offsets=topic/0:C` from a stopped driftd's last log line.
-fn stop_summary(logs: &str, topic: &str) -> (u64, u64) {
-    let line = logs
-        .lines()
-        .rev()
-        .find(|l| l.contains("kafka receiver stopped"))
-        .unwrap_or_else(|| panic!("no stop summary in:\n{logs}"));
-    let field = |k: &str| line.split_whitespace().find_map(|t| t.strip_prefix(k)).unwrap_or("");
-    let messages = field("messages=").parse().unwrap();
-    let committed = field("offsets=")
-        .split(',')
-        .find_map(|p| p.strip_prefix(&format!("{topic}/0:")))
-        .map_or(0, |c| c.parse().unwrap());
-    (messages, committed)
-}
-
 #[tokio::test]
 async fn stopped_mid_stream_and_restarted_loses_no_message() {
     require_broker();
@@ -319,7 +222,7 @@ async fn stopped_mid_stream_and_restarted_loses_no_message() {
     assert_eq!(committed, processed, "{}", first.logs());
     assert_eq!(
         broker_committed(&topic, &group),
-        committed as i64,
+        Some(committed as i64),
         "the broker holds the commit"
     );
 
@@ -347,32 +250,6 @@ async fn stopped_mid_stream_and_restarted_loses_no_message() {
         processed as f64 + second_run >= N as f64,
         "{processed} + {second_run} < {N}"
     );
-}
-
-/// The offset `group` has committed on partition 0 of `topic`, as the broker says.
-fn broker_committed(topic: &str, group: &str) -> i64 {
-    let c: BaseConsumer = client_config().set("group.id", group).create().expect("consumer");
-    let mut tpl = TopicPartitionList::new();
-    tpl.add_partition(topic, 0);
-    let got = c
-        .committed_offsets(tpl, Duration::from_secs(10))
-        .expect("committed offsets");
-    match got.find_partition(topic, 0).map(|p| p.offset()) {
-        Some(Offset::Offset(o)) => o,
-        other => panic!("no committed offset for {topic}/0 in {group}: {other:?}"),
-    }
-}
-
-async fn wait_at_least(d: &Driftd, n: f64) {
-    eventually(
-        Duration::from_secs(60),
-        &format!("at least {n} accepted points"),
-        || async {
-            let got = counter(d, "driftd_receiver_accepted_points_total", &["transport=\"kafka\""]).await;
-            (got >= n).then_some(())
-        },
-    )
-    .await;
 }
 
 #[tokio::test]
@@ -444,4 +321,58 @@ async fn duplicates_count_once_and_poison_is_skipped_not_fatal() {
     assert_eq!(dead, [25, 61], "dead-lettered offsets");
     let commits = counter(&d, "driftd_kafka_commits_total", &[]).await;
     assert!(commits >= 1.0, "{commits}");
+}
+
+/// driftd whose drift processor checkpoints to SQLite every `interval`.
+fn checkpointed_config(topic: &str, group: &str, interval: &str) -> String {
+    config(topic, group, "json", "").replace("  drift: {}", &format!("  drift: {{checkpoint_interval: {interval}}}"))
+        + "storage: {backend: sqlite, retention: 3650d, path: \"{dir}/driftd.db\"}\n"
+}
+
+async fn produce_events(topic: &str, n: u64) {
+    let payloads: Vec<Vec<u8>> = (0..n)
+        .map(|i| event(&format!("cp-{}", i % 5), &format!("id-{i}"), i, 1.0))
+        .collect();
+    produce(&producer(), topic, &payloads).await;
+}
+
+#[tokio::test]
+async fn offsets_wait_for_the_checkpoint_that_covers_them() {
+    require_broker();
+    let topic = unique("checkpoint");
+    let group = unique("g");
+    create_topic(&topic, 1).await;
+    const N: u64 = 200;
+    produce_events(&topic, N).await;
+
+    // Only the shutdown checkpoint is ever written.
+    let mut d = Driftd::start(&checkpointed_config(&topic, &group, "1h"));
+    wait_accepted(&d, N as f64).await;
+    // Many commit intervals (200ms) later, nothing is committed: no checkpoint is saved.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(broker_committed(&topic, &group), None, "{}", d.logs());
+
+    let status = d.stop();
+    assert!(status.success(), "clean exit on SIGTERM: {status}\n{}", d.logs());
+    let logs = d.logs();
+    assert_eq!(stop_summary(&logs, &topic), (N, N), "{logs}");
+    assert_eq!(broker_committed(&topic, &group), Some(N as i64), "{logs}");
+    assert!(!logs.contains("grace period"), "{logs}");
+}
+
+#[tokio::test]
+async fn periodic_checkpoints_release_offsets_while_running() {
+    require_broker();
+    let topic = unique("checkpoint-periodic");
+    let group = unique("g");
+    create_topic(&topic, 1).await;
+    const N: u64 = 200;
+    produce_events(&topic, N).await;
+
+    let d = Driftd::start(&checkpointed_config(&topic, &group, "1s"));
+    wait_accepted(&d, N as f64).await;
+    eventually(Duration::from_secs(20), "the commit after a checkpoint", || async {
+        (broker_committed(&topic, &group) == Some(N as i64)).then_some(())
+    })
+    .await;
 }

@@ -3,6 +3,7 @@
 
 use crate::config::{ComponentConfig, ComponentId};
 use crate::consumer::Consumer;
+use crate::durability::Durability;
 use crate::event::DriftEvent;
 use crate::http::HttpListeners;
 use crate::queue::QueueSettings;
@@ -86,9 +87,13 @@ pub struct BuildContext {
     pub http: HttpListeners,
     /// Non-HTTP listeners bound so far, for the startup summary.
     pub listeners: Vec<(String, &'static str, SocketAddr)>,
-    /// Background jobs of processors (checkpoints): started with the service, stopped
-    /// after the receivers and before the exporters drain, so their last work is sent.
+    /// Background jobs (checkpoints, a receiver's last commit): started with the
+    /// service, stopped after the receivers and before the exporters drain, so their
+    /// last work is sent.
     pub tasks: Vec<(String, Box<dyn Task>)>,
+    /// Checkpointing processors announce their save rounds here; receivers that
+    /// acknowledge their source wait for them (see `durability`).
+    pub durability: Durability,
     /// When the service started (for uptime).
     pub started_at: SystemTime,
 }

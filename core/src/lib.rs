@@ -6,6 +6,7 @@ pub mod auth;
 pub mod component;
 pub mod config;
 pub mod consumer;
+pub mod durability;
 pub mod event;
 pub mod http;
 pub mod model;

@@ -79,6 +79,7 @@ impl Service {
             http: Default::default(),
             listeners: Vec::new(),
             tasks: Vec::new(),
+            durability: Default::default(),
             started_at: SystemTime::now(),
         };
         let pipelines = &config.service.pipelines;
@@ -248,7 +249,8 @@ impl Service {
             listeners.abort_all();
         }
 
-        // Processors finish their last work (a final checkpoint) before exporters drain.
+        // Tasks finish their last work before exporters drain: processors write a final
+        // checkpoint, then receivers commit what it covers (see `durability`).
         stop_tasks.cancel();
         let finished = tokio::time::timeout_at(deadline, async {
             while let Some(r) = tasks.join_next().await {

@@ -68,6 +68,7 @@ pub fn context(views: Arc<SeriesViews>) -> driftd_core::component::BuildContext 
         http: Default::default(),
         listeners: Vec::new(),
         tasks: Vec::new(),
+        durability: Default::default(),
         started_at: std::time::SystemTime::now(),
     }
 }

@@ -61,7 +61,9 @@ pub struct KafkaConfig {
     /// ever fed to a detector out of order.
     #[serde(default, with = "humantime_serde")]
     pub allowed_lateness: Duration,
-    /// How often processed offsets are committed (also on rebalance and shutdown).
+    /// How often processed offsets are committed (also on rebalance and shutdown). With
+    /// a checkpointing drift processor only offsets a saved checkpoint covers are, so
+    /// commits follow its `checkpoint_interval`.
     #[serde(default = "KafkaConfig::default_commit_interval", with = "humantime_serde")]
     pub commit_interval: Duration,
     /// Where undecodable messages are copied (with headers naming the source topic,

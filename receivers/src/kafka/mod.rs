@@ -10,16 +10,26 @@
 //! commits group offsets but does not join the group protocol (no rebalancing across
 //! instances) and has no SASL. An at-least-once receiver cannot trade those away for a
 //! lighter build. The cost is a
-//! C build (about a minute, once) and TLS needing the crate's `ssl` feature.
-//! Checked against the `tansu` broker the tests use: produce, consume in a group,
-//! commit.
+//! C build (about two minutes, once). Checked against the `tansu` broker the tests
+//! use: produce, consume in a group, commit.
+//!
+//! **TLS and SASL** are librdkafka's own settings, passed through `properties`
+//! (`security.protocol: ssl`, `ssl.ca.location`, `sasl.*`). The workspace enables the
+//! crate's `ssl` feature (linking the system OpenSSL), and a unit test checks that a
+//! TLS client is accepted; no TLS broker runs here, so no handshake is tested.
 //!
 //! **At-least-once.** Auto commit and automatic offset storage are off. A message's
-//! offset is stored only after the pipeline took its points (the drift processor ran
-//! on them synchronously), and stored offsets are committed every `commit_interval`,
-//! before partitions are revoked, and at shutdown. When the pipeline is full the same
-//! message is retried with backoff; it is never skipped. A crash therefore replays at
-//! most `commit_interval` of messages, never loses one.
+//! offset becomes committable only after the pipeline took its points (the drift
+//! processor ran on them synchronously) and, when a processor checkpoints its state to
+//! a persistent store, once a checkpoint round that began after that is saved
+//! (`driftd_core::durability`; until then the offset waits in `pending`, tagged with
+//! the round counter). Committable offsets are stored and committed every
+//! `commit_interval`, before partitions are revoked, and at shutdown, where the
+//! receiver hands its open consumer to a task that commits after the processors' final
+//! checkpoint (`close`). When the pipeline is full the same message is retried with
+//! backoff; it is never skipped. A crash therefore replays what was processed since the
+//! last saved checkpoint (plus up to `commit_interval`), never loses one, and a
+//! restarted processor never resumes from state older than the committed offsets.
 //!
 //! **Duplicates and order.** Points seen within the dedupe window (same `event_id`,
 //! or same series, time and value) are dropped and counted; so are points older than
@@ -31,10 +41,12 @@
 //! `dead_letter_topic`, and skipped: they never stop the consumer.
 
 mod client;
+mod close;
 mod config;
 mod decode;
 mod gate;
 mod ingest;
+mod pending;
 mod run;
 
 #[cfg(test)]
@@ -57,7 +69,7 @@ impl KafkaConfig {
     pub async fn build(
         &self,
         id: &ComponentId,
-        _ctx: &mut BuildContext,
+        ctx: &mut BuildContext,
         output: Arc<dyn Consumer>,
     ) -> Result<Option<Box<dyn Receiver>>, BuildError> {
         let name = id.to_string();
@@ -67,6 +79,14 @@ impl KafkaConfig {
             .as_deref()
             .map(|topic| client::DeadLetter::new(self, topic))
             .transpose()?;
+        // Processors are built first: a checkpointing one has registered by now.
+        let handoff = ctx.durability.is_checkpointed().then(|| {
+            let (handoff, closing) = tokio::sync::oneshot::channel();
+            let task = close::FinalCommit { handoff: closing };
+            ctx.tasks
+                .push((format!("receiver `{name}` final commit"), Box::new(task)));
+            handoff
+        });
         Ok(Some(Box::new(run::KafkaReceiver {
             ingest: Ingest::new(&name, self, output),
             name,
@@ -74,6 +94,8 @@ impl KafkaConfig {
             consumer,
             dead_letter,
             commit_interval: self.commit_interval,
+            pending: pending::Pending::new(&ctx.durability),
+            handoff,
         })))
     }
 }

@@ -1,8 +1,11 @@
-//! The consume loop: receive, hand to the pipeline, store the offset, commit now and
-//! then; on shutdown commit what was processed and leave the group.
+//! The consume loop: receive, hand to the pipeline, store the offset once it is
+//! durable, commit now and then; on shutdown commit what is durable and leave the group
+//! (see `close`).
 
 use super::client::{commit, DeadLetter, KafkaConsumer};
+use super::close::{store, Closing};
 use super::ingest::{Handled, Ingest};
+use super::pending::{Offsets, Pending};
 use driftd_core::component::{Receiver, RunFuture};
 use driftd_core::time::now_unix_nano;
 use driftd_core::ConsumeError;
@@ -10,6 +13,7 @@ use rdkafka::consumer::{CommitMode, Consumer as _};
 use rdkafka::message::{BorrowedMessage, Message as _};
 use std::collections::BTreeMap;
 use std::time::Duration;
+use tokio::sync::oneshot;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -21,6 +25,10 @@ pub struct KafkaReceiver {
     pub(super) ingest: Ingest,
     pub(super) dead_letter: Option<DeadLetter>,
     pub(super) commit_interval: Duration,
+    /// Processed offsets not yet covered by a saved checkpoint.
+    pub(super) pending: Pending,
+    /// Where the consumer goes when the loop stops, when a checkpoint must come first.
+    pub(super) handoff: Option<oneshot::Sender<Closing>>,
 }
 
 /// Longest wait between two tries of a message the pipeline refused.
@@ -47,6 +55,8 @@ impl KafkaReceiver {
             mut ingest,
             dead_letter,
             commit_interval,
+            mut pending,
+            handoff,
         } = *self;
         let topic_refs: Vec<&str> = topics.iter().map(String::as_str).collect();
         consumer
@@ -54,8 +64,8 @@ impl KafkaReceiver {
             .map_err(|e| format!("cannot subscribe to {topics:?}: {e}"))?;
         tracing::info!(receiver = %name, topics = ?topics, "consuming from Kafka");
 
-        // Next offset to read per partition, for the shutdown summary.
-        let mut positions: BTreeMap<(String, i32), i64> = BTreeMap::new();
+        // Next offset to read per partition as stored, for the shutdown summary.
+        let mut stored = Offsets::new();
         let mut messages = 0u64;
         let mut uncommitted = false;
         let commit_timer = tokio::time::sleep(commit_interval);
@@ -69,6 +79,13 @@ impl KafkaReceiver {
                         tracing::warn!(receiver = %name, error = %e, "could not commit Kafka offsets (retried with the next commit)");
                     }
                     uncommitted = false;
+                    continue;
+                }
+                _ = pending.changed(), if !pending.is_empty() => {
+                    if store(&consumer, &name, pending.durable(), &mut stored) && !uncommitted {
+                        uncommitted = true;
+                        commit_timer.as_mut().reset(Instant::now() + commit_interval);
+                    }
                     continue;
                 }
                 m = consumer.recv() => m,
@@ -87,39 +104,33 @@ impl KafkaReceiver {
                 Done::Stopped => break,
                 Done::Processed => {}
             }
-            if let Err(e) = consumer.store_offset_from_message(&m) {
-                // The partition was revoked meanwhile: its new owner reads it again.
-                tracing::debug!(receiver = %name, error = %e, "could not store a Kafka offset");
+            messages += 1;
+            if !pending.processed(m.topic(), m.partition(), m.offset()) {
                 continue;
             }
-            messages += 1;
-            positions.insert((m.topic().to_string(), m.partition()), m.offset() + 1);
-            if !uncommitted {
+            let offset = BTreeMap::from([((m.topic().to_string(), m.partition()), m.offset())]);
+            if store(&consumer, &name, offset, &mut stored) && !uncommitted {
                 uncommitted = true;
                 commit_timer.as_mut().reset(Instant::now() + commit_interval);
             }
         }
 
-        // Everything received was processed (or left unstored): commit it, then leave
-        // the group. Both block on the broker, so off the async threads.
-        let summary: Vec<String> = positions
-            .iter()
-            .map(|((topic, partition), next)| format!("{topic}/{partition}:{next}"))
-            .collect();
-        let committed = tokio::task::spawn_blocking(move || {
-            let result = commit(&consumer, CommitMode::Sync);
-            drop(consumer);
-            result
-        })
-        .await
-        .map_err(|e| format!("the Kafka consumer panicked while closing: {e}"))?;
-        if let Err(e) = committed {
-            tracing::warn!(receiver = %name, error = %e, "could not commit Kafka offsets at shutdown (messages since the last commit will be processed again)");
+        let closing = Closing {
+            name,
+            consumer,
+            pending,
+            stored,
+            messages,
+        };
+        match handoff {
+            // The final checkpoint comes after this returns: the task commits after it.
+            Some(handoff) => {
+                if let Err(closing) = handoff.send(closing) {
+                    closing.finish(false).await;
+                }
+            }
+            None => closing.finish(false).await,
         }
-        tracing::info!(
-            "kafka receiver stopped: receiver={name} messages={messages} offsets={}",
-            summary.join(",")
-        );
         Ok(())
     }
 }

@@ -203,6 +203,7 @@ pub fn build_context() -> BuildContext {
         http: Default::default(),
         listeners: Vec::new(),
         tasks: Vec::new(),
+        durability: Default::default(),
         started_at: SystemTime::now(),
     }
 }
