@@ -6,6 +6,7 @@ use crate::consumer::Consumer;
 use crate::durability::Durability;
 use crate::event::DriftEvent;
 use crate::http::HttpListeners;
+use crate::model::{Point, SeriesId};
 use crate::queue::QueueSettings;
 use crate::store::Store;
 use crate::view::SeriesViews;
@@ -147,8 +148,11 @@ pub enum Exporter {
     Events {
         /// Where events go.
         sink: Arc<dyn EventSink>,
-        /// Queue and retry settings.
+        /// Queue and retry settings (the point queue, when there is one, uses them too).
         queue: QueueSettings,
+        /// Where raw points go, for exporters that store them; `None` (most exporters)
+        /// leaves the hot path as it is: no point is copied.
+        points: Option<Arc<dyn PointSink>>,
     },
     /// Reads state at request time (routes added to `ctx.http`); nothing is pushed.
     Pull,
@@ -190,4 +194,34 @@ pub trait EventSink: Send + Sync {
     async fn flush(&self) -> Result<(), ExportError> {
         Ok(())
     }
+}
+
+/// One data point as a point queue holds it: owned and compact (no labels; the series'
+/// labels are known by `series_id`, e.g. from drift events and series status).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PointRecord {
+    /// The series the point belongs to.
+    pub series_id: SeriesId,
+    /// Event time, nanoseconds since the Unix epoch.
+    pub time_unix_nano: u64,
+    /// The measured value.
+    pub value: f64,
+}
+
+impl From<&Point> for PointRecord {
+    fn from(p: &Point) -> Self {
+        PointRecord {
+            series_id: p.series,
+            time_unix_nano: p.time_unix_nano,
+            value: p.value,
+        }
+    }
+}
+
+/// Where a pushed exporter that stores raw points sends them. Driven by the core's
+/// point queue (bounded, retried, dropping and counting when full), like [`EventSink`].
+#[async_trait]
+pub trait PointSink: Send + Sync {
+    /// Sends one batch of points.
+    async fn export_points(&self, points: &[PointRecord]) -> Result<(), ExportError>;
 }

@@ -6,100 +6,16 @@ use crate::component::{EventSink, ExportError};
 use crate::consumer::{Batch, ConsumeError, Consumer};
 use crate::event::DriftEvent;
 use metrics::{Counter, Gauge};
-use serde::{Deserialize, Serialize};
-use std::num::NonZeroUsize;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
-
-/// `sending_queue` and `retry_on_failure` of a pushed exporter.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct QueueSettings {
-    /// Events held while the sink is slow; past this, new events are dropped and counted.
-    #[serde(default = "QueueSettings::default_size")]
-    pub queue_size: NonZeroUsize,
-    /// Most events handed to the sink in one call.
-    #[serde(default = "QueueSettings::default_batch")]
-    pub batch_size: NonZeroUsize,
-    /// Retry transient failures with exponential backoff.
-    #[serde(default)]
-    pub retry_on_failure: RetrySettings,
-}
-
-impl QueueSettings {
-    fn default_size() -> NonZeroUsize {
-        NonZeroUsize::new(10_000).expect("non-zero")
-    }
-    fn default_batch() -> NonZeroUsize {
-        NonZeroUsize::new(512).expect("non-zero")
-    }
-}
-
-impl Default for QueueSettings {
-    fn default() -> Self {
-        QueueSettings {
-            queue_size: Self::default_size(),
-            batch_size: Self::default_batch(),
-            retry_on_failure: RetrySettings::default(),
-        }
-    }
-}
-
-/// Exponential backoff for transient export failures.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct RetrySettings {
-    /// Retry at all.
-    #[serde(default = "yes")]
-    pub enabled: bool,
-    /// First wait.
-    #[serde(default = "RetrySettings::initial", with = "humantime_serde")]
-    pub initial_interval: Duration,
-    /// Longest wait.
-    #[serde(default = "RetrySettings::max", with = "humantime_serde")]
-    pub max_interval: Duration,
-    /// Give up on a batch after this long (it is then dropped and counted).
-    #[serde(default = "RetrySettings::elapsed", with = "humantime_serde")]
-    pub max_elapsed_time: Duration,
-}
-
-fn yes() -> bool {
-    true
-}
-
-impl RetrySettings {
-    fn initial() -> Duration {
-        Duration::from_secs(1)
-    }
-    fn max() -> Duration {
-        Duration::from_secs(30)
-    }
-    fn elapsed() -> Duration {
-        Duration::from_secs(300)
-    }
-
-    /// The wait before retry number `attempt` (from 0), with ±25% jitter so many
-    /// exporters do not retry in step.
-    pub fn backoff(&self, attempt: u32, jitter: f64) -> Duration {
-        let base = self.initial_interval.as_secs_f64() * 2f64.powi(attempt.min(30) as i32);
-        let capped = base.min(self.max_interval.as_secs_f64());
-        Duration::from_secs_f64(capped * (0.75 + 0.5 * jitter.clamp(0.0, 1.0)))
-    }
-}
-
-impl Default for RetrySettings {
-    fn default() -> Self {
-        RetrySettings {
-            enabled: true,
-            initial_interval: Self::initial(),
-            max_interval: Self::max(),
-            max_elapsed_time: Self::elapsed(),
-        }
-    }
-}
+mod points;
+mod settings;
+pub use points::PointQueue;
+pub use settings::{QueueSettings, RetrySettings};
 
 struct QueueMetrics {
     sent: Counter,
@@ -218,7 +134,8 @@ async fn run_worker(
             break;
         }
         metrics.depth.decrement(batch.len() as f64);
-        match export_with_retry(&name, sink.as_ref(), &settings.retry_on_failure, &batch, &metrics).await {
+        let send = || sink.export(&batch);
+        match export_with_retry(&name, &settings.retry_on_failure, batch.len(), &metrics.retries, send).await {
             Ok(()) => metrics.sent.increment(batch.len() as u64),
             Err(e) => {
                 metrics.dropped_failed.increment(batch.len() as u64);
@@ -232,27 +149,28 @@ async fn run_worker(
     }
 }
 
-async fn export_with_retry(
+/// Calls `send` (a batch of `items`) until it succeeds, fails for good or time runs out.
+async fn export_with_retry<F: Future<Output = Result<(), ExportError>>>(
     name: &str,
-    sink: &dyn EventSink,
     retry: &RetrySettings,
-    events: &[DriftEvent],
-    metrics: &QueueMetrics,
+    items: usize,
+    retries: &Counter,
+    mut send: impl FnMut() -> F,
 ) -> Result<(), ExportError> {
     let started = tokio::time::Instant::now();
     let mut attempt = 0;
     loop {
-        match sink.export(events).await {
+        match send().await {
             Ok(()) => return Ok(()),
             Err(ExportError::Transient(msg)) if retry.enabled => {
-                let wait = retry.backoff(attempt, jitter(attempt, events.len()));
+                let wait = retry.backoff(attempt, jitter(attempt, items));
                 if started.elapsed() + wait > retry.max_elapsed_time {
                     return Err(ExportError::Transient(format!(
                         "{msg} (gave up after {attempt} retries)"
                     )));
                 }
                 tracing::debug!(exporter = %name, error = %msg, ?wait, "export failed, retrying");
-                metrics.retries.increment(1);
+                retries.increment(1);
                 tokio::time::sleep(wait).await;
                 attempt += 1;
             }
@@ -279,6 +197,7 @@ mod tests {
     use crate::consumer::LabelSource;
     use crate::event::{EventKind, Stats};
     use crate::model::{SeriesId, SeriesLabels};
+    use std::num::NonZeroUsize;
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Mutex;
 

@@ -9,7 +9,7 @@ use crate::component::{
 use crate::config::{ComponentId, Config};
 use crate::consumer::{Consumer, Discard, FanOut};
 use crate::http::BoundHttp;
-use crate::queue::{ExportQueue, QueueWorker};
+use crate::queue::{ExportQueue, PointQueue, QueueWorker};
 use crate::view::SeriesViews;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -96,10 +96,18 @@ impl Service {
                 .await
                 .map_err(fail("exporter", id))?;
             let consumer = match built {
-                Exporter::Events { sink, queue } => {
-                    let (queue, worker) = ExportQueue::start(&id.to_string(), sink, queue);
+                Exporter::Events { sink, queue, points } => {
+                    let name = id.to_string();
+                    let mut consumers = Vec::new();
+                    if let Some(points) = points {
+                        let (queue, worker) = PointQueue::start(&name, points, queue.clone());
+                        workers.push(worker);
+                        consumers.push(Arc::new(queue) as Arc<dyn Consumer>);
+                    }
+                    let (queue, worker) = ExportQueue::start(&name, sink, queue);
                     workers.push(worker);
-                    Some(Arc::new(queue) as Arc<dyn Consumer>)
+                    consumers.push(Arc::new(queue) as Arc<dyn Consumer>);
+                    Some(FanOut::of(consumers))
                 }
                 Exporter::Pull => None,
             };

@@ -37,7 +37,8 @@ pub enum ExporterConfig {
     Storage(storage::StorageExporterConfig),
     /// `webhook`: drift alerts over HTTP (generic, Slack, Discord, PagerDuty, Alertmanager).
     Webhook(webhook::WebhookConfig),
-    /// `sql`: drift events as rows in PostgreSQL, MySQL/MariaDB or SQLite.
+    /// `sql`: drift events (and, optionally, raw points) as rows in PostgreSQL,
+    /// MySQL/MariaDB or SQLite.
     Sql(sql::SqlConfig),
 }
 
@@ -72,6 +73,7 @@ impl ExporterFactory for ExporterConfig {
     fn accepts(&self) -> &'static [Signal] {
         match self {
             Self::Prometheus(_) => &[Signal::Metrics, Signal::Events],
+            Self::Sql(c) if c.store_points => &[Signal::Metrics, Signal::Events],
             Self::Api(_) | Self::Jsonl(_) | Self::Storage(_) | Self::Webhook(_) | Self::Sql(_) => &[Signal::Events],
         }
     }

@@ -79,6 +79,7 @@ pub(crate) async fn build(config: &JsonlConfig) -> Result<Exporter, BuildError> 
     Ok(Exporter::Events {
         sink: Arc::new(sink),
         queue: config.sending_queue.clone(),
+        points: None,
     })
 }
 

@@ -15,12 +15,18 @@ pub struct SqlConfig {
     /// (created when missing).
     #[serde(default = "SqlConfig::default_url")]
     pub url: ConnectionUrl,
-    /// Prepended to the table names (`driftd_drift_events`, `driftd_drift_status`).
+    /// Prepended to the table names (`driftd_drift_events`, `driftd_drift_status`,
+    /// `driftd_points`).
     #[serde(default = "SqlConfig::default_prefix")]
     pub table_prefix: String,
     /// Most connections held open.
     #[serde(default = "SqlConfig::default_pool_size")]
     pub max_connections: u32,
+    /// Also store every raw point (`<prefix>points`: series id, time, value); the
+    /// exporter then takes metrics too. Points have their own queue, sized and retried
+    /// by `sending_queue`, that drops (and counts) points when the database falls behind.
+    #[serde(default)]
+    pub store_points: bool,
     /// Queue and retry settings.
     #[serde(default)]
     pub sending_queue: QueueSettings,
@@ -68,6 +74,7 @@ impl Default for SqlConfig {
             url: Self::default_url(),
             table_prefix: Self::default_prefix(),
             max_connections: Self::default_pool_size(),
+            store_points: false,
             sending_queue: QueueSettings::default(),
         }
     }

@@ -24,6 +24,8 @@ pub(crate) struct Tables {
     pub events: String,
     /// One row per series: its latest transition.
     pub status: String,
+    /// One row per raw point (only with `store_points`).
+    pub points: String,
 }
 
 impl Tables {
@@ -31,6 +33,7 @@ impl Tables {
         Tables {
             events: format!("{prefix}drift_events"),
             status: format!("{prefix}drift_status"),
+            points: format!("{prefix}points"),
         }
     }
 }
@@ -81,8 +84,11 @@ pub(crate) const STATUS_COLUMNS: &[&str] = &[
     "changed_at_unix_nano",
 ];
 
+/// Columns of the points table, in bind order.
+pub(crate) const POINT_COLUMNS: &[&str] = &["series_id", "time", "time_unix_nano", "value"];
+
 fn is_time(column: &str) -> bool {
-    matches!(column, "event_time" | "onset_time" | "changed_at")
+    matches!(column, "event_time" | "onset_time" | "changed_at" | "time")
 }
 
 impl Dialect {
@@ -143,8 +149,18 @@ impl Dialect {
 
     /// Inserts `rows` events; an id already stored is skipped.
     pub(crate) fn insert_events(self, table: &str, rows: usize) -> String {
-        let cols = EVENT_COLUMNS.join(", ");
-        let values = self.values(EVENT_COLUMNS, rows);
+        self.insert_unless_present(table, EVENT_COLUMNS, rows)
+    }
+
+    /// Inserts `rows` points; a point already stored (same series and time) is skipped,
+    /// so a retried batch leaves one row per point.
+    pub(crate) fn insert_points(self, table: &str, rows: usize) -> String {
+        self.insert_unless_present(table, POINT_COLUMNS, rows)
+    }
+
+    fn insert_unless_present(self, table: &str, columns: &[&str], rows: usize) -> String {
+        let cols = columns.join(", ");
+        let values = self.values(columns, rows);
         match self {
             Dialect::MySql => format!("INSERT IGNORE INTO {table} ({cols}) VALUES {values}"),
             _ => format!("INSERT INTO {table} ({cols}) VALUES {values} ON CONFLICT DO NOTHING"),
@@ -183,8 +199,9 @@ impl Dialect {
         }
     }
 
-    /// CREATE TABLE (and index) statements, each a no-op when the object exists.
-    pub(crate) fn ddl(self, t: &Tables) -> Vec<String> {
+    /// CREATE TABLE (and index) statements, each a no-op when the object exists; the
+    /// points table only when `points`.
+    pub(crate) fn ddl(self, t: &Tables, points: bool) -> Vec<String> {
         let (key, name, time, float) = match self {
             Dialect::Postgres => ("TEXT", "TEXT", "TIMESTAMPTZ", "DOUBLE PRECISION"),
             Dialect::MySql => ("VARCHAR(32)", "VARCHAR(512)", "DATETIME(6)", "DOUBLE"),
@@ -245,6 +262,19 @@ impl Dialect {
             table = t.status
         );
         let mut statements = vec![events, status];
+        if points {
+            // The key is the (series_id, time_unix_nano) index that queries use.
+            statements.push(format!(
+                "CREATE TABLE IF NOT EXISTS {table} (
+                    series_id {key} NOT NULL,
+                    time {time} NOT NULL,
+                    time_unix_nano BIGINT NOT NULL,
+                    value {float} NOT NULL,
+                    PRIMARY KEY (series_id, time_unix_nano)
+                )",
+                table = t.points
+            ));
+        }
         if self != Dialect::MySql {
             statements.push(format!(
                 "CREATE INDEX IF NOT EXISTS {0}_time ON {0} (event_time)",
@@ -272,6 +302,14 @@ mod tests {
         assert!(pg.contains("CAST($7 AS TIMESTAMPTZ), $8"), "{pg}");
         assert!(pg.contains("($23, $24"), "second row numbers on: {pg}");
         assert!(Dialect::Sqlite.insert_events(t, 1).contains("$7, $8"));
+        assert_eq!(
+            Dialect::Postgres.insert_points("p", 2),
+            "INSERT INTO p (series_id, time, time_unix_nano, value) VALUES \
+             ($1, CAST($2 AS TIMESTAMPTZ), $3, $4), ($5, CAST($6 AS TIMESTAMPTZ), $7, $8) ON CONFLICT DO NOTHING"
+        );
+        let tables = Tables::with_prefix("d_");
+        assert_eq!(Dialect::MySql.ddl(&tables, false).len(), 2);
+        assert!(Dialect::MySql.ddl(&tables, true)[2].contains("PRIMARY KEY (series_id, time_unix_nano)"));
     }
 
     #[test]

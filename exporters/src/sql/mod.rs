@@ -1,8 +1,9 @@
 //! `sql`: drift events as rows in PostgreSQL, MySQL/MariaDB or SQLite, chosen by the
 //! URL. Creates its tables when absent, inserts events in batches (an event id already
 //! stored is skipped, so a retried batch or a replay leaves one row per event), and
-//! keeps one row per series with its latest transition. Raw points are not stored:
-//! this sink sees only events.
+//! keeps one row per series with its latest transition. With `store_points`, raw points
+//! also arrive (through the core's point queue) and are inserted in batches into
+//! `<prefix>points`, one row per series and time.
 
 mod config;
 mod dialect;
@@ -13,7 +14,7 @@ pub use dialect::Dialect;
 use crate::db_error::is_transient;
 use async_trait::async_trait;
 use dialect::Tables;
-use driftd_core::component::{BuildError, EventSink, ExportError, Exporter};
+use driftd_core::component::{BuildError, EventSink, ExportError, Exporter, PointRecord, PointSink};
 use driftd_core::event::{DriftEvent, EventKind};
 use sqlx::any::{AnyArguments, AnyPoolOptions};
 use sqlx::query::Query;
@@ -25,12 +26,16 @@ use tokio::sync::OnceCell;
 
 /// Rows per INSERT.
 const ROWS_PER_INSERT: usize = 200;
+/// Point rows per INSERT (4 parameters each).
+const POINTS_PER_INSERT: usize = 1000;
 
 /// Writes events to one database.
 pub struct SqlSink {
     dialect: Dialect,
     pool: AnyPool,
     tables: Tables,
+    /// Whether the points table is created (and points written).
+    store_points: bool,
     /// The URL without password, for errors.
     target: String,
     ready: OnceCell<()>,
@@ -60,6 +65,7 @@ impl SqlSink {
             dialect,
             pool,
             tables: Tables::with_prefix(&config.table_prefix),
+            store_points: config.store_points,
             target: config.url.to_string(),
             ready: OnceCell::new(),
         })
@@ -78,7 +84,7 @@ impl SqlSink {
     pub async fn ready(&self) -> Result<(), ExportError> {
         self.ready
             .get_or_try_init(|| async {
-                for sql in self.dialect.ddl(&self.tables) {
+                for sql in self.dialect.ddl(&self.tables, self.store_points) {
                     sqlx::query(&sql)
                         .execute(&self.pool)
                         .await
@@ -204,6 +210,28 @@ impl EventSink for SqlSink {
     }
 }
 
+#[async_trait]
+impl PointSink for SqlSink {
+    async fn export_points(&self, points: &[PointRecord]) -> Result<(), ExportError> {
+        self.ready().await?;
+        for chunk in points.chunks(POINTS_PER_INSERT) {
+            let sql = self.dialect.insert_points(&self.tables.points, chunk.len());
+            let mut q = sqlx::query(&sql);
+            for p in chunk {
+                q = q
+                    .bind(p.series_id.to_string())
+                    .bind(self.dialect.time_value(p.time_unix_nano))
+                    .bind(bigint(p.time_unix_nano))
+                    .bind(p.value);
+            }
+            q.execute(&self.pool)
+                .await
+                .map_err(|e| self.error("cannot insert points", e))?;
+        }
+        Ok(())
+    }
+}
+
 /// Builds the exporter and tries to create its tables: a database that is down is
 /// logged and tried again on the first batch; one that refuses driftd (login,
 /// missing database, bad SQL rights) fails the build.
@@ -216,8 +244,10 @@ pub(crate) async fn build(config: &SqlConfig) -> Result<Exporter, BuildError> {
         }
         Err(ExportError::Permanent(e)) => return Err(BuildError::Other(e)),
     }
+    let sink = Arc::new(sink);
     Ok(Exporter::Events {
-        sink: Arc::new(sink),
+        points: config.store_points.then(|| sink.clone() as Arc<dyn PointSink>),
+        sink,
         queue: config.sending_queue.clone(),
     })
 }

@@ -44,6 +44,7 @@ pub(crate) fn build(config: &StorageExporterConfig, ctx: &BuildContext) -> Expor
     Exporter::Events {
         sink: Arc::new(StoreSink::new(ctx.store.clone())),
         queue: config.sending_queue.clone(),
+        points: None,
     }
 }
 

@@ -204,5 +204,6 @@ pub(crate) fn build(config: &WebhookConfig, id: &ComponentId) -> Result<Exporter
     Ok(Exporter::Events {
         sink: Arc::new(WebhookSink::new(config, &id.to_string())?),
         queue: config.sending_queue.clone(),
+        points: None,
     })
 }
