@@ -15,11 +15,6 @@ use common::kafka::{
 };
 use common::{all_series, drift_events, eventually, get_json, Driftd};
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
-use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
-use opentelemetry_proto::tonic::metrics::v1::{
-    metric, number_data_point, Gauge, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics,
-};
-use opentelemetry_proto::tonic::resource::v1::Resource;
 use prost::Message as _;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
@@ -131,38 +126,7 @@ async fn json_topic_step_is_one_drift() {
 }
 
 fn otlp_request(i: u64, values: [f64; 3]) -> ExportMetricsServiceRequest {
-    let resource_metrics = SERVICES
-        .iter()
-        .zip(values)
-        .map(|(svc, v)| ResourceMetrics {
-            resource: Some(Resource {
-                attributes: vec![KeyValue {
-                    key: "service.name".into(),
-                    value: Some(AnyValue {
-                        value: Some(any_value::Value::StringValue(svc.to_string())),
-                    }),
-                    ..Default::default()
-                }],
-                ..Default::default()
-            }),
-            scope_metrics: vec![ScopeMetrics {
-                metrics: vec![Metric {
-                    name: "latency_ms".into(),
-                    data: Some(metric::Data::Gauge(Gauge {
-                        data_points: vec![NumberDataPoint {
-                            time_unix_nano: (T0 + i) * 1_000_000_000,
-                            value: Some(number_data_point::Value::AsDouble(v)),
-                            ..Default::default()
-                        }],
-                    })),
-                    ..Default::default()
-                }],
-                ..Default::default()
-            }],
-            ..Default::default()
-        })
-        .collect();
-    ExportMetricsServiceRequest { resource_metrics }
+    common::otlp::latency_request_at(&SERVICES, (T0 + i) * 1_000_000_000, &values)
 }
 
 #[tokio::test]

@@ -14,6 +14,11 @@ pub const SECOND: u64 = 1_000_000_000;
 
 /// One request with a `latency_ms` point per service, at sample index `i`.
 pub fn latency_request(services: &[&str], i: u64, values: &[f64]) -> ExportMetricsServiceRequest {
+    latency_request_at(services, T0 + i * SECOND, values)
+}
+
+/// One request with a `latency_ms` point per service, at `time_unix_nano`.
+pub fn latency_request_at(services: &[&str], time_unix_nano: u64, values: &[f64]) -> ExportMetricsServiceRequest {
     let resource_metrics = services
         .iter()
         .zip(values)
@@ -33,7 +38,7 @@ pub fn latency_request(services: &[&str], i: u64, values: &[f64]) -> ExportMetri
                     name: "latency_ms".into(),
                     data: Some(metric::Data::Gauge(Gauge {
                         data_points: vec![NumberDataPoint {
-                            time_unix_nano: T0 + i * SECOND,
+                            time_unix_nano,
                             value: Some(number_data_point::Value::AsDouble(*v)),
                             ..Default::default()
                         }],

@@ -7,6 +7,7 @@
 //! parser): that one takes no numeric offsets, and this one runs once per line of a
 //! replay, so it works on bytes and never allocates.
 
+use crate::rfc3339::{days_from_civil, days_in_month};
 use thiserror::Error;
 
 const NANOS_PER_SECOND: i128 = 1_000_000_000;
@@ -155,31 +156,6 @@ fn fraction_nanos(f: &[u8]) -> Option<u32> {
         nanos = nanos * 10 + f.get(i).map_or(0, |c| u32::from(c - b'0'));
     }
     Some(nanos)
-}
-
-fn is_leap(year: i64) -> bool {
-    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
-}
-
-fn days_in_month(year: i64, month: i64) -> i64 {
-    match month {
-        2 if is_leap(year) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
-/// `days_from_civil`).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 #[cfg(test)]

@@ -29,10 +29,10 @@ pub use config::{AttributeSelection, GrpcConfig, HttpConfig, IdentityConfig, Otl
 pub use decode::{decode, DecodeSummary, Refusal};
 pub use labels::{Derived, Origin, RequestLabels};
 
+use crate::counters::{Outcome, ReceiverCounters};
 use driftd_core::component::{BuildContext, BuildError, Receiver};
 use driftd_core::config::ComponentId;
 use driftd_core::{Batch, ConsumeError, Consumer, Point};
-use metrics::Counter;
 use opentelemetry_proto::tonic::collector::metrics::v1::{
     ExportMetricsPartialSuccess, ExportMetricsServiceRequest, ExportMetricsServiceResponse,
 };
@@ -67,66 +67,6 @@ impl OtlpConfig {
     }
 }
 
-/// The receiver's own counters, created once per transport at build time.
-struct Telemetry {
-    accepted: Counter,
-    refused: Counter,
-    ok: Counter,
-    bad_request: Counter,
-    too_large: Counter,
-    unavailable: Counter,
-}
-
-/// How a request ended, for `driftd_receiver_requests_total{outcome}`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Outcome {
-    Ok,
-    BadRequest,
-    TooLarge,
-    Unavailable,
-}
-
-impl Telemetry {
-    fn new(receiver: &str, transport: &'static str) -> Self {
-        metrics::describe_counter!(
-            "driftd_receiver_accepted_points_total",
-            "Points a receiver handed to its pipelines."
-        );
-        metrics::describe_counter!(
-            "driftd_receiver_refused_points_total",
-            "Data points a receiver refused (NaN, missing timestamp, unsupported type)."
-        );
-        metrics::describe_counter!(
-            "driftd_receiver_requests_total",
-            "Requests a receiver answered, by outcome."
-        );
-        let labels = [("receiver", receiver.to_string()), ("transport", transport.to_string())];
-        let requests = |outcome: &'static str| {
-            let mut l = labels.to_vec();
-            l.push(("outcome", outcome.to_string()));
-            metrics::counter!("driftd_receiver_requests_total", &l)
-        };
-        Telemetry {
-            accepted: metrics::counter!("driftd_receiver_accepted_points_total", &labels),
-            refused: metrics::counter!("driftd_receiver_refused_points_total", &labels),
-            ok: requests("ok"),
-            bad_request: requests("bad_request"),
-            too_large: requests("too_large"),
-            unavailable: requests("unavailable"),
-        }
-    }
-
-    fn request(&self, outcome: Outcome) {
-        match outcome {
-            Outcome::Ok => &self.ok,
-            Outcome::BadRequest => &self.bad_request,
-            Outcome::TooLarge => &self.too_large,
-            Outcome::Unavailable => &self.unavailable,
-        }
-        .increment(1);
-    }
-}
-
 /// Decode buffers, reused by every request served on one thread. Decoding and
 /// consuming never await, so a request holds them only while it runs on the thread.
 #[derive(Default)]
@@ -149,7 +89,7 @@ struct Ingest {
     transport: &'static str,
     identity: IdentityConfig,
     output: Arc<dyn Consumer>,
-    telemetry: Telemetry,
+    telemetry: ReceiverCounters,
 }
 
 impl Ingest {
@@ -159,7 +99,7 @@ impl Ingest {
             transport,
             identity,
             output,
-            telemetry: Telemetry::new(receiver, transport),
+            telemetry: ReceiverCounters::new(receiver, transport),
         }
     }
 
