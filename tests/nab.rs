@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{driftd_bin, TempDir};
+use common::{driftd_bin, TempDir, ZSCORE_CONFIG};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -11,27 +11,6 @@ use std::process::{Command, Output};
 /// The standard-profile score the embedded default config must reach on NAB; raised as
 /// detection improves. `DRIFTD_NAB_MIN_SCORE` overrides it.
 const MIN_STANDARD_SCORE: f64 = 30.0;
-
-/// The z-score rule set, pinned so the hand-made corpus' expected detection holds
-/// whatever the default detector becomes.
-const ZSCORE_CONFIG: &str = r#"
-receivers:
-  otlp:
-    protocols:
-      grpc:
-processors:
-  drift:
-    detector:
-      type: zscore
-exporters:
-  api: {}
-service:
-  pipelines:
-    metrics:
-      receivers: [otlp]
-      processors: [drift]
-      exporters: [api]
-"#;
 
 fn nab(args: &[&str], config: Option<&Path>) -> Output {
     let mut cmd = Command::new(driftd_bin());

@@ -2,30 +2,9 @@
 
 mod common;
 
-use common::{driftd_bin, TempDir};
+use common::{driftd_bin, TempDir, ZSCORE_CONFIG};
 use std::path::Path;
 use std::process::{Command, Output};
-
-/// The z-score rule set, pinned so the expected detection time does not move when the
-/// default detector is retuned.
-const ZSCORE_CONFIG: &str = r#"
-receivers:
-  otlp:
-    protocols:
-      grpc:
-processors:
-  drift:
-    detector:
-      type: zscore
-exporters:
-  api: {}
-service:
-  pipelines:
-    metrics:
-      receivers: [otlp]
-      processors: [drift]
-      exporters: [api]
-"#;
 
 /// First sample time: 2023-11-14T22:13:20Z.
 const T0: u64 = 1_700_000_000;

@@ -170,6 +170,27 @@ where
     }
 }
 
+/// The z-score rule set, pinned so tests with hand-made data keep their expected
+/// detections whatever the default detector becomes.
+pub const ZSCORE_CONFIG: &str = r#"
+receivers:
+  otlp:
+    protocols:
+      grpc:
+processors:
+  drift:
+    detector:
+      type: zscore
+exporters:
+  api: {}
+service:
+  pipelines:
+    metrics:
+      receivers: [otlp]
+      processors: [drift]
+      exporters: [api]
+"#;
+
 /// A config with every listener on port 0 and events also written to `{dir}/events.jsonl`.
 pub const TEST_CONFIG: &str = r#"
 receivers:

@@ -74,6 +74,11 @@ impl SeriesDrift {
         self.profile
     }
 
+    /// Samples seen since the series appeared.
+    pub fn sample_count(&self) -> u64 {
+        self.sample_count
+    }
+
     /// This restored state, now watched with `profile` (index `index`), or `None` when
     /// that profile uses another detector (the saved state would mean nothing to it).
     pub fn rewatched(mut self, profile: &Profile, index: u16) -> Option<Self> {

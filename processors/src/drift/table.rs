@@ -103,10 +103,10 @@ impl SeriesTable {
         let mut out = Vec::new();
         for e in self.series.iter() {
             let id = *e.key();
-            let snapshot = e.drift.snapshot(self.profiles.get(e.drift.profile()), id, &e.labels);
-            if saved.get(&id) == Some(&snapshot.sample_count) {
+            if saved.get(&id) == Some(&e.drift.sample_count()) {
                 continue;
             }
+            let snapshot = e.drift.snapshot(self.profiles.get(e.drift.profile()), id, &e.labels);
             out.push(Changed {
                 checkpoint: Checkpoint {
                     series_id: id,
