@@ -2,15 +2,47 @@
 
 use crate::event::DriftEvent;
 use crate::model::{Point, SeriesLabels};
+#[cfg(doc)]
+use crate::model::ValueKind;
 use std::sync::Arc;
 
-/// Materialises the labels of a point from the request it was decoded from.
+/// Reads what a [`Point`] does not carry from the request it was decoded from: its
+/// labels, and a histogram's buckets.
 ///
-/// Called only the first time a series is seen, so receivers never build labels for
-/// known series.
+/// `labels` is called only the first time a series is seen, so receivers never build
+/// labels for known series.
 pub trait LabelSource: Sync {
     /// The labels of the point whose `origin` is given.
     fn labels(&self, origin: u32) -> SeriesLabels;
+
+    /// Fills `out` with the buckets of a [`ValueKind::Histogram`] point; `false` when
+    /// the point has none (it is not a histogram, or it came from a source without
+    /// buckets).
+    fn buckets(&self, origin: u32, out: &mut Buckets) -> bool {
+        let _ = (origin, out);
+        false
+    }
+}
+
+/// The buckets of one histogram point, in a buffer the caller reuses.
+///
+/// As in OTLP: `counts` has one more entry than `bounds`; bucket `i` holds values in
+/// `(bounds[i-1], bounds[i]]`, the first one everything up to `bounds[0]` and the last
+/// one everything above the last bound.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Buckets {
+    /// Upper bounds, strictly increasing.
+    pub bounds: Vec<f64>,
+    /// Count per bucket.
+    pub counts: Vec<u64>,
+}
+
+impl Buckets {
+    /// Empties the buffer, keeping its memory.
+    pub fn clear(&mut self) {
+        self.bounds.clear();
+        self.counts.clear();
+    }
 }
 
 /// What flows down a pipeline: points (borrowed from the receiver) and the drift

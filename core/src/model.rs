@@ -129,6 +129,13 @@ pub enum ValueKind {
     Gauge,
     /// A monotonic cumulative total; the processor turns it into a per-second rate.
     CumulativeCounter,
+    /// A histogram's bucket distribution. `value` is the point's count; the bucket
+    /// bounds and counts come from [`crate::LabelSource::buckets`]. Cumulative
+    /// histograms count since their start, delta ones since the previous point.
+    Histogram {
+        /// Whether the counts are cumulative.
+        cumulative: bool,
+    },
 }
 
 /// One measurement of one series, as small as it can be: labels live elsewhere.

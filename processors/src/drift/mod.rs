@@ -113,7 +113,7 @@ impl Consumer for DriftProcessor {
         for p in batch.points {
             match self.table.update(p, batch.labels) {
                 Update::Fed(Outcome::Event(e)) => events.push(e),
-                Update::Fed(Outcome::Quiet) | Update::Skipped(Skip::CounterStart) => {}
+                Update::Fed(Outcome::Quiet) | Update::Skipped(Skip::CounterStart | Skip::Distribution) => {}
                 Update::Skipped(Skip::OutOfOrder) => self.counters.out_of_order.increment(1),
                 Update::Overflow => {
                     self.counters.overflow.increment(1);

@@ -22,6 +22,8 @@ pub enum Skip {
     OutOfOrder,
     /// The first point of a counter: a rate needs two.
     CounterStart,
+    /// A histogram's distribution, which scalar detectors do not read.
+    Distribution,
 }
 
 /// What one point did to the series.
@@ -203,6 +205,7 @@ impl SeriesDrift {
                 self.counter_last = p.value;
                 Ok(increase / seconds)
             }
+            ValueKind::Histogram { .. } => Err(Skip::Distribution),
         }
     }
 
