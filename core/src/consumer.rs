@@ -1,9 +1,9 @@
 //! The consumer chain: each stage hands a batch to the next by a direct call.
 
 use crate::event::DriftEvent;
-use crate::model::{Point, SeriesLabels};
 #[cfg(doc)]
 use crate::model::ValueKind;
+use crate::model::{Point, SeriesLabels};
 use std::sync::Arc;
 
 /// Reads what a [`Point`] does not carry from the request it was decoded from: its

@@ -16,6 +16,6 @@ pub mod store;
 pub mod time;
 pub mod view;
 
-pub use consumer::{Batch, ConsumeError, Consumer, FanOut, LabelSource};
+pub use consumer::{Batch, Buckets, ConsumeError, Consumer, FanOut, LabelSource};
 pub use event::{DriftEvent, EndReason, EventKind, Severity, Stats};
 pub use model::{Point, SeriesId, SeriesLabels, ValueKind, SERVICE_LABEL};

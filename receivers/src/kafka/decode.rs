@@ -8,6 +8,7 @@
 //!   `otlp` receiver maps it.
 
 use crate::json::{self, finite, JsonError, Number};
+use crate::otlp::WireError;
 use crate::rfc3339;
 use driftd_core::model::SeriesHasher;
 use driftd_core::{LabelSource, Point, SeriesLabels, ValueKind, SERVICE_LABEL};
@@ -109,7 +110,7 @@ impl LabelSource for JsonEvent<'_> {
 pub enum OtlpDecodeError {
     /// Not an `ExportMetricsServiceRequest` in protobuf.
     #[error("not an OTLP ExportMetricsServiceRequest in protobuf: {0}")]
-    Protobuf(#[from] prost::DecodeError),
+    Protobuf(#[from] WireError),
     /// Not an `ExportMetricsServiceRequest` in OTLP/JSON.
     #[error("not an OTLP ExportMetricsServiceRequest in JSON: {0}")]
     Json(#[from] serde_json::Error),
@@ -118,16 +119,13 @@ pub enum OtlpDecodeError {
     NotAnObject,
 }
 
-/// Decodes an `otlp_proto` payload.
-pub fn decode_otlp_proto(payload: &[u8]) -> Result<ExportMetricsServiceRequest, OtlpDecodeError> {
-    Ok(ExportMetricsServiceRequest::decode(payload)?)
-}
-
-/// Decodes an `otlp_json` payload.
-pub fn decode_otlp_json(payload: &[u8]) -> Result<ExportMetricsServiceRequest, OtlpDecodeError> {
+/// Parses an `otlp_json` payload into the protobuf encoding the OTLP decoder reads
+/// (`otlp_proto` payloads go to it as they are).
+pub fn decode_otlp_json(payload: &[u8]) -> Result<Vec<u8>, OtlpDecodeError> {
     // serde would also take a struct from an array, by position.
     if payload.trim_ascii_start().first() != Some(&b'{') {
         return Err(OtlpDecodeError::NotAnObject);
     }
-    Ok(serde_json::from_slice(payload)?)
+    let request: ExportMetricsServiceRequest = serde_json::from_slice(payload)?;
+    Ok(request.encode_to_vec())
 }

@@ -2,6 +2,7 @@ use super::decode::*;
 use crate::json::JsonError;
 use crate::otlp::test_support::request_with_one_nan;
 use driftd_core::LabelSource;
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use prost::Message;
 use rand::{RngExt, SeedableRng};
 
@@ -58,12 +59,17 @@ fn invalid_events_name_their_field() {
 #[test]
 fn otlp_payloads_in_both_encodings() {
     let request = request_with_one_nan();
-    let bytes = request.encode_to_vec();
-    assert_eq!(decode_otlp_proto(&bytes).unwrap().encode_to_vec(), bytes);
     let json = serde_json::to_vec(&request).unwrap();
-    let back = decode_otlp_json(&json).unwrap();
-    assert_eq!(back.resource_metrics.len(), 1);
-    assert!(decode_otlp_proto(b"\xff\xff\xff").is_err());
+    let encoded = decode_otlp_json(&json).unwrap();
+    let back = ExportMetricsServiceRequest::decode(&encoded[..]).unwrap();
+    let names = |r: &ExportMetricsServiceRequest| {
+        r.resource_metrics[0].scope_metrics[0]
+            .metrics
+            .iter()
+            .map(|m| m.name.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(names(&back), names(&request));
     assert!(decode_otlp_json(b"[]").is_err());
 }
 
@@ -90,7 +96,6 @@ fn random_bytes_never_panic() {
         }
         b.truncate(rng.random_range(0..=b.len()));
         let _ = decode_json_event(&b, FALLBACK);
-        let _ = decode_otlp_proto(&b);
         let _ = decode_otlp_json(&b);
     }
 }

@@ -2,7 +2,7 @@
 //! tested alone: decode, drop duplicates and late points, consume, count.
 
 use super::config::{Encoding, KafkaConfig};
-use super::decode::{decode_json_event, decode_otlp_json, decode_otlp_proto};
+use super::decode::{decode_json_event, decode_otlp_json, OtlpDecodeError};
 use super::gate::{event_id_key, point_key, Gate, Verdict};
 use crate::counters::ReceiverCounters;
 use crate::otlp::{decode, IdentityConfig, Origin, RequestLabels};
@@ -84,10 +84,7 @@ impl Ingest {
     pub fn handle(&mut self, payload: &[u8], message_time: u64) -> Result<Handled, ConsumeError> {
         let outcome = match self.encoding {
             Encoding::Json => self.json(payload, message_time),
-            Encoding::OtlpProto => match decode_otlp_proto(payload) {
-                Ok(request) => self.otlp(&request),
-                Err(e) => Ok(Handled::Undecodable(e.to_string())),
-            },
+            Encoding::OtlpProto => self.otlp(payload),
             Encoding::OtlpJson => match decode_otlp_json(payload) {
                 Ok(request) => self.otlp(&request),
                 Err(e) => Ok(Handled::Undecodable(e.to_string())),
@@ -133,13 +130,14 @@ impl Ingest {
         Ok(Handled::Ok { accepted: 1 })
     }
 
-    fn otlp(
-        &mut self,
-        request: &opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest,
-    ) -> Result<Handled, ConsumeError> {
+    /// Handles an encoded `ExportMetricsServiceRequest`.
+    fn otlp(&mut self, request: &[u8]) -> Result<Handled, ConsumeError> {
         self.points.clear();
         self.origins.clear();
-        let summary = decode(request, &self.identity, &mut self.points, &mut self.origins);
+        let summary = match decode(request, &self.identity, &mut self.points, &mut self.origins) {
+            Ok(summary) => summary,
+            Err(e) => return Ok(Handled::Undecodable(OtlpDecodeError::Protobuf(e).to_string())),
+        };
         let (mut duplicates, mut late) = (0u64, 0u64);
         let now = Instant::now();
         self.gate.begin();

@@ -55,7 +55,7 @@ mod decode_tests;
 mod ingest_tests;
 
 pub use config::{DedupeConfig, Encoding, InitialOffset, KafkaConfig};
-pub use decode::{decode_json_event, decode_otlp_json, decode_otlp_proto, JsonEvent, OtlpDecodeError};
+pub use decode::{decode_json_event, decode_otlp_json, JsonEvent, OtlpDecodeError};
 pub use ingest::{Handled, Ingest};
 
 use driftd_core::component::{BuildContext, BuildError, Receiver};

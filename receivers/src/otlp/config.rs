@@ -134,6 +134,9 @@ impl Default for HttpConfig {
     }
 }
 
+/// How many resource attributes `identity` may name.
+pub const MAX_RESOURCE_ATTRIBUTES: usize = 64;
+
 /// `identity`: the metric name plus these attributes identify a series.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -153,13 +156,20 @@ impl IdentityConfig {
         vec![driftd_core::SERVICE_LABEL.to_string()]
     }
 
-    /// Whether a resource attribute is part of the identity.
-    pub fn selects_resource(&self, key: &str) -> bool {
-        self.resource_attributes.iter().any(|k| k == key)
+    /// Where a resource attribute sits in `resource_attributes`, if it is part of the
+    /// identity (decoding tracks which ones a resource carries in a 64-bit set).
+    pub fn resource_index(&self, key: &str) -> Option<usize> {
+        self.resource_attributes.iter().position(|k| k == key)
     }
 
     fn validate(&self, errors: &mut Vec<FieldError>) {
         check_keys("identity.resource_attributes", &self.resource_attributes, errors);
+        if self.resource_attributes.len() > MAX_RESOURCE_ATTRIBUTES {
+            errors.push(FieldError::new(
+                "identity.resource_attributes",
+                format!("at most {MAX_RESOURCE_ATTRIBUTES} resource attributes can identify a series"),
+            ));
+        }
         if let AttributeSelection::Only(keys) = &self.point_attributes {
             check_keys("identity.point_attributes", keys, errors);
         }

@@ -1,7 +1,10 @@
-//! `ExportMetricsServiceRequest` → [`Point`]s: a pure walk of resource → scope →
-//! metric → data point that hashes each series' identity on the fly and allocates
-//! nothing per point (labels are built later, and only for new series, through
-//! [`RequestLabels`](super::labels::RequestLabels)).
+//! `ExportMetricsServiceRequest` bytes → [`Point`]s: a walk of resource → scope →
+//! metric → data point over the encoded request ([`super::wire`]) that hashes each
+//! series' identity on the fly and allocates nothing (labels are built later, and only
+//! for new series, through [`RequestLabels`](super::labels::RequestLabels)).
+//!
+//! Fields driftd does not read are skipped without being checked, and a field sent
+//! twice keeps its last value; anything malformed in what is read fails the request.
 //!
 //! Mapping:
 //! - Gauge → [`ValueKind::Gauge`].
@@ -10,21 +13,17 @@
 //! - Histogram → `<name>_count` (`CumulativeCounter` when cumulative, `Gauge` when
 //!   delta) and `<name>_mean` = sum / count (`Gauge`, when the sum is present and the
 //!   count is positive). For a cumulative histogram the mean is the mean since
-//!   `start_time_unix_nano`, so it reacts slowly; drift of the bucket distribution
-//!   itself is a later addition.
+//!   `start_time_unix_nano`, so it reacts slowly. With at least two buckets (and
+//!   strictly increasing finite bounds, one fewer than the counts) the point also
+//!   gives `<name>` itself as [`ValueKind::Histogram`]: its bucket distribution.
 //! - Exponential histograms and summaries are refused for now.
 
 use super::config::IdentityConfig;
-use super::labels::{with_text, Derived, Origin, Selection};
+use super::labels::{each_attribute, with_text, Derived, Origin, Selection};
+use super::wire::{Field, Fields, Span, WireError};
 use driftd_core::model::{LabelHash, SeriesHasher};
 use driftd_core::{Point, ValueKind};
-use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
-use opentelemetry_proto::tonic::common::v1::KeyValue;
-use opentelemetry_proto::tonic::metrics::v1::metric::Data;
-use opentelemetry_proto::tonic::metrics::v1::number_data_point::Value;
-use opentelemetry_proto::tonic::metrics::v1::{
-    AggregationTemporality, DataPointFlags, HistogramDataPoint, Metric, NumberDataPoint,
-};
+use opentelemetry_proto::tonic::metrics::v1::{AggregationTemporality, DataPointFlags};
 use std::fmt;
 
 /// Why a data point was not fed on.
@@ -44,6 +43,9 @@ pub enum Refusal {
     EmptyName,
     /// A histogram's sum is NaN or infinite; its `_count` was still kept.
     HistogramSumNotFinite,
+    /// A histogram's buckets do not match its bounds, or its bounds are not finite and
+    /// increasing; its `_count` and `_mean` were still kept.
+    HistogramBucketsInvalid,
     /// A metric type driftd does not read yet.
     Unsupported(&'static str),
 }
@@ -62,6 +64,9 @@ impl fmt::Display for Refusal {
             Refusal::HistogramSumNotFinite => {
                 f.write_str("histogram sum is NaN or infinite (only its `_count` was kept)")
             }
+            Refusal::HistogramBucketsInvalid => f.write_str(
+                "histogram buckets are not one more than its increasing finite bounds (its distribution was not kept)",
+            ),
             Refusal::Unsupported(kind) => write!(f, "{kind} metrics are not supported yet"),
         }
     }
@@ -70,7 +75,7 @@ impl fmt::Display for Refusal {
 /// What decoding one request did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DecodeSummary {
-    /// Points appended (a histogram data point gives up to two).
+    /// Points appended (a histogram data point gives up to three).
     pub accepted: u64,
     /// Data points refused.
     pub refused: u64,
@@ -100,183 +105,259 @@ impl DecodeSummary {
     }
 }
 
-/// Appends the points of `request` to `points` and their origins to `origins` (a
-/// point's `origin` indexes `origins`). Both vectors are reused across requests.
+/// Appends the points of an encoded `ExportMetricsServiceRequest` to `points` and
+/// their origins to `origins` (a point's `origin` indexes `origins`). Both vectors are
+/// reused across requests. On `Err` the request is malformed and what was appended
+/// must be dropped.
 pub fn decode(
-    request: &ExportMetricsServiceRequest,
+    request: &[u8],
     identity: &IdentityConfig,
     points: &mut Vec<Point>,
     origins: &mut Vec<Origin>,
-) -> DecodeSummary {
+) -> Result<DecodeSummary, WireError> {
+    if u32::try_from(request.len()).is_err() {
+        return Err(WireError::TooLarge);
+    }
     let mut out = Sink {
+        request,
+        identity,
         points,
         origins,
         summary: DecodeSummary::default(),
     };
-    // Protobuf messages stay below 2 GiB, so every index fits in a u32.
-    for (ri, rm) in request.resource_metrics.iter().enumerate() {
-        let resource = rm.resource.as_ref().map_or(&[][..], |r| &r.attributes);
-        let selection = Selection::new(identity, resource);
-        let mut resource_hash = SeriesHasher::new("");
-        for kv in selection.resource_labels() {
-            with_text(kv.value.as_ref(), |v| resource_hash.label(&kv.key, v));
-        }
-        let resource_hash = resource_hash.label_hash();
-        for (si, sm) in rm.scope_metrics.iter().enumerate() {
-            for (mi, metric) in sm.metrics.iter().enumerate() {
-                let at = MetricAt {
-                    metric,
-                    selection,
-                    resource_hash,
-                    resource: ri as u32,
-                    scope: si as u32,
-                    metric_index: mi as u32,
-                };
-                out.metric(&at);
-            }
+    for f in Fields::new(request) {
+        let f = f?;
+        if f.number == 1 {
+            out.resource_metrics(f.bytes()?)?;
         }
     }
-    out.summary
+    Ok(out.summary)
 }
 
 /// One metric and where it sits in the request.
 struct MetricAt<'a> {
-    metric: &'a Metric,
+    name: &'a str,
     selection: Selection<'a>,
     resource_hash: LabelHash,
-    resource: u32,
-    scope: u32,
-    metric_index: u32,
+    resource: Span,
+    metric: Span,
 }
 
 impl MetricAt<'_> {
-    /// The hash of the point attributes that identify the series.
-    fn point_hash(&self, attributes: &[KeyValue]) -> LabelHash {
+    /// The hash of the point attributes (field `field` of the data point) that identify
+    /// the series.
+    fn point_hash(&self, point: &[u8], field: u32) -> Result<LabelHash, WireError> {
         let mut h = SeriesHasher::new("");
-        for kv in attributes.iter().filter(|kv| self.selection.selects_point(&kv.key)) {
-            with_text(kv.value.as_ref(), |v| h.label(&kv.key, v));
-        }
-        h.label_hash()
-    }
-
-    fn origin(&self, point: usize, derived: Derived) -> Origin {
-        Origin {
-            resource: self.resource,
-            scope: self.scope,
-            metric: self.metric_index,
-            point: point as u32,
-            derived,
-        }
+        each_attribute(point, field, |key, value| {
+            if self.selection.selects_point(key) {
+                with_text(value, |v| h.label(key, v))?;
+            }
+            Ok(())
+        })?;
+        Ok(h.label_hash())
     }
 }
 
 struct Sink<'v> {
+    request: &'v [u8],
+    identity: &'v IdentityConfig,
     points: &'v mut Vec<Point>,
     origins: &'v mut Vec<Origin>,
     summary: DecodeSummary,
 }
 
-impl Sink<'_> {
-    fn metric(&mut self, at: &MetricAt<'_>) {
-        let m = at.metric;
-        let Some(data) = &m.data else { return };
-        if m.name.is_empty() {
-            let n = match data {
-                Data::Gauge(g) => g.data_points.len(),
-                Data::Sum(s) => s.data_points.len(),
-                Data::Histogram(h) => h.data_points.len(),
-                Data::ExponentialHistogram(h) => h.data_points.len(),
-                Data::Summary(s) => s.data_points.len(),
-            };
-            self.summary.refuse("", Refusal::EmptyName, n);
-            return;
-        }
-        let cumulative = |t: i32| t == AggregationTemporality::Cumulative as i32;
-        match data {
-            Data::Gauge(g) => self.numbers(at, &g.data_points, ValueKind::Gauge),
-            Data::Sum(s) => {
-                let kind = if s.is_monotonic && cumulative(s.aggregation_temporality) {
-                    ValueKind::CumulativeCounter
-                } else {
-                    ValueKind::Gauge
-                };
-                self.numbers(at, &s.data_points, kind)
-            }
-            Data::Histogram(h) => {
-                let kind = if cumulative(h.aggregation_temporality) {
-                    ValueKind::CumulativeCounter
-                } else {
-                    ValueKind::Gauge
-                };
-                self.histograms(at, &h.data_points, kind)
-            }
-            Data::ExponentialHistogram(h) => self.summary.refuse(
-                &m.name,
-                Refusal::Unsupported("exponential histogram"),
-                h.data_points.len(),
-            ),
-            Data::Summary(s) => self
-                .summary
-                .refuse(&m.name, Refusal::Unsupported("summary"), s.data_points.len()),
-        }
-    }
+/// The fields of one number or histogram data point that decoding reads.
+#[derive(Default)]
+struct DataPoint {
+    time_unix_nano: u64,
+    flags: u64,
+    /// A number point's value, or a histogram's sum.
+    value: Option<f64>,
+    /// A histogram's count.
+    count: u64,
+}
 
-    fn numbers(&mut self, at: &MetricAt<'_>, dps: &[NumberDataPoint], kind: ValueKind) {
-        for (pi, dp) in dps.iter().enumerate() {
-            let value = match dp.value {
-                Some(Value::AsDouble(d)) => Some(d),
-                Some(Value::AsInt(i)) => Some(i as f64),
-                None => None,
-            };
-            let checked = check_point(dp.time_unix_nano, dp.flags).and_then(|()| match value {
-                None => Err(Refusal::NoValue),
-                Some(v) => finite(v),
-            });
-            match checked {
-                Ok(v) => {
-                    let labels = at.point_hash(&dp.attributes);
-                    self.push(at, pi, Derived::Value, labels, dp.time_unix_nano, v, kind);
-                }
-                Err(r) => self.summary.refuse(&at.metric.name, r, 1),
+impl<'v> Sink<'v> {
+    fn resource_metrics(&mut self, rm: &'v [u8]) -> Result<(), WireError> {
+        // The resource may follow its scopes on the wire: find it first.
+        let mut resource: &[u8] = &[];
+        for f in Fields::new(rm) {
+            let f = f?;
+            if f.number == 1 {
+                resource = f.bytes()?;
             }
         }
-    }
-
-    fn histograms(&mut self, at: &MetricAt<'_>, dps: &[HistogramDataPoint], kind: ValueKind) {
-        for (pi, dp) in dps.iter().enumerate() {
-            if let Err(r) = check_point(dp.time_unix_nano, dp.flags) {
-                self.summary.refuse(&at.metric.name, r, 1);
+        let mut hash = SeriesHasher::new("");
+        let selection = Selection::new(self.identity, resource, |key, value| {
+            with_text(value, |v| hash.label(key, v))
+        })?;
+        let resource_hash = hash.label_hash();
+        for f in Fields::new(rm) {
+            let f = f?;
+            if f.number != 2 {
                 continue;
             }
-            let labels = at.point_hash(&dp.attributes);
-            let t = dp.time_unix_nano;
-            let count = dp.count as f64;
-            self.push(at, pi, Derived::HistogramCount, labels, t, count, kind);
-            match dp.sum {
-                Some(sum) if !sum.is_finite() => {
-                    self.summary.refuse(&at.metric.name, Refusal::HistogramSumNotFinite, 1)
+            for m in Fields::new(f.bytes()?) {
+                let m = m?;
+                if m.number == 2 {
+                    self.metric(m.bytes()?, resource, selection, resource_hash)?;
                 }
-                Some(sum) if dp.count > 0 => {
-                    let mean = sum / count;
-                    self.push(at, pi, Derived::HistogramMean, labels, t, mean, ValueKind::Gauge);
-                }
+            }
+        }
+        Ok(())
+    }
+
+    fn metric(
+        &mut self,
+        metric: &'v [u8],
+        resource: &[u8],
+        selection: Selection<'_>,
+        resource_hash: LabelHash,
+    ) -> Result<(), WireError> {
+        // `Metric`: 1 name; its data is one of 5 gauge, 7 sum, 9 histogram,
+        // 10 exponential histogram, 11 summary.
+        let (mut name, mut data) = ("", None);
+        for f in Fields::new(metric) {
+            let f = f?;
+            match f.number {
+                1 => name = f.str()?,
+                5 | 7 | 9 | 10 | 11 => data = Some((f.number, f.bytes()?)),
                 _ => {}
             }
         }
+        let Some((kind, data)) = data else { return Ok(()) };
+        if name.is_empty() {
+            let n = count_points(data)?;
+            self.summary.refuse("", Refusal::EmptyName, n);
+            return Ok(());
+        }
+        let at = MetricAt {
+            name,
+            selection,
+            resource_hash,
+            resource: Span::of(self.request, resource),
+            metric: Span::of(self.request, metric),
+        };
+        // Temporality (sums and histograms) and monotonicity (sums) may follow the
+        // points on the wire.
+        let (mut cumulative, mut monotonic) = (false, false);
+        for f in Fields::new(data) {
+            let f = f?;
+            match (kind, f.number) {
+                (7 | 9 | 10, 2) => cumulative = f.varint()? == AggregationTemporality::Cumulative as u64,
+                (7, 3) => monotonic = f.varint()? != 0,
+                _ => {}
+            }
+        }
+        match kind {
+            5 => self.numbers(&at, data, ValueKind::Gauge),
+            7 if monotonic && cumulative => self.numbers(&at, data, ValueKind::CumulativeCounter),
+            7 => self.numbers(&at, data, ValueKind::Gauge),
+            9 => self.histograms(&at, data, cumulative),
+            10 | 11 => {
+                let what = if kind == 10 { "exponential histogram" } else { "summary" };
+                self.summary
+                    .refuse(name, Refusal::Unsupported(what), count_points(data)?);
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn numbers(&mut self, at: &MetricAt<'_>, data: &'v [u8], kind: ValueKind) -> Result<(), WireError> {
+        for f in Fields::new(data) {
+            let f = f?;
+            if f.number != 1 {
+                continue;
+            }
+            let point = f.bytes()?;
+            let dp = read_point(point, NUMBER_FLAGS, |dp, f| {
+                match f.number {
+                    4 => dp.value = Some(f.double()?),
+                    6 => dp.value = Some(f.fixed64()? as i64 as f64),
+                    _ => {}
+                }
+                Ok(())
+            })?;
+            let checked = check_point(&dp).and_then(|()| dp.value.map_or(Err(Refusal::NoValue), finite));
+            match checked {
+                Ok(v) => {
+                    let labels = at.point_hash(point, 7)?;
+                    self.push(at, point, Derived::Value, labels, dp.time_unix_nano, v, kind);
+                }
+                Err(r) => self.summary.refuse(at.name, r, 1),
+            }
+        }
+        Ok(())
+    }
+
+    fn histograms(&mut self, at: &MetricAt<'_>, data: &'v [u8], cumulative: bool) -> Result<(), WireError> {
+        let count_kind = if cumulative {
+            ValueKind::CumulativeCounter
+        } else {
+            ValueKind::Gauge
+        };
+        for f in Fields::new(data) {
+            let f = f?;
+            if f.number != 1 {
+                continue;
+            }
+            let point = f.bytes()?;
+            let mut layout = Layout::default();
+            let dp = read_point(point, HISTOGRAM_FLAGS, |dp, f| {
+                match f.number {
+                    4 => dp.count = f.fixed64()?,
+                    5 => dp.value = Some(f.double()?),
+                    6 => f.each_fixed64(|_| layout.buckets += 1)?,
+                    7 => f.each_fixed64(|b| layout.bound(f64::from_bits(b)))?,
+                    _ => {}
+                }
+                Ok(())
+            })?;
+            if let Err(r) = check_point(&dp) {
+                self.summary.refuse(at.name, r, 1);
+                continue;
+            }
+            let labels = at.point_hash(point, 9)?;
+            let (t, count) = (dp.time_unix_nano, dp.count as f64);
+            self.push(at, point, Derived::HistogramCount, labels, t, count, count_kind);
+            match dp.value {
+                Some(sum) if !sum.is_finite() => self.summary.refuse(at.name, Refusal::HistogramSumNotFinite, 1),
+                Some(sum) if dp.count > 0 => self.push(
+                    at,
+                    point,
+                    Derived::HistogramMean,
+                    labels,
+                    t,
+                    sum / count,
+                    ValueKind::Gauge,
+                ),
+                _ => {}
+            }
+            match layout.check() {
+                Ok(true) => {
+                    let kind = ValueKind::Histogram { cumulative };
+                    self.push(at, point, Derived::Distribution, labels, t, count, kind);
+                }
+                Ok(false) => {}
+                Err(r) => self.summary.refuse(at.name, r, 1),
+            }
+        }
+        Ok(())
     }
 
     #[allow(clippy::too_many_arguments)]
     fn push(
         &mut self,
         at: &MetricAt<'_>,
-        point: usize,
+        point: &[u8],
         derived: Derived,
         point_labels: LabelHash,
         time_unix_nano: u64,
         value: f64,
         kind: ValueKind,
     ) {
-        let mut h = SeriesHasher::with_suffix(&at.metric.name, derived.suffix());
+        let mut h = SeriesHasher::with_suffix(at.name, derived.suffix());
         h.merge(at.resource_hash);
         h.merge(point_labels);
         self.points.push(Point {
@@ -286,17 +367,84 @@ impl Sink<'_> {
             kind,
             origin: self.origins.len() as u32,
         });
-        self.origins.push(at.origin(point, derived));
+        self.origins.push(Origin {
+            resource: at.resource,
+            metric: at.metric,
+            point: Span::of(self.request, point),
+            derived,
+        });
         self.summary.accepted += 1;
     }
 }
 
+/// The `flags` field of a number data point, and of a histogram data point.
+const NUMBER_FLAGS: u32 = 8;
+const HISTOGRAM_FLAGS: u32 = 10;
+
+/// Reads the fields every data point type has (time, flags in field `flags`) and
+/// hands the others to `other`.
+fn read_point(
+    point: &[u8],
+    flags: u32,
+    mut other: impl FnMut(&mut DataPoint, Field<'_>) -> Result<(), WireError>,
+) -> Result<DataPoint, WireError> {
+    let mut dp = DataPoint::default();
+    for f in Fields::new(point) {
+        let f = f?;
+        match f.number {
+            3 => dp.time_unix_nano = f.fixed64()?,
+            n if n == flags => dp.flags = f.varint()?,
+            _ => other(&mut dp, f)?,
+        }
+    }
+    Ok(dp)
+}
+
+/// A histogram point's bucket layout, checked as it is read.
+#[derive(Default)]
+struct Layout {
+    buckets: usize,
+    bounds: usize,
+    last_bound: f64,
+    disordered: bool,
+}
+
+impl Layout {
+    fn bound(&mut self, b: f64) {
+        let increasing = self.bounds == 0 || b > self.last_bound;
+        self.disordered |= !(b.is_finite() && increasing);
+        self.last_bound = b;
+        self.bounds += 1;
+    }
+
+    /// `Ok(true)` for a distribution worth reading, `Ok(false)` for none (fewer than
+    /// two buckets), `Err` for one that contradicts itself.
+    fn check(&self) -> Result<bool, Refusal> {
+        if self.buckets == 0 && self.bounds == 0 {
+            return Ok(false);
+        }
+        if self.buckets != self.bounds + 1 || self.disordered {
+            return Err(Refusal::HistogramBucketsInvalid);
+        }
+        Ok(self.buckets >= 2)
+    }
+}
+
+/// How many data points (field 1) a metric's data message holds.
+fn count_points(data: &[u8]) -> Result<usize, WireError> {
+    let mut n = 0;
+    for f in Fields::new(data) {
+        n += usize::from(f?.number == 1);
+    }
+    Ok(n)
+}
+
 /// Checks shared by every data point type.
-fn check_point(time_unix_nano: u64, flags: u32) -> Result<(), Refusal> {
-    if time_unix_nano == 0 {
+fn check_point(dp: &DataPoint) -> Result<(), Refusal> {
+    if dp.time_unix_nano == 0 {
         return Err(Refusal::MissingTime);
     }
-    if flags & DataPointFlags::NoRecordedValueMask as u32 != 0 {
+    if dp.flags & DataPointFlags::NoRecordedValueMask as u64 != 0 {
         return Err(Refusal::NoRecordedValue);
     }
     Ok(())

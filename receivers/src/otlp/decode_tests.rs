@@ -1,14 +1,17 @@
 //! The decoder's mapping of OTLP metric types, and its refusals.
 
 use super::test_support::*;
-use super::DecodeSummary;
-use driftd_core::ValueKind;
+use super::{decode, DecodeSummary, IdentityConfig, RequestLabels, WireError};
+use driftd_core::{Buckets, LabelSource, Point, SeriesLabels, ValueKind};
 use opentelemetry_proto::tonic::metrics::v1::metric::Data;
 use opentelemetry_proto::tonic::metrics::v1::number_data_point::Value;
 use opentelemetry_proto::tonic::metrics::v1::{
     AggregationTemporality::{Cumulative, Delta},
-    ExponentialHistogram, ExponentialHistogramDataPoint, NumberDataPoint, Summary, SummaryDataPoint,
+    ExponentialHistogram, ExponentialHistogramDataPoint, HistogramDataPoint, NumberDataPoint, Sum, Summary,
+    SummaryDataPoint,
 };
+use opentelemetry_proto::tonic::resource::v1::Resource;
+use prost::Message;
 
 #[test]
 fn a_gauge_point_becomes_a_gauge_with_its_labels() {
@@ -211,4 +214,124 @@ fn unsupported_metric_types_and_empty_names_are_refused_per_point() {
         s.first_refusal.as_deref(),
         Some("summary metrics are not supported yet (metric `s`)")
     );
+}
+
+/// Decodes encoded request bytes with the default identity.
+fn run_bytes(bytes: &[u8]) -> Result<(Vec<(Point, SeriesLabels)>, DecodeSummary), WireError> {
+    let identity = IdentityConfig::default();
+    let (mut points, mut origins) = (Vec::new(), Vec::new());
+    let summary = decode(bytes, &identity, &mut points, &mut origins)?;
+    let labels = RequestLabels::new(bytes, &origins, &identity);
+    Ok((points.iter().map(|p| (*p, labels.labels(p.origin))).collect(), summary))
+}
+
+fn bucketed(counts: Vec<u64>, bounds: Vec<f64>) -> HistogramDataPoint {
+    HistogramDataPoint {
+        bucket_counts: counts,
+        explicit_bounds: bounds,
+        ..histogram_point(6, Some(12.0), vec![string("route", "/a")])
+    }
+}
+
+#[test]
+fn a_bucketed_histogram_also_gives_its_distribution_with_buckets() {
+    let req = request(
+        service(),
+        vec![histogram("rpc", Delta, vec![bucketed(vec![1, 3, 2], vec![1.0, 5.0])])],
+    );
+    let bytes = req.encode_to_vec();
+    let identity = IdentityConfig::default();
+    let (mut points, mut origins) = (Vec::new(), Vec::new());
+    decode(&bytes, &identity, &mut points, &mut origins).unwrap();
+    let source = RequestLabels::new(&bytes, &origins, &identity);
+    let dist = points
+        .iter()
+        .find(|p| matches!(p.kind, ValueKind::Histogram { .. }))
+        .expect("a distribution");
+    assert_eq!(
+        (dist.kind, dist.value),
+        (ValueKind::Histogram { cumulative: false }, 6.0)
+    );
+    let labels = source.labels(dist.origin);
+    assert_eq!((labels.metric.as_str(), labels.get("route")), ("rpc", Some("/a")));
+    assert_eq!(dist.series, labels.id());
+    let mut buckets = Buckets::default();
+    assert!(source.buckets(dist.origin, &mut buckets));
+    assert_eq!(
+        buckets,
+        Buckets {
+            bounds: vec![1.0, 5.0],
+            counts: vec![1, 3, 2]
+        }
+    );
+    // Scalar points have no buckets.
+    let count = points.iter().find(|p| p.kind == ValueKind::Gauge).unwrap();
+    assert!(!source.buckets(count.origin, &mut buckets));
+}
+
+#[test]
+fn inconsistent_buckets_drop_only_the_distribution() {
+    for (counts, bounds) in [
+        (vec![1, 2], vec![1.0, 2.0]),
+        (vec![1, 2, 3], vec![2.0, 1.0]),
+        (vec![1, 2], vec![f64::NAN]),
+    ] {
+        let req = request(
+            service(),
+            vec![histogram("h", Cumulative, vec![bucketed(counts, bounds)])],
+        );
+        let (points, summary) = run(&req);
+        let names: Vec<_> = points.iter().map(|(_, l)| l.metric.as_str()).collect();
+        assert_eq!(names, ["h_count", "h_mean"]);
+        assert_eq!(summary.refused, 1);
+        assert!(summary.first_refusal.unwrap().contains("buckets"));
+    }
+}
+
+/// A length-delimited field `number` holding `body`.
+fn field(number: u8, body: &[u8]) -> Vec<u8> {
+    let mut out = vec![(number << 3) | 2];
+    prost::encoding::encode_varint(body.len() as u64, &mut out);
+    out.extend_from_slice(body);
+    out
+}
+
+#[test]
+fn fields_in_any_order_decode_like_prost_order() {
+    let resource = Resource {
+        attributes: service(),
+        ..Default::default()
+    }
+    .encode_to_vec();
+    let sum = Sum {
+        data_points: vec![number(T, 5.0, vec![])],
+        aggregation_temporality: Cumulative as i32,
+        is_monotonic: true,
+    };
+    // The sum's flags after its points, the metric's name after its data, the
+    // resource after its scopes.
+    let mut sum_bytes = Vec::new();
+    for p in &sum.data_points {
+        sum_bytes.extend(field(1, &p.encode_to_vec()));
+    }
+    sum_bytes.extend([0x10, 0x02, 0x18, 0x01]);
+    let metric_bytes = [field(7, &sum_bytes), field(1, b"requests")].concat();
+    let scope = field(2, &metric_bytes);
+    let rm = [field(2, &scope), field(1, &resource)].concat();
+    let reordered = field(1, &rm);
+
+    let (got, _) = run_bytes(&reordered).unwrap();
+    let want = run(&request(service(), vec![metric("requests", Data::Sum(sum))])).0;
+    assert_eq!(got, want);
+    assert_eq!(got[0].0.kind, ValueKind::CumulativeCounter);
+}
+
+#[test]
+fn malformed_bytes_fail_the_whole_request() {
+    let mut bytes = request(service(), vec![gauge("g", vec![number(T, 1.0, vec![])])]).encode_to_vec();
+    bytes.truncate(bytes.len() - 3);
+    assert_eq!(run_bytes(&bytes).unwrap_err(), WireError::Truncated);
+    // A metric name that is not UTF-8.
+    let bad_name = field(1, &field(2, &field(2, &field(1, &[0xc3, 0x28]))));
+    assert_eq!(run_bytes(&bad_name).unwrap_err(), WireError::NotUtf8(1));
 }

@@ -1,29 +1,43 @@
 //! OTLP/gRPC: the `opentelemetry.proto.collector.metrics.v1.MetricsService/Export`
 //! method on a socket bound at build time.
+//!
+//! The method is served by hand rather than through the generated server so that the
+//! request reaches the decoder as the bytes it arrived in ([`RequestBytes`]): no prost
+//! types are built, and malformed protobuf is answered INVALID_ARGUMENT.
 
 use super::config::GrpcConfig;
 use super::status::{code, retry_after_details};
-use super::{export_response, Ingest};
+use super::{export_response, ExportError, Ingest};
+use bytes::{Buf, Bytes};
 use driftd_core::auth::BearerAuth;
 use driftd_core::component::{BuildError, Receiver, RunFuture};
 use driftd_core::ConsumeError;
-use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_server::{
-    MetricsService, MetricsServiceServer,
-};
-use opentelemetry_proto::tonic::collector::metrics::v1::{ExportMetricsServiceRequest, ExportMetricsServiceResponse};
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceResponse;
+use prost::Message;
+use std::convert::Infallible;
+use std::future::{ready, Future, Ready};
 use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
-use tonic::codec::CompressionEncoding;
+use tonic::body::Body as GrpcBody;
+use tonic::codec::{Codec, CompressionEncoding, DecodeBuf, Decoder, EnabledCompressionEncodings, EncodeBuf, Encoder};
+use tonic::codegen::{http, Body, Service, StdError};
+use tonic::server::{NamedService, UnaryService};
 use tonic::transport::server::TcpIncoming;
 use tonic::transport::Server;
 use tonic::{Code, Request, Response, Status};
+
+/// The one method served.
+const EXPORT_PATH: &str = "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export";
 
 /// A bound OTLP/gRPC listener, ready to serve.
 pub(super) struct GrpcReceiver {
     listener: TcpListener,
     addr: SocketAddr,
-    service: MetricsServiceServer<GrpcExport>,
+    service: MetricsService,
 }
 
 impl GrpcReceiver {
@@ -34,10 +48,14 @@ impl GrpcReceiver {
             addr: config.endpoint,
             source,
         })?;
-        let auth = config.auth.clone();
-        let service = MetricsServiceServer::new(GrpcExport { ingest, auth })
-            .accept_compressed(CompressionEncoding::Gzip)
-            .max_decoding_message_size(config.max_recv_msg_size());
+        let export = GrpcExport {
+            ingest,
+            auth: config.auth.clone(),
+        };
+        let service = MetricsService {
+            export: Arc::new(export),
+            max_message_size: config.max_recv_msg_size(),
+        };
         Ok(GrpcReceiver {
             listener,
             addr,
@@ -66,18 +84,69 @@ impl Receiver for GrpcReceiver {
     }
 }
 
+/// The `MetricsService` as a tower service: routes `Export`, answers UNIMPLEMENTED to
+/// anything else.
+#[derive(Clone)]
+struct MetricsService {
+    export: Arc<GrpcExport>,
+    max_message_size: usize,
+}
+
+impl NamedService for MetricsService {
+    const NAME: &'static str = "opentelemetry.proto.collector.metrics.v1.MetricsService";
+}
+
+type BoxFuture<T> = Pin<Box<dyn Future<Output = Result<T, Infallible>> + Send>>;
+
+impl<B> Service<http::Request<B>> for MetricsService
+where
+    B: Body + Send + 'static,
+    B::Error: Into<StdError> + Send + 'static,
+{
+    type Response = http::Response<GrpcBody>;
+    type Error = Infallible;
+    type Future = BoxFuture<Self::Response>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+        if request.uri().path() != EXPORT_PATH {
+            return Box::pin(async {
+                Ok(Status::unimplemented("driftd serves only MetricsService/Export").into_http())
+            });
+        }
+        let method = ExportMethod(self.export.clone());
+        let mut gzip = EnabledCompressionEncodings::default();
+        gzip.enable(CompressionEncoding::Gzip);
+        let mut grpc = tonic::server::Grpc::new(RequestBytes)
+            .apply_compression_config(gzip, EnabledCompressionEncodings::default())
+            .apply_max_message_size_config(Some(self.max_message_size), None);
+        Box::pin(async move { Ok(grpc.unary(method, request).await) })
+    }
+}
+
+struct ExportMethod(Arc<GrpcExport>);
+
+impl UnaryService<Bytes> for ExportMethod {
+    type Response = ExportMetricsServiceResponse;
+    type Future = Ready<Result<Response<Self::Response>, Status>>;
+
+    fn call(&mut self, request: Request<Bytes>) -> Self::Future {
+        // Decoding and the pipeline never wait, so the answer is ready at once.
+        ready(self.0.export(&request))
+    }
+}
+
 /// The `MetricsService` implementation.
 struct GrpcExport {
     ingest: Ingest,
     auth: Option<BearerAuth>,
 }
 
-#[tonic::async_trait]
-impl MetricsService for GrpcExport {
-    async fn export(
-        &self,
-        request: Request<ExportMetricsServiceRequest>,
-    ) -> Result<Response<ExportMetricsServiceResponse>, Status> {
+impl GrpcExport {
+    fn export(&self, request: &Request<Bytes>) -> Result<Response<ExportMetricsServiceResponse>, Status> {
         if let Some(auth) = &self.auth {
             let presented = request.metadata().get("authorization").and_then(|v| v.to_str().ok());
             if !auth.admits(presented) {
@@ -88,12 +157,54 @@ impl MetricsService for GrpcExport {
         }
         match self.ingest.export(request.get_ref()) {
             Ok(summary) => Ok(Response::new(export_response(&summary))),
-            Err(ConsumeError::Full) => {
+            Err(ExportError::Malformed(e)) => Err(Status::invalid_argument(format!(
+                "request is not an OTLP ExportMetricsServiceRequest in protobuf: {e}"
+            ))),
+            Err(ExportError::Pipeline(ConsumeError::Full)) => {
                 let message = "driftd is over capacity: retry with backoff";
                 let details = retry_after_details(code::RESOURCE_EXHAUSTED, message, 1);
                 Err(Status::with_details(Code::ResourceExhausted, message, details))
             }
-            Err(ConsumeError::Closed) => Err(Status::unavailable("driftd is shutting down")),
+            Err(ExportError::Pipeline(ConsumeError::Closed)) => Err(Status::unavailable("driftd is shutting down")),
         }
+    }
+}
+
+/// A codec that hands requests over as their bytes and encodes responses with prost.
+#[derive(Clone, Copy, Default)]
+struct RequestBytes;
+
+impl Codec for RequestBytes {
+    type Encode = ExportMetricsServiceResponse;
+    type Decode = Bytes;
+    type Encoder = RequestBytes;
+    type Decoder = RequestBytes;
+
+    fn encoder(&mut self) -> Self::Encoder {
+        RequestBytes
+    }
+
+    fn decoder(&mut self) -> Self::Decoder {
+        RequestBytes
+    }
+}
+
+impl Encoder for RequestBytes {
+    type Item = ExportMetricsServiceResponse;
+    type Error = Status;
+
+    fn encode(&mut self, item: Self::Item, dst: &mut EncodeBuf<'_>) -> Result<(), Status> {
+        item.encode(dst)
+            .map_err(|e| Status::internal(format!("cannot encode the answer: {e}")))
+    }
+}
+
+impl Decoder for RequestBytes {
+    type Item = Bytes;
+    type Error = Status;
+
+    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<Bytes>, Status> {
+        // The whole message is buffered by now; taking it does not copy.
+        Ok(Some(src.copy_to_bytes(src.remaining())))
     }
 }

@@ -5,12 +5,14 @@ use driftd_core::component::{BuildError, ReceiverFactory};
 use driftd_core::config::ComponentId;
 use driftd_core::Consumer;
 use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_client::MetricsServiceClient;
+use prost::Message;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tonic::codec::CompressionEncoding;
+use tonic::codegen::http;
 use tonic::transport::Channel;
 use tonic::Code;
 
@@ -181,4 +183,67 @@ async fn with_a_bearer_token_requests_without_it_are_unauthenticated() {
     client.export(request).await.unwrap();
     assert_eq!(recorded.take().len(), 2);
     stop.cancel();
+}
+
+/// Sends `body` as the Export request, byte for byte.
+async fn export_raw(addr: SocketAddr, body: Vec<u8>) -> Result<(), tonic::Status> {
+    use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
+
+    struct Raw;
+    impl Codec for Raw {
+        type Encode = Vec<u8>;
+        type Decode = ();
+        type Encoder = Raw;
+        type Decoder = Raw;
+        fn encoder(&mut self) -> Raw {
+            Raw
+        }
+        fn decoder(&mut self) -> Raw {
+            Raw
+        }
+    }
+    impl Encoder for Raw {
+        type Item = Vec<u8>;
+        type Error = tonic::Status;
+        fn encode(&mut self, item: Vec<u8>, dst: &mut EncodeBuf<'_>) -> Result<(), tonic::Status> {
+            bytes::BufMut::put_slice(dst, &item);
+            Ok(())
+        }
+    }
+    impl Decoder for Raw {
+        type Item = ();
+        type Error = tonic::Status;
+        fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<()>, tonic::Status> {
+            bytes::Buf::advance(src, bytes::Buf::remaining(src));
+            Ok(Some(()))
+        }
+    }
+
+    let channel = Channel::from_shared(format!("http://{addr}"))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut grpc = tonic::client::Grpc::new(channel);
+    grpc.ready().await.unwrap();
+    let path = http::uri::PathAndQuery::from_static("/opentelemetry.proto.collector.metrics.v1.MetricsService/Export");
+    grpc.unary(tonic::Request::new(body), path, Raw).await.map(|_| ())
+}
+
+#[tokio::test]
+async fn malformed_protobuf_is_an_invalid_argument_and_the_server_keeps_serving() {
+    let recorded = Arc::new(Recorded::default());
+    let server = start(recorded.clone()).await;
+    let mut truncated = request(service(), vec![gauge("g", vec![number(T, 1.0, vec![])])]).encode_to_vec();
+    truncated.pop();
+    for body in [truncated, vec![0xff; 16], vec![0x08, 0x01]] {
+        let status = export_raw(server.addr, body).await.expect_err("malformed");
+        assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+        assert!(status.message().contains("not an OTLP"), "{}", status.message());
+    }
+    assert!(recorded.take().is_empty());
+    let ok = request(vec![], vec![gauge("g", vec![number(T, 1.0, vec![])])]);
+    client(server.addr).await.export(ok).await.unwrap();
+    assert_eq!(recorded.take().len(), 1);
+    server.stop.cancel();
 }

@@ -3,7 +3,8 @@
 //! encoding, as the OTLP/HTTP spec asks.
 
 use super::status::{code, RpcStatus};
-use super::{export_response, Ingest, Outcome};
+use super::wire::WireError;
+use super::{export_response, ExportError, Ingest, Outcome};
 use crate::body::{read_body, BodyError};
 use axum::body::Body;
 use axum::extract::State;
@@ -11,6 +12,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
+use bytes::Bytes;
 use driftd_core::ConsumeError;
 use opentelemetry_proto::tonic::collector::metrics::v1::{ExportMetricsServiceRequest, ExportMetricsServiceResponse};
 use prost::Message;
@@ -50,7 +52,7 @@ enum Rejection {
     #[error(transparent)]
     Body(#[from] BodyError),
     #[error("request body is not an OTLP ExportMetricsServiceRequest in protobuf: {0}")]
-    Protobuf(#[source] prost::DecodeError),
+    Protobuf(#[source] WireError),
     #[error("request body is not an OTLP ExportMetricsServiceRequest in JSON: {0}")]
     Json(#[source] serde_json::Error),
 }
@@ -91,7 +93,12 @@ async fn export(State(s): State<Arc<HttpExport>>, headers: HeaderMap, body: Body
     };
     match s.ingest.export(&request) {
         Ok(summary) => success(encoding, &export_response(&summary)),
-        Err(ConsumeError::Full) => {
+        // Counted and logged by the ingest already.
+        Err(ExportError::Malformed(e)) => {
+            let r = Rejection::Protobuf(e);
+            status_reply(encoding, r.status(), r.rpc_code(), &r.to_string())
+        }
+        Err(ExportError::Pipeline(ConsumeError::Full)) => {
             let mut r = status_reply(
                 encoding,
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -102,7 +109,7 @@ async fn export(State(s): State<Arc<HttpExport>>, headers: HeaderMap, body: Body
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
             r
         }
-        Err(ConsumeError::Closed) => status_reply(
+        Err(ExportError::Pipeline(ConsumeError::Closed)) => status_reply(
             encoding,
             StatusCode::SERVICE_UNAVAILABLE,
             code::UNAVAILABLE,
@@ -118,16 +125,15 @@ impl HttpExport {
         status_reply(encoding, r.status(), r.rpc_code(), &r.to_string())
     }
 
-    async fn read(
-        &self,
-        encoding: Encoding,
-        headers: &HeaderMap,
-        body: Body,
-    ) -> Result<ExportMetricsServiceRequest, Rejection> {
+    /// The request, encoded as protobuf: JSON is parsed and re-encoded, so both take
+    /// the one decoding path.
+    async fn read(&self, encoding: Encoding, headers: &HeaderMap, body: Body) -> Result<Bytes, Rejection> {
         let data = read_body(headers, body, self.max_body).await?;
         match encoding {
-            Encoding::Protobuf => ExportMetricsServiceRequest::decode(data).map_err(Rejection::Protobuf),
-            Encoding::Json => serde_json::from_slice(&data).map_err(Rejection::Json),
+            Encoding::Protobuf => Ok(data),
+            Encoding::Json => serde_json::from_slice::<ExportMetricsServiceRequest>(&data)
+                .map(|r| r.encode_to_vec().into())
+                .map_err(Rejection::Json),
         }
     }
 }

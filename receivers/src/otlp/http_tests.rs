@@ -136,6 +136,7 @@ async fn protobuf_json_and_gzip_requests_are_accepted() {
             ("latency".to_string(), 12.5, None),
             ("rpc_count".to_string(), 4.0, None),
             ("rpc_mean".to_string(), 2.5, None),
+            ("rpc".to_string(), 4.0, None),
         ]
     );
 

@@ -6,6 +6,7 @@ use super::labels::Derived;
 use super::test_support::*;
 use opentelemetry_proto::tonic::common::v1::any_value::Value as AnyInner;
 use opentelemetry_proto::tonic::metrics::v1::AggregationTemporality::Cumulative;
+use prost::Message;
 
 #[test]
 fn identity_does_not_depend_on_attribute_order() {
@@ -151,8 +152,9 @@ fn points_are_appended_and_origins_index_the_shared_vector() {
     let req = request(service(), vec![gauge("g", vec![number(T, 1.0, vec![])])]);
     let identity = IdentityConfig::default();
     let (mut points, mut origins) = (Vec::new(), Vec::new());
-    decode(&req, &identity, &mut points, &mut origins);
-    decode(&req, &identity, &mut points, &mut origins);
+    let bytes = req.encode_to_vec();
+    decode(&bytes, &identity, &mut points, &mut origins).unwrap();
+    decode(&bytes, &identity, &mut points, &mut origins).unwrap();
     assert_eq!(points.len(), 2);
     assert_eq!(points[1].origin, 1);
     assert_eq!(origins[1].derived, Derived::Value);

@@ -1,12 +1,13 @@
-//! Series identity from OTLP attributes, shared by hashing (every point) and label
-//! materialisation (the first point of a series), so both always agree.
+//! Series identity from OTLP attributes, read straight from the request bytes and
+//! shared by hashing (every point) and label materialisation (the first point of a
+//! series), so both always agree.
 
-use super::config::IdentityConfig;
-use driftd_core::{LabelSource, SeriesLabels};
-use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+use super::config::{IdentityConfig, MAX_RESOURCE_ATTRIBUTES};
+use super::wire::{Fields, Span, WireError};
+use driftd_core::{Buckets, LabelSource, SeriesLabels};
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
-use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue};
-use opentelemetry_proto::tonic::metrics::v1::metric::Data;
+use opentelemetry_proto::tonic::common::v1::AnyValue;
+use prost::Message;
 
 /// Which series of a data point a [`driftd_core::Point`] belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -17,15 +18,26 @@ pub enum Derived {
     HistogramCount,
     /// A histogram's `<name>_mean` (sum / count).
     HistogramMean,
+    /// A histogram's bucket distribution, under the histogram's own name.
+    Distribution,
 }
 
 impl Derived {
     /// The suffix appended to the metric name.
     pub fn suffix(self) -> &'static str {
         match self {
-            Derived::Value => "",
+            Derived::Value | Derived::Distribution => "",
             Derived::HistogramCount => "_count",
             Derived::HistogramMean => "_mean",
+        }
+    }
+
+    /// The data point field that holds the attributes: number and histogram data
+    /// points number it differently.
+    fn attributes_field(self) -> u32 {
+        match self {
+            Derived::Value => 7,
+            Derived::HistogramCount | Derived::HistogramMean | Derived::Distribution => 9,
         }
     }
 }
@@ -33,30 +45,44 @@ impl Derived {
 /// Where a point came from inside its request: what `Point::origin` indexes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Origin {
-    /// Index into `resource_metrics`.
-    pub resource: u32,
-    /// Index into that resource's `scope_metrics`.
-    pub scope: u32,
-    /// Index into that scope's `metrics`.
-    pub metric: u32,
-    /// Index into that metric's data points.
-    pub point: u32,
+    /// The `Resource` message (empty when the resource has none).
+    pub resource: Span,
+    /// The `Metric` message.
+    pub metric: Span,
+    /// The data point message.
+    pub point: Span,
     /// Which derived series.
     pub derived: Derived,
 }
 
-/// Calls `f` with the text an attribute value hashes and labels as: strings as they
-/// are, numbers and booleans as decimal text formatted on the stack; only arrays,
-/// maps and bytes (rare in identities) allocate.
-pub fn with_text<R>(value: Option<&AnyValue>, f: impl FnOnce(&str) -> R) -> R {
-    match value.and_then(|v| v.value.as_ref()) {
-        None | Some(Value::StringValueStrindex(_)) => f(""),
-        Some(Value::StringValue(s)) => f(s),
-        Some(Value::BoolValue(b)) => f(if *b { "true" } else { "false" }),
-        Some(Value::IntValue(i)) => f(itoa::Buffer::new().format(*i)),
-        Some(Value::DoubleValue(d)) => f(ryu::Buffer::new().format(*d)),
-        Some(other) => f(&json_of(other).to_string()),
+/// Calls `f` with the text an `AnyValue` (its encoded bytes) hashes and labels as:
+/// strings as they are, numbers and booleans as decimal text formatted on the stack;
+/// only arrays, maps and bytes (rare in identities) are decoded into owned values.
+pub fn with_text<R>(any_value: &[u8], f: impl FnOnce(&str) -> R) -> Result<R, WireError> {
+    // A oneof: the last of its fields on the wire wins.
+    let mut last = None;
+    for field in Fields::new(any_value) {
+        let field = field?;
+        if (1..=8).contains(&field.number) {
+            last = Some(field);
+        }
     }
+    let Some(field) = last else { return Ok(f("")) };
+    Ok(match field.number {
+        1 => f(field.str()?),
+        2 => f(if field.varint()? != 0 { "true" } else { "false" }),
+        3 => f(itoa::Buffer::new().format(field.varint()? as i64)),
+        4 => f(ryu::Buffer::new().format(field.double()?)),
+        5..=7 => {
+            let value = AnyValue::decode(any_value).map_err(|_| WireError::WrongType(field.number))?;
+            f(&value
+                .value
+                .as_ref()
+                .map_or(serde_json::Value::Null, json_of)
+                .to_string())
+        }
+        _ => f(""),
+    })
 }
 
 /// Arrays and maps as plain JSON (`["a",1]`, `{"k":"v"}`); map keys come out sorted,
@@ -81,45 +107,77 @@ fn json_of(value: &Value) -> serde_json::Value {
     }
 }
 
+/// Calls `each` with the key and encoded value of every attribute (`KeyValue` field
+/// `field`) of a message.
+pub fn each_attribute<'a>(
+    message: &'a [u8],
+    field: u32,
+    mut each: impl FnMut(&'a str, &'a [u8]) -> Result<(), WireError>,
+) -> Result<(), WireError> {
+    for f in Fields::new(message) {
+        let f = f?;
+        if f.number != field {
+            continue;
+        }
+        let (mut key, mut value) = ("", &[][..]);
+        for kv in Fields::new(f.bytes()?) {
+            let kv = kv?;
+            match kv.number {
+                1 => key = kv.str()?,
+                2 => value = kv.bytes()?,
+                _ => {}
+            }
+        }
+        each(key, value)?;
+    }
+    Ok(())
+}
+
 /// The identity rules applied to the points of one resource.
 #[derive(Clone, Copy)]
 pub struct Selection<'a> {
     identity: &'a IdentityConfig,
-    resource: &'a [KeyValue],
+    /// Which of `identity.resource_attributes` the resource carries (bit = index).
+    on_resource: u64,
 }
 
 impl<'a> Selection<'a> {
-    /// The rules for points under a resource with these attributes.
-    pub fn new(identity: &'a IdentityConfig, resource: &'a [KeyValue]) -> Self {
-        Selection { identity, resource }
-    }
-
-    /// The resource attributes that identify the series, in the order sent.
-    pub fn resource_labels(&self) -> impl Iterator<Item = &'a KeyValue> + 'a {
-        let identity = self.identity;
-        self.resource
-            .iter()
-            .filter(move |kv| identity.selects_resource(&kv.key))
+    /// The rules for points under `resource` (an encoded `Resource`); calls `each`
+    /// with every resource attribute that identifies the series, in the order sent.
+    pub fn new(
+        identity: &'a IdentityConfig,
+        resource: &[u8],
+        mut each: impl FnMut(&str, &[u8]) -> Result<(), WireError>,
+    ) -> Result<Self, WireError> {
+        let mut on_resource = 0u64;
+        each_attribute(resource, 1, |key, value| {
+            match identity.resource_index(key) {
+                Some(i) if i < MAX_RESOURCE_ATTRIBUTES => on_resource |= 1 << i,
+                _ => return Ok(()),
+            }
+            each(key, value)
+        })?;
+        Ok(Selection { identity, on_resource })
     }
 
     /// Whether a point attribute is part of the identity. A key the resource already
     /// contributes is left out, so a series never carries one label twice.
     pub fn selects_point(&self, key: &str) -> bool {
-        self.identity.point_attributes.selects(key)
-            && !(self.identity.selects_resource(key) && self.resource.iter().any(|kv| kv.key == key))
+        let on_resource = |i: usize| self.on_resource & (1 << i) != 0;
+        self.identity.point_attributes.selects(key) && !self.identity.resource_index(key).is_some_and(on_resource)
     }
 }
 
-/// Materialises labels for the points decoded from one request.
+/// Materialises labels (and histogram buckets) for the points decoded from one request.
 pub struct RequestLabels<'a> {
-    request: &'a ExportMetricsServiceRequest,
+    request: &'a [u8],
     origins: &'a [Origin],
     identity: &'a IdentityConfig,
 }
 
 impl<'a> RequestLabels<'a> {
     /// Labels for points whose `origin` indexes `origins`, decoded from `request`.
-    pub fn new(request: &'a ExportMetricsServiceRequest, origins: &'a [Origin], identity: &'a IdentityConfig) -> Self {
+    pub fn new(request: &'a [u8], origins: &'a [Origin], identity: &'a IdentityConfig) -> Self {
         RequestLabels {
             request,
             origins,
@@ -127,41 +185,68 @@ impl<'a> RequestLabels<'a> {
         }
     }
 
-    fn try_labels(&self, origin: u32) -> Option<SeriesLabels> {
-        let o = self.origins.get(origin as usize)?;
-        let rm = self.request.resource_metrics.get(o.resource as usize)?;
-        let metric = rm.scope_metrics.get(o.scope as usize)?.metrics.get(o.metric as usize)?;
-        let attributes = match metric.data.as_ref()? {
-            Data::Gauge(g) => &g.data_points.get(o.point as usize)?.attributes,
-            Data::Sum(s) => &s.data_points.get(o.point as usize)?.attributes,
-            Data::Histogram(h) => &h.data_points.get(o.point as usize)?.attributes,
-            Data::ExponentialHistogram(_) | Data::Summary(_) => return None,
-        };
-        let resource = rm.resource.as_ref().map_or(&[][..], |r| &r.attributes);
-        let selection = Selection::new(self.identity, resource);
-        let owned = |kv: &KeyValue| (kv.key.clone(), with_text(kv.value.as_ref(), str::to_string));
-        let labels = selection
-            .resource_labels()
-            .map(owned)
-            .chain(
-                attributes
-                    .iter()
-                    .filter(|kv| selection.selects_point(&kv.key))
-                    .map(owned),
-            )
-            .collect();
-        let name = format!("{}{}", metric.name, o.derived.suffix());
-        Some(SeriesLabels::new(name, labels))
+    fn origin(&self, origin: u32) -> Option<&Origin> {
+        self.origins.get(origin as usize)
     }
+
+    fn try_labels(&self, o: &Origin) -> Result<SeriesLabels, WireError> {
+        let owned = |key: &str, value: &[u8]| with_text(value, |v| (key.to_string(), v.to_string()));
+        let mut labels = Vec::new();
+        let selection = Selection::new(self.identity, o.resource.in_request(self.request), |k, v| {
+            labels.push(owned(k, v)?);
+            Ok(())
+        })?;
+        let point = o.point.in_request(self.request);
+        each_attribute(point, o.derived.attributes_field(), |k, v| {
+            if selection.selects_point(k) {
+                labels.push(owned(k, v)?);
+            }
+            Ok(())
+        })?;
+        let mut name = "";
+        for f in Fields::new(o.metric.in_request(self.request)) {
+            let f = f?;
+            if f.number == 1 {
+                name = f.str()?;
+            }
+        }
+        Ok(SeriesLabels::new(format!("{name}{}", o.derived.suffix()), labels))
+    }
+}
+
+/// Reads the buckets of an encoded `HistogramDataPoint`.
+pub fn read_buckets(point: &[u8], out: &mut Buckets) -> Result<(), WireError> {
+    for f in Fields::new(point) {
+        let f = f?;
+        match f.number {
+            6 => f.each_fixed64(|c| out.counts.push(c))?,
+            7 => f.each_fixed64(|b| out.bounds.push(f64::from_bits(b)))?,
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 impl LabelSource for RequestLabels<'_> {
     fn labels(&self, origin: u32) -> SeriesLabels {
         // Origins come from decoding this very request, so a miss is a bug here; an
         // empty identity is safer than a panic on the ingest path.
-        self.try_labels(origin).unwrap_or_else(|| {
-            tracing::error!(origin, "OTLP point origin does not resolve in its request");
-            SeriesLabels::new(String::new(), Vec::new())
-        })
+        match self.origin(origin).map(|o| self.try_labels(o)) {
+            Some(Ok(labels)) => labels,
+            _ => {
+                tracing::error!(origin, "OTLP point origin does not resolve in its request");
+                SeriesLabels::new(String::new(), Vec::new())
+            }
+        }
+    }
+
+    fn buckets(&self, origin: u32, out: &mut Buckets) -> bool {
+        out.clear();
+        match self.origin(origin) {
+            Some(o) if o.derived == Derived::Distribution => {
+                read_buckets(o.point.in_request(self.request), out).is_ok() && !out.counts.is_empty()
+            }
+            _ => false,
+        }
     }
 }

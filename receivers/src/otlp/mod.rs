@@ -11,6 +11,7 @@ mod grpc;
 mod http;
 mod labels;
 mod status;
+pub mod wire;
 
 #[cfg(test)]
 mod config_tests;
@@ -28,14 +29,13 @@ pub(crate) mod test_support;
 pub use config::{AttributeSelection, GrpcConfig, HttpConfig, IdentityConfig, OtlpConfig, ProtocolsConfig};
 pub use decode::{decode, DecodeSummary, Refusal};
 pub use labels::{Derived, Origin, RequestLabels};
+pub use wire::WireError;
 
 use crate::counters::{Outcome, ReceiverCounters};
 use driftd_core::component::{BuildContext, BuildError, Receiver};
 use driftd_core::config::ComponentId;
 use driftd_core::{Batch, ConsumeError, Consumer, Point};
-use opentelemetry_proto::tonic::collector::metrics::v1::{
-    ExportMetricsPartialSuccess, ExportMetricsServiceRequest, ExportMetricsServiceResponse,
-};
+use opentelemetry_proto::tonic::collector::metrics::v1::{ExportMetricsPartialSuccess, ExportMetricsServiceResponse};
 use std::cell::RefCell;
 use std::sync::Arc;
 
@@ -103,9 +103,9 @@ impl Ingest {
         }
     }
 
-    /// Feeds a decoded request down the pipeline. `Err` means the pipeline did not take
-    /// it (the sender should retry); refused points are in the summary.
-    fn export(&self, request: &ExportMetricsServiceRequest) -> Result<DecodeSummary, ConsumeError> {
+    /// Decodes an encoded request and feeds its points down the pipeline; refused
+    /// points are in the summary.
+    fn export(&self, request: &[u8]) -> Result<DecodeSummary, ExportError> {
         SCRATCH.with(|cell| match cell.try_borrow_mut() {
             Ok(mut scratch) => self.export_with(request, &mut scratch),
             // Only reachable if a consumer re-entered this receiver on the same thread.
@@ -113,14 +113,17 @@ impl Ingest {
         })
     }
 
-    fn export_with(
-        &self,
-        request: &ExportMetricsServiceRequest,
-        scratch: &mut Scratch,
-    ) -> Result<DecodeSummary, ConsumeError> {
+    fn export_with(&self, request: &[u8], scratch: &mut Scratch) -> Result<DecodeSummary, ExportError> {
         scratch.points.clear();
         scratch.origins.clear();
-        let summary = decode(request, &self.identity, &mut scratch.points, &mut scratch.origins);
+        let summary = match decode(request, &self.identity, &mut scratch.points, &mut scratch.origins) {
+            Ok(summary) => summary,
+            Err(e) => {
+                self.telemetry.request(Outcome::BadRequest);
+                tracing::debug!(receiver = %self.receiver, transport = self.transport, error = %e, "malformed OTLP request");
+                return Err(ExportError::Malformed(e));
+            }
+        };
         let result = if scratch.points.is_empty() {
             Ok(())
         } else {
@@ -152,10 +155,19 @@ impl Ingest {
             Err(e) => {
                 self.telemetry.request(Outcome::Unavailable);
                 tracing::debug!(receiver = %self.receiver, transport = self.transport, error = %e, "pipeline did not take an OTLP request");
-                Err(e)
+                Err(ExportError::Pipeline(e))
             }
         }
     }
+}
+
+/// Why a request was not taken.
+#[derive(Debug)]
+enum ExportError {
+    /// The bytes are not an `ExportMetricsServiceRequest` (answer 400 / INVALID_ARGUMENT).
+    Malformed(WireError),
+    /// The pipeline did not take it: the sender should retry.
+    Pipeline(ConsumeError),
 }
 
 /// The OTLP answer to an accepted request: `partial_success` only when something was

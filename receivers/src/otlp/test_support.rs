@@ -18,6 +18,7 @@ use opentelemetry_proto::tonic::metrics::v1::{
     NumberDataPoint, ResourceMetrics, ScopeMetrics, Sum,
 };
 use opentelemetry_proto::tonic::resource::v1::Resource;
+use prost::Message;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -130,11 +131,12 @@ pub fn run_with(
     req: &ExportMetricsServiceRequest,
     identity: &IdentityConfig,
 ) -> (Vec<(Point, SeriesLabels)>, DecodeSummary) {
+    let bytes = req.encode_to_vec();
     let (mut points, mut origins) = (Vec::new(), Vec::new());
-    let summary = decode(req, identity, &mut points, &mut origins);
+    let summary = decode(&bytes, identity, &mut points, &mut origins).expect("a prost-encoded request decodes");
     assert_eq!(points.len(), origins.len());
     assert_eq!(summary.accepted, points.len() as u64);
-    let labels = RequestLabels::new(req, &origins, identity);
+    let labels = RequestLabels::new(&bytes, &origins, identity);
     let out = points.iter().map(|p| (*p, labels.labels(p.origin))).collect();
     (out, summary)
 }

@@ -1,0 +1,294 @@
+//! A borrowed protobuf reader: walks the fields of a message in place over the request
+//! bytes, allocating nothing. The OTLP hot path reads only the fields it needs and
+//! skips the rest; prost's owned types stay on cold paths (JSON, odd attribute values).
+
+use std::fmt;
+
+/// Why request bytes are not a well-formed protobuf message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum WireError {
+    /// A field or length runs past the end of its message.
+    #[error("message is truncated")]
+    Truncated,
+    /// A varint of more than ten bytes.
+    #[error("varint is longer than ten bytes")]
+    LongVarint,
+    /// Field number 0, or a wire type protobuf does not define (groups included).
+    #[error("invalid field key")]
+    InvalidKey,
+    /// A known field sent with the wrong wire type.
+    #[error("field {0} has the wrong wire type")]
+    WrongType(u32),
+    /// A string field that is not UTF-8.
+    #[error("field {0} is not valid UTF-8")]
+    NotUtf8(u32),
+    /// Packed fixed-width values whose length is not a multiple of their width.
+    #[error("packed field {0} has a partial value")]
+    PartialPacked(u32),
+    /// A request of 4 GiB or more (offsets into it are 32-bit).
+    #[error("request is 4 GiB or larger")]
+    TooLarge,
+}
+
+/// One field's value, as the wire carries it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Value<'a> {
+    /// Wire type 0.
+    Varint(u64),
+    /// Wire type 1.
+    Fixed64(u64),
+    /// Wire type 5.
+    Fixed32(u32),
+    /// Wire type 2: strings, bytes, nested messages, packed repeated fields.
+    Bytes(&'a [u8]),
+}
+
+/// One field: its number and its value.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Field<'a> {
+    /// The field number.
+    pub number: u32,
+    /// The value.
+    pub value: Value<'a>,
+}
+
+impl<'a> Field<'a> {
+    /// A nested message, string or bytes field.
+    pub fn bytes(self) -> Result<&'a [u8], WireError> {
+        match self.value {
+            Value::Bytes(b) => Ok(b),
+            _ => Err(WireError::WrongType(self.number)),
+        }
+    }
+
+    /// A string field.
+    pub fn str(self) -> Result<&'a str, WireError> {
+        std::str::from_utf8(self.bytes()?).map_err(|_| WireError::NotUtf8(self.number))
+    }
+
+    /// A `fixed64`, `sfixed64` or `double` field, as raw bits.
+    pub fn fixed64(self) -> Result<u64, WireError> {
+        match self.value {
+            Value::Fixed64(v) => Ok(v),
+            _ => Err(WireError::WrongType(self.number)),
+        }
+    }
+
+    /// A `double` field.
+    pub fn double(self) -> Result<f64, WireError> {
+        self.fixed64().map(f64::from_bits)
+    }
+
+    /// A varint field (integers, booleans, enums).
+    pub fn varint(self) -> Result<u64, WireError> {
+        match self.value {
+            Value::Varint(v) => Ok(v),
+            _ => Err(WireError::WrongType(self.number)),
+        }
+    }
+
+    /// Calls `each` with every value of a repeated 64-bit fixed-width field, packed
+    /// (one length-delimited run) or not (this field alone).
+    pub fn each_fixed64(self, mut each: impl FnMut(u64)) -> Result<(), WireError> {
+        match self.value {
+            Value::Fixed64(v) => each(v),
+            Value::Bytes(b) if b.len() % 8 == 0 => b.chunks_exact(8).for_each(|c| each(le_u64(c))),
+            Value::Bytes(_) => return Err(WireError::PartialPacked(self.number)),
+            _ => return Err(WireError::WrongType(self.number)),
+        }
+        Ok(())
+    }
+}
+
+/// The fields of one message, in wire order. Stops after the first error.
+#[derive(Clone)]
+pub struct Fields<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Fields<'a> {
+    /// The fields of the message `bytes`.
+    pub fn new(bytes: &'a [u8]) -> Self {
+        Fields { rest: bytes }
+    }
+
+    fn field(&mut self) -> Result<Field<'a>, WireError> {
+        let key = self.varint()?;
+        let number = u32::try_from(key >> 3).map_err(|_| WireError::InvalidKey)?;
+        if number == 0 {
+            return Err(WireError::InvalidKey);
+        }
+        let value = match key & 7 {
+            0 => Value::Varint(self.varint()?),
+            1 => Value::Fixed64(le_u64(self.take(8)?)),
+            2 => {
+                let len = usize::try_from(self.varint()?).map_err(|_| WireError::Truncated)?;
+                Value::Bytes(self.take(len)?)
+            }
+            5 => {
+                let b = self.take(4)?;
+                Value::Fixed32(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            }
+            _ => return Err(WireError::InvalidKey),
+        };
+        Ok(Field { number, value })
+    }
+
+    fn take(&mut self, n: usize) -> Result<&'a [u8], WireError> {
+        if n > self.rest.len() {
+            return Err(WireError::Truncated);
+        }
+        let (head, tail) = self.rest.split_at(n);
+        self.rest = tail;
+        Ok(head)
+    }
+
+    fn varint(&mut self) -> Result<u64, WireError> {
+        let mut value = 0u64;
+        for (i, &b) in self.rest.iter().enumerate().take(10) {
+            value |= u64::from(b & 0x7f) << (7 * i);
+            if b < 0x80 {
+                self.rest = &self.rest[i + 1..];
+                return Ok(value);
+            }
+        }
+        Err(if self.rest.len() >= 10 {
+            WireError::LongVarint
+        } else {
+            WireError::Truncated
+        })
+    }
+}
+
+impl<'a> Iterator for Fields<'a> {
+    type Item = Result<Field<'a>, WireError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.rest.is_empty() {
+            return None;
+        }
+        let field = self.field();
+        if field.is_err() {
+            self.rest = &[];
+        }
+        Some(field)
+    }
+}
+
+fn le_u64(b: &[u8]) -> u64 {
+    let mut bytes = [0u8; 8];
+    bytes.copy_from_slice(b);
+    u64::from_le_bytes(bytes)
+}
+
+/// Where a sub-message sits inside the request: 32-bit offsets keep origins small.
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+pub struct Span {
+    start: u32,
+    len: u32,
+}
+
+impl Span {
+    /// The span of `part`, which must be a slice of `whole`.
+    pub fn of(whole: &[u8], part: &[u8]) -> Span {
+        let start = part.as_ptr() as usize - whole.as_ptr() as usize;
+        debug_assert!(start + part.len() <= whole.len());
+        Span {
+            start: start as u32,
+            len: part.len() as u32,
+        }
+    }
+
+    /// The bytes of this span in `whole`; empty if it does not fit (never for spans
+    /// taken from the same request).
+    pub fn in_request(self, whole: &[u8]) -> &[u8] {
+        let (start, end) = (self.start as usize, self.start as usize + self.len as usize);
+        whole.get(start..end).unwrap_or_default()
+    }
+}
+
+impl fmt::Debug for Span {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}..{}", self.start, self.start + self.len)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use opentelemetry_proto::tonic::metrics::v1::HistogramDataPoint;
+    use prost::Message;
+
+    fn fields(bytes: &[u8]) -> Result<Vec<Field<'_>>, WireError> {
+        Fields::new(bytes).collect()
+    }
+
+    #[test]
+    fn reads_every_wire_type() {
+        // field 1 varint 300, field 2 fixed64, field 3 bytes "hi", field 4 fixed32
+        let mut msg = vec![0x08, 0xac, 0x02, 0x11];
+        msg.extend(7u64.to_le_bytes());
+        msg.extend([0x1a, 2, b'h', b'i', 0x25, 1, 0, 0, 0]);
+        let f = fields(&msg).unwrap();
+        assert_eq!(f[0].varint(), Ok(300));
+        assert_eq!(f[1].fixed64(), Ok(7));
+        assert_eq!(f[2].str(), Ok("hi"));
+        assert_eq!(f[3].value, Value::Fixed32(1));
+        assert_eq!(f[2].varint(), Err(WireError::WrongType(3)));
+    }
+
+    #[test]
+    fn refuses_malformed_input() {
+        assert_eq!(fields(&[0x08]), Err(WireError::Truncated));
+        assert_eq!(
+            fields(&[0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]),
+            Err(WireError::LongVarint)
+        );
+        assert_eq!(fields(&[0x00, 0x01]), Err(WireError::InvalidKey));
+        assert_eq!(fields(&[0x0b]), Err(WireError::InvalidKey), "groups are not OTLP");
+        assert_eq!(fields(&[0x0a, 0x05, b'a']), Err(WireError::Truncated));
+        let bad_utf8 = [0x0a, 0x01, 0xff];
+        assert_eq!(fields(&bad_utf8).unwrap()[0].str(), Err(WireError::NotUtf8(1)));
+    }
+
+    #[test]
+    fn reads_packed_and_unpacked_repeated_fixed64() {
+        let packed = HistogramDataPoint {
+            bucket_counts: vec![1, 2, 3],
+            ..Default::default()
+        }
+        .encode_to_vec();
+        let mut seen = Vec::new();
+        for f in Fields::new(&packed) {
+            let f = f.unwrap();
+            if f.number == 6 {
+                f.each_fixed64(|v| seen.push(v)).unwrap();
+            }
+        }
+        assert_eq!(seen, [1, 2, 3]);
+        // The same field unpacked: one key per value.
+        let mut unpacked = Vec::new();
+        for v in [4u64, 5] {
+            unpacked.push(0x31);
+            unpacked.extend(v.to_le_bytes());
+        }
+        let mut seen = Vec::new();
+        for f in Fields::new(&unpacked) {
+            f.unwrap().each_fixed64(|v| seen.push(v)).unwrap();
+        }
+        assert_eq!(seen, [4, 5]);
+        let partial = [0x32, 0x03, 1, 2, 3];
+        assert_eq!(
+            fields(&partial).unwrap()[0].each_fixed64(|_| {}),
+            Err(WireError::PartialPacked(6))
+        );
+    }
+
+    #[test]
+    fn spans_find_their_bytes_again() {
+        let whole = b"0123456789";
+        let span = Span::of(whole, &whole[3..7]);
+        assert_eq!(span.in_request(whole), b"3456");
+        assert_eq!(span.in_request(b"01"), b"");
+    }
+}
