@@ -92,12 +92,13 @@ fn a_1_sigma_step_is_found_in_95_percent_within_100() {
     assert!(d.rate() >= 0.95, "detection rate {}", d.rate());
 }
 
-/// Target (issue 3): 95% within 50. Measured today: 90% (QUALITY.md); this guards the
-/// current level until the spread test is improved.
+/// Target (issue 3): 95% within 50. Measured today: 92% (QUALITY.md says why this is
+/// near what a spread test can do at the Gaussian false-alarm budget); this guards the
+/// current level.
 #[test]
-fn a_tripled_variance_is_found_in_90_percent_within_50() {
+fn a_tripled_variance_is_found_in_92_percent_within_50() {
     let d = detection(&auto(), 3_000, Noise::Gaussian, Change::VarianceTimes(3.0), 200, 50);
-    assert!(d.rate() >= 0.90, "detection rate {}", d.rate());
+    assert!(d.rate() >= 0.92, "detection rate {}", d.rate());
 }
 
 #[test]
@@ -122,11 +123,9 @@ fn gaussian_noise_raises_at_most_1_false_alarm_per_100k() {
     assert!(false_alarms(&auto(), 10_000, Noise::Gaussian, 20, 100_000) <= 1.0);
 }
 
-/// Target (issue 3): at most 2 per 100,000. Measured today: 3.35 (QUALITY.md); this
-/// guards the current level until the scale estimate is made robust to heavy tails.
 #[test]
-fn heavy_tailed_noise_raises_at_most_4_false_alarms_per_100k() {
-    assert!(false_alarms(&auto(), 20_000, Noise::StudentT3, 20, 100_000) <= 4.0);
+fn heavy_tailed_noise_raises_at_most_2_false_alarms_per_100k() {
+    assert!(false_alarms(&auto(), 20_000, Noise::StudentT3, 20, 100_000) <= 2.0);
 }
 
 #[test]
