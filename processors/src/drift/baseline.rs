@@ -188,6 +188,13 @@ pub struct Baseline {
 /// Where squared deviations are clipped for the spread statistic (|r| = 4).
 const SQUARE_CLIP: f64 = 16.0;
 
+/// Samples after which the spread, the autocorrelation and the spread calibration follow
+/// only at the slow rate (`half_life`). Until then they are exact running means (the
+/// variance is then known to about 7%); after, the running mean's weight 1/n would
+/// learn a widening of the spread that is not yet detected several times faster than
+/// the slow rate does (at 1,000 samples, 3 times).
+const NOISE_SETTLED: u64 = 400;
+
 /// How far one deviation may count, in standard deviations, when the tails are Gaussian.
 const GAUSSIAN_CLIP: f64 = 4.0;
 
@@ -320,9 +327,11 @@ impl Baseline {
         let prev = self.prev_dev;
         self.n += 1;
         let w = (1.0 / self.n as f64).max(p.alpha);
+        let settled = self.n > NOISE_SETTLED;
         match p.estimator {
             Estimator::Mean => {
                 self.loc += w * d;
+                let w = if settled { p.alpha } else { w };
                 self.spread = (1.0 - w) * (self.spread + w * d * d);
             }
             Estimator::Median if self.n == 1 => self.loc = x - season,
@@ -338,7 +347,11 @@ impl Baseline {
         // the autocorrelation and the spread calibration, and clip so a few outliers
         // cannot fake correlation.
         if self.n > 10 {
-            let w = w.max(1.0 / (self.n - 10) as f64);
+            let w = if settled {
+                p.alpha
+            } else {
+                w.max(1.0 / (self.n - 10) as f64)
+            };
             let z = (d / self.stddev(p)).clamp(-5.0, 5.0);
             self.rho += w * (z * prev.clamp(-5.0, 5.0) - self.rho);
             let square = (judged.r * judged.r).min(SQUARE_CLIP);

@@ -15,8 +15,8 @@ use std::sync::Arc;
 /// Span (samples) of the "recent" statistics events report.
 const RECENT_SPAN: u32 = 20;
 
-/// Wariness added by each drift that ends by itself: thresholds ×1.3, compounding.
-const WARY_STEP: f32 = 1.3;
+/// Wariness added by each drift that ends by itself: thresholds ×1.5, compounding.
+const WARY_STEP: f32 = 1.5;
 /// Most wariness: thresholds at most ×4.
 const WARY_MAX: f32 = 3.0;
 /// Per stable sample, wariness fades to this much of itself (half-life 1,000 samples).
@@ -57,7 +57,7 @@ pub struct SeriesDrift {
     state: SeriesState,
     profile: u16,
     /// How much the detector's thresholds are raised (0 = not at all). A drift that
-    /// ends by itself (the series came back, nothing was accepted) raises them by 30%,
+    /// ends by itself (the series came back, nothing was accepted) raises them by 50%,
     /// compounding up to ×4; the raise fades with a half-life of 1,000 stable samples.
     /// A series that keeps raising short drifts is noisier than its baseline says, so
     /// it is asked for more evidence; one that behaves gets the tuned thresholds back.
