@@ -1,5 +1,6 @@
 //! Synthetic series with known truth, for the quality suite: Gaussian, Student t(3),
 //! AR(1) and daily-seasonal noise, and changes (step, variance, creep) at a known index.
+#![allow(dead_code)] // the quality tests and the quality_table example use different parts
 
 use driftd_core::{
     Batch, ConsumeError, Consumer, DriftEvent, EventKind, LabelSource, Point, SeriesId, SeriesLabels, ValueKind,
