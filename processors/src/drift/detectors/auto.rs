@@ -119,7 +119,11 @@ impl Auto {
             return Some(Transition::End { onset });
         }
 
-        if !self.sides_mut(c, s).iter().any(|(side, h)| side.s > *h) {
+        let raise = 1.0 + s.wariness;
+        let fired = self.large.iter().any(|d| d.s > c.large_h * raise)
+            || self.small.iter().any(|d| d.s > c.small_h * raise)
+            || self.spread.s > c.variance_h * raise;
+        if !fired {
             return None;
         }
         // The onset is the latest point where a statistic with real evidence (past half
@@ -133,8 +137,7 @@ impl Auto {
             .unwrap_or(s.time);
         // Severity follows the size of the evidence, whichever statistic crossed first:
         // a big step also widens the spread, and may cross that threshold sooner.
-        let large_h = c.large_h * (1.0 + s.wariness);
-        let severity = if s.r.abs() >= SEVERE_R || self.large.iter().any(|d| d.s > large_h / 2.0) {
+        let severity = if s.r.abs() >= SEVERE_R || self.large.iter().any(|d| d.s > c.large_h * raise / 2.0) {
             Severity::Severe
         } else {
             Severity::Moderate
