@@ -10,7 +10,7 @@ use std::process::{Command, Output};
 
 /// The standard-profile score the embedded default config must reach on NAB; raised as
 /// detection improves. `DRIFTD_NAB_MIN_SCORE` overrides it.
-const MIN_STANDARD_SCORE: f64 = 30.0;
+const MIN_STANDARD_SCORE: f64 = 50.0;
 
 fn nab(args: &[&str], config: Option<&Path>) -> Output {
     let mut cmd = Command::new(driftd_bin());

@@ -20,6 +20,8 @@ fn samples(n: usize) -> Vec<Sample> {
                 z,
                 r: z,
                 spread: z * z - 1.0,
+                clip: 4.0,
+                wariness: 0.0,
             }
         })
         .collect()

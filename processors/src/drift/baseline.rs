@@ -188,6 +188,19 @@ pub struct Baseline {
 /// Where squared deviations are clipped for the spread statistic (|r| = 4).
 const SQUARE_CLIP: f64 = 16.0;
 
+/// Samples after which the spread, the autocorrelation and the spread calibration follow
+/// only at the slow rate (`half_life`). Until then they are exact running means (the
+/// variance is then known to about 7%); after, the running mean's weight 1/n would
+/// learn a widening of the spread that is not yet detected several times faster than
+/// the slow rate does (at 1,000 samples, 3 times).
+const NOISE_SETTLED: u64 = 400;
+
+/// How far one deviation may count, in standard deviations, when the tails are Gaussian.
+const GAUSSIAN_CLIP: f64 = 4.0;
+
+/// Coefficient of variation (sd / mean) of `min(Z², 16)` for a standard normal `Z`: √2.
+const GAUSSIAN_SQUARE_CV: f64 = std::f64::consts::SQRT_2;
+
 /// A value judged against the baseline.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Judged {
@@ -201,6 +214,9 @@ pub struct Judged {
     /// The clipped squared deviation, standardised by its own baseline mean and spread:
     /// about 0 ± 1 under normal behaviour whatever the tails, larger when the spread grows.
     pub spread: f64,
+    /// How far one deviation may count, in standard deviations: 4 for Gaussian tails,
+    /// down to 2 for heavy ones (see [`Baseline::clip`]).
+    pub clip: f64,
 }
 
 impl Baseline {
@@ -253,7 +269,27 @@ impl Baseline {
             1.4
         };
         let spread = (square - self.square_mean) / square_sd;
-        Judged { z, r, residual, spread }
+        Judged {
+            z,
+            r,
+            residual,
+            spread,
+            clip: self.clip(),
+        }
+    }
+
+    /// How far one deviation may count: 4 standard deviations when the series' tails
+    /// are Gaussian, less in proportion as they are heavier, measured by how widely the
+    /// clipped squared deviations vary (their coefficient of variation is √2 for
+    /// Gaussian noise, about 2.3 for Student t(3)). So a heavy-tailed series needs
+    /// about as many unusual values to raise an alarm as a Gaussian one does, rather
+    /// than a few of its ordinary outliers. Between 2 and 4.
+    pub fn clip(&self) -> f64 {
+        if self.n <= 100 {
+            return GAUSSIAN_CLIP;
+        }
+        let cv = self.square_var.sqrt().max(0.1) / self.square_mean;
+        (GAUSSIAN_CLIP * GAUSSIAN_SQUARE_CV / cv).clamp(GAUSSIAN_CLIP / 2.0, GAUSSIAN_CLIP)
     }
 
     /// Remembers the newest deviation without learning from it (prewhitening needs the
@@ -291,9 +327,11 @@ impl Baseline {
         let prev = self.prev_dev;
         self.n += 1;
         let w = (1.0 / self.n as f64).max(p.alpha);
+        let settled = self.n > NOISE_SETTLED;
         match p.estimator {
             Estimator::Mean => {
                 self.loc += w * d;
+                let w = if settled { p.alpha } else { w };
                 self.spread = (1.0 - w) * (self.spread + w * d * d);
             }
             Estimator::Median if self.n == 1 => self.loc = x - season,
@@ -309,7 +347,11 @@ impl Baseline {
         // the autocorrelation and the spread calibration, and clip so a few outliers
         // cannot fake correlation.
         if self.n > 10 {
-            let w = w.max(1.0 / (self.n - 10) as f64);
+            let w = if settled {
+                p.alpha
+            } else {
+                w.max(1.0 / (self.n - 10) as f64)
+            };
             let z = (d / self.stddev(p)).clamp(-5.0, 5.0);
             self.rho += w * (z * prev.clamp(-5.0, 5.0) - self.rho);
             let square = (judged.r * judged.r).min(SQUARE_CLIP);
@@ -320,9 +362,11 @@ impl Baseline {
     }
 
     /// Replaces what was learned with `stats` of deseasonalised values (a drift
-    /// accepted as the new normal); the seasonal profile is kept.
+    /// accepted as the new normal). The seasonal profile, the autocorrelation and the
+    /// tail calibration are kept: they describe the noise, which `stats` cannot, and
+    /// relearning them from zero after a long drift would take as long again.
     pub fn reset_to(&mut self, p: &BaselineParams, stats: Stats) {
-        self.n = stats.samples;
+        self.n = stats.samples.min(p.warmup);
         self.loc = stats.mean;
         self.spread = match p.estimator {
             Estimator::Mean => stats.stddev * stats.stddev,

@@ -85,3 +85,18 @@ fn a_daily_profile_removes_the_cycle_and_waits_one_season() {
     assert!(b.judge(&p, level(peak), (3 * day + peak) * MINUTE).z.abs() < 3.0);
     assert!(b.judge(&p, level(peak), (3 * day + 3 * peak) * MINUTE).z > 10.0);
 }
+
+#[test]
+fn heavier_tails_get_a_shorter_clip() {
+    use rand::SeedableRng;
+    use rand_distr::{Distribution, Normal, StudentT};
+    let p = params("{}");
+    assert_eq!(Baseline::default().clip(), 4.0, "Gaussian until the tails are known");
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    let normal = Normal::new(0.0, 1.0).unwrap();
+    let gaussian = learned(&p, (0..5000).map(|_| normal.sample(&mut rng)));
+    assert!(gaussian.clip() > 3.7, "{}", gaussian.clip());
+    let t3 = StudentT::new(3.0).unwrap();
+    let heavy = learned(&p, (0..5000).map(|_| t3.sample(&mut rng)));
+    assert!((2.0..3.0).contains(&heavy.clip()), "{}", heavy.clip());
+}

@@ -19,7 +19,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 /// The encoding's version: a checkpoint of another version is ignored (relearned).
-const FORMAT: u8 = 1;
+const FORMAT: u8 = 2;
 
 /// Most checkpoints written in one store call.
 const CHUNK: usize = 1_000;

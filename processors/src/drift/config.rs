@@ -47,7 +47,7 @@ impl DriftConfig {
     }
 
     fn default_accept_after() -> Duration {
-        Duration::from_secs(6 * 3600)
+        Duration::from_secs(24 * 3600)
     }
 
     /// Cross-field rules.

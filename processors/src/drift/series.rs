@@ -15,6 +15,13 @@ use std::sync::Arc;
 /// Span (samples) of the "recent" statistics events report.
 const RECENT_SPAN: u32 = 20;
 
+/// Wariness added by each drift that ends by itself: thresholds ×1.5, compounding.
+const WARY_STEP: f32 = 1.5;
+/// Most wariness: thresholds at most ×4.
+const WARY_MAX: f32 = 3.0;
+/// Per stable sample, wariness fades to this much of itself (half-life 1,000 samples).
+const WARY_FADE: f32 = 1.0 - std::f32::consts::LN_2 / 1_000.0;
+
 /// Why a point was not fed to the detector.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Skip {
@@ -51,6 +58,14 @@ pub struct SeriesDrift {
     sample_count: u64,
     state: SeriesState,
     profile: u16,
+    /// How much the detector's thresholds are raised (0 = not at all). A drift that
+    /// ends by itself (the series came back, nothing was accepted) raises them by 50%,
+    /// compounding up to ×4; the raise fades with a half-life of 1,000 stable samples.
+    /// A series that keeps raising short drifts is noisier than its baseline says, so
+    /// it is asked for more evidence; one that behaves gets the tuned thresholds back.
+    /// Noise with no drift in it never sees this (QUALITY.md). `f32`: it fits in the
+    /// struct's padding.
+    wariness: f32,
 }
 
 impl SeriesDrift {
@@ -68,6 +83,7 @@ impl SeriesDrift {
             sample_count: 0,
             state: SeriesState::InsufficientData,
             profile: index,
+            wariness: 0.0,
         }
     }
 
@@ -120,11 +136,16 @@ impl SeriesDrift {
                 Outcome::Quiet
             }
             SeriesState::Stable | SeriesState::DriftDetected => {
+                if self.state == SeriesState::Stable {
+                    self.wariness *= WARY_FADE;
+                }
                 let sample = Sample {
                     time,
                     z: judged.z,
                     r: judged.r,
                     spread: judged.spread,
+                    clip: judged.clip,
+                    wariness: f64::from(self.wariness),
                 };
                 match self.detector.update(&p.detector, &sample) {
                     Some(t @ Transition::Start { .. }) => {
@@ -136,6 +157,7 @@ impl SeriesDrift {
                     }
                     Some(t @ Transition::End { .. }) => {
                         self.state = SeriesState::Stable;
+                        self.wariness = ((1.0 + self.wariness) * WARY_STEP - 1.0).min(WARY_MAX);
                         self.transition_time = time;
                         Outcome::Event(self.event(p, id, labels, t, judged.z))
                     }

@@ -157,3 +157,35 @@ fn out_of_order_gauge_points_are_skipped() {
         1
     );
 }
+
+/// Samples from a 2σ step at `at` to its drift_start.
+fn delay_of_a_step(f: &mut Fixture, at: u64) -> u64 {
+    (at..at + 100)
+        .find(|&i| {
+            f.gauge(i, calm(i) + 2.0)
+                .is_some_and(|e| e.kind == EventKind::DriftStart)
+        })
+        .expect("step detected")
+        - at
+}
+
+#[test]
+fn a_drift_that_ends_by_itself_makes_the_series_warier() {
+    let mut wary = Fixture::new("{}");
+    let mut fresh = Fixture::new("{}");
+    for i in 0..300 {
+        wary.gauge(i, calm(i));
+        fresh.gauge(i, calm(i));
+    }
+    // A first excursion that comes back by itself.
+    delay_of_a_step(&mut wary, 300);
+    let ended = (340..500).find(|&i| wary.gauge(i, calm(i)).is_some_and(|e| e.kind == EventKind::DriftEnd));
+    assert!(ended.is_some(), "recovered");
+    for i in 300..500 {
+        fresh.gauge(i, calm(i));
+    }
+    // The same step on the same noise now needs half as much evidence again (thresholds
+    // x1.5, barely faded): 15 samples against 5.
+    let (wary, fresh) = (delay_of_a_step(&mut wary, 500), delay_of_a_step(&mut fresh, 500));
+    assert!(2 * wary >= 3 * fresh, "wary {wary}, fresh {fresh}");
+}

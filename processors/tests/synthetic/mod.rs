@@ -1,5 +1,6 @@
 //! Synthetic series with known truth, for the quality suite: Gaussian, Student t(3),
 //! AR(1) and daily-seasonal noise, and changes (step, variance, creep) at a known index.
+#![allow(dead_code)] // the quality tests and the quality_table example use different parts
 
 use driftd_core::{
     Batch, ConsumeError, Consumer, DriftEvent, EventKind, LabelSource, Point, SeriesId, SeriesLabels, ValueKind,
@@ -147,4 +148,70 @@ pub fn run(config: &DriftConfig, mut series: Vec<Series>, samples: u64) -> Vec<V
         starts[e.series_id.0 as usize].push((e.timestamp - T0) / STEP_NS);
     }
     starts
+}
+
+/// Stable samples before the change.
+pub const BEFORE: u64 = 1_000;
+
+/// How a change scenario went: runs with a detection at or after the change, their
+/// delays, and alarms raised before it.
+pub struct Detection {
+    pub detected: usize,
+    pub runs: usize,
+    pub delays: Vec<u64>,
+    pub early_alarms: usize,
+}
+
+impl Detection {
+    pub fn rate(&self) -> f64 {
+        self.detected as f64 / self.runs as f64
+    }
+    pub fn median_delay(&self) -> u64 {
+        let mut d = self.delays.clone();
+        d.sort_unstable();
+        d.get(d.len() / 2).copied().unwrap_or(u64::MAX)
+    }
+}
+
+/// Runs `runs` series with `change` at BEFORE and counts detections within `within`.
+pub fn detection(config: &DriftConfig, seed: u64, noise: Noise, change: Change, runs: usize, within: u64) -> Detection {
+    let series = (0..runs)
+        .map(|i| Series::new(seed + i as u64, noise, change, BEFORE))
+        .collect();
+    let starts = run(config, series, BEFORE + within);
+    let mut d = Detection {
+        detected: 0,
+        runs,
+        delays: Vec::new(),
+        early_alarms: 0,
+    };
+    for s in starts {
+        d.early_alarms += s.iter().filter(|&&i| i < BEFORE).count();
+        if let Some(first) = s.iter().find(|&&i| i >= BEFORE) {
+            d.detected += 1;
+            d.delays.push(first - BEFORE);
+        }
+    }
+    println!(
+        "{change:?} on {noise:?}: detected {}/{} within {within} (median delay {}), {} alarms before the change",
+        d.detected,
+        d.runs,
+        d.median_delay(),
+        d.early_alarms
+    );
+    d
+}
+
+/// False alarms per 100,000 samples over `series` series of `samples` samples.
+pub fn false_alarms(config: &DriftConfig, seed: u64, noise: Noise, series: usize, samples: u64) -> f64 {
+    let all = (0..series)
+        .map(|i| Series::new(seed + i as u64, noise, Change::None, 0))
+        .collect();
+    let alarms: usize = run(config, all, samples).iter().map(Vec::len).sum();
+    let per_100k = alarms as f64 * 100_000.0 / (series as f64 * samples as f64);
+    println!(
+        "{noise:?}: {alarms} false alarms in {} samples = {per_100k:.2} per 100,000",
+        series as u64 * samples
+    );
+    per_100k
 }

@@ -118,6 +118,8 @@ mod tests {
                     z: z(t),
                     r: z(t),
                     spread: 0.0,
+                    clip: 4.0,
+                    wariness: 0.0,
                 },
             ) {
                 out.push((t, tr));

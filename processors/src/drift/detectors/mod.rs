@@ -31,6 +31,12 @@ pub struct Sample {
     /// The squared deviation standardised against its own baseline (0 ± 1 when the
     /// spread is normal, whatever the tails).
     pub spread: f64,
+    /// How far one deviation may count, in standard deviations (4 for Gaussian tails,
+    /// down to 2 for heavy ones).
+    pub clip: f64,
+    /// How much more evidence the series must show: `auto` raises its thresholds by
+    /// this fraction (0 = the tuned thresholds). See the series' `wariness`.
+    pub wariness: f64,
 }
 
 /// A change of state a detector decided on.

@@ -153,6 +153,8 @@ mod tests {
                     z,
                     r: z,
                     spread: 0.0,
+                    clip: 4.0,
+                    wariness: 0.0,
                 },
             ) {
                 first.get_or_insert((t, tr));

@@ -141,6 +141,8 @@ mod tests {
                     z,
                     r: z,
                     spread: 0.0,
+                    clip: 4.0,
+                    wariness: 0.0,
                 },
             ) {
                 out.push((t, tr));

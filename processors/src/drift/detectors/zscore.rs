@@ -186,6 +186,8 @@ mod tests {
                     z: *z,
                     r: *z,
                     spread: 0.0,
+                    clip: 4.0,
+                    wariness: 0.0,
                 };
                 d.update(&c, &s).map(|t| (s.time, t))
             })
