@@ -144,6 +144,13 @@ impl<'a> Fields<'a> {
     }
 
     fn varint(&mut self) -> Result<u64, WireError> {
+        // Keys and short lengths take one byte: the common case, kept branch-light.
+        if let Some((&b, tail)) = self.rest.split_first() {
+            if b < 0x80 {
+                self.rest = tail;
+                return Ok(u64::from(b));
+            }
+        }
         let mut value = 0u64;
         for (i, &b) in self.rest.iter().enumerate().take(10) {
             value |= u64::from(b & 0x7f) << (7 * i);
