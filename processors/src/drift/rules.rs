@@ -202,4 +202,31 @@ mod tests {
         assert_eq!(kind(&series("queue_depth", "dev")), "zscore");
         assert_eq!(kind(&series("latency", "prod")), "auto");
     }
+
+    #[test]
+    fn a_histogram_detector_sets_histogram_parameters_and_leaves_scalar_series_the_default() {
+        let c: DriftConfig = serde_yaml::from_str(
+            "detector: {type: zscore}\nrules:\n  - match: {metric: 'rpc_*'}\n    detector: {type: histogram, enter_psi: 0.2}\n  - match: {metric: 'queue_*'}\n    detector: {type: cusum}\n",
+        )
+        .unwrap();
+        let p = Profiles::new(&c);
+        let defaults = HistogramConfig::default();
+        assert!(matches!(p.get(0).detector, DetectorConfig::Zscore(_)));
+        assert_eq!(p.get(0).histogram.enter_psi, 0.2);
+        assert!(matches!(p.get(1).detector, DetectorConfig::Cusum(_)));
+        assert_eq!(p.get(1).histogram, defaults);
+        assert!(matches!(p.get(2).detector, DetectorConfig::Zscore(_)));
+        assert_eq!(p.get(2).histogram, defaults);
+
+        // As the processor's default: every histogram's parameters, scalar series on auto.
+        let c: DriftConfig = serde_yaml::from_str(
+            "detector: {type: histogram, min_count: 5}\nrules:\n  - match: {metric: 'queue_*'}\n    detector: {type: cusum}\n",
+        )
+        .unwrap();
+        let p = Profiles::new(&c);
+        assert!(matches!(p.get(0).detector, DetectorConfig::Cusum(_)));
+        assert_eq!(p.get(0).histogram.min_count, 5);
+        assert!(matches!(p.get(1).detector, DetectorConfig::Auto(_)));
+        assert_eq!(p.get(1).histogram.min_count, 5);
+    }
 }
