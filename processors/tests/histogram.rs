@@ -106,10 +106,22 @@ fn a_tail_shift_shows_first_in_the_derived_p99_series_then_in_the_distribution()
         .find(|e| e.series.metric == "rpc_latency_ms_p99")
         .unwrap_or_else(|| panic!("p99 drift in {seen:?}"));
     assert_eq!(p99.kind, EventKind::DriftStart);
-    assert_eq!(p99.series_id, labels("rpc_latency_ms_p99").id(), "derived ids are the labels' ids");
+    assert_eq!(
+        p99.series_id,
+        labels("rpc_latency_ms_p99").id(),
+        "derived ids are the labels' ids"
+    );
     assert_eq!(p99.series.get("service.name"), Some("api"));
     assert_eq!(p99.detector, "auto", "derived series use the scalar default");
-    assert!(p99.timestamp <= 403 * 10 * SECOND, "p99 drift found at {}", p99.timestamp / SECOND);
+    assert!(
+        p99.timestamp <= 403 * 10 * SECOND,
+        "p99 drift found at {}",
+        p99.timestamp / SECOND
+    );
+    println!(
+        "3% timeouts: p99 drift found at point {}",
+        p99.timestamp / 10 / SECOND - 400
+    );
     assert!(p99.baseline.mean < 400.0, "{:?}", p99.baseline);
     // So few slow requests hardly change the bucket distribution (PSI about 0.08);
     // when a fifth of them time out, it has changed too.
@@ -127,6 +139,11 @@ fn a_tail_shift_shows_first_in_the_derived_p99_series_then_in_the_distribution()
         (420 * 10 * SECOND..=428 * 10 * SECOND).contains(&distribution.timestamp),
         "distribution drift found at {}",
         distribution.timestamp / SECOND
+    );
+    println!(
+        "20% timeouts: distribution drift found at point {} (psi {:.2})",
+        distribution.timestamp / 10 / SECOND - 420,
+        distribution.scores["psi"]
     );
     assert!(distribution.scores["recent_p99"] > 2.0 * distribution.scores["baseline_p99"]);
 

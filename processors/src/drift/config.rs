@@ -113,7 +113,9 @@ mod tests {
         };
         assert_eq!(h.enter_psi, 0.2);
         assert_eq!(h.exit_psi, 0.05);
-        let c: DriftConfig = serde_yaml::from_str("rules:\n  - match: {metric: 'x'}\n    detector: {type: histogram, exit_psi: 0.3}\n").unwrap();
+        let c: DriftConfig =
+            serde_yaml::from_str("rules:\n  - match: {metric: 'x'}\n    detector: {type: histogram, exit_psi: 0.3}\n")
+                .unwrap();
         let paths: Vec<_> = c.validate().into_iter().map(|e| e.path).collect();
         assert_eq!(paths, ["rules[0].detector.exit_psi"]);
     }

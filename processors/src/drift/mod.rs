@@ -26,8 +26,8 @@ pub use table::SeriesTable;
 
 use driftd_core::component::{BuildContext, BuildError};
 use driftd_core::config::ComponentId;
-use driftd_core::view::SeriesView;
 use driftd_core::consumer::Buckets;
+use driftd_core::view::SeriesView;
 use driftd_core::{Batch, ConsumeError, Consumer, DriftEvent, EventKind, LabelSource, Point, ValueKind};
 use histogram::{DerivedLabels, HistogramUpdate};
 use metrics::Counter;
@@ -140,7 +140,7 @@ impl DriftProcessor {
     /// A histogram point: its distribution, then its derived quantile series.
     fn histogram(&self, p: &Point, labels: &dyn LabelSource, buckets: &mut Buckets, events: &mut Vec<DriftEvent>) {
         // The cap counts scalar and histogram series together.
-        let room = || self.table.series_count() + self.histograms.len() < self.max_series;
+        let room = || self.table.series_count() + self.histograms.series_count() < self.max_series;
         match self.histograms.update(p, labels, buckets, room) {
             HistogramUpdate::Fed { event, derived } => {
                 events.extend(event);

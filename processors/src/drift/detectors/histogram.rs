@@ -77,7 +77,10 @@ impl HistogramConfig {
         positive(at, "enter_psi", self.enter_psi, &mut errors);
         positive(at, "exit_psi", self.exit_psi, &mut errors);
         if !self.significance_z.is_finite() {
-            errors.push(FieldError::new(format!("{at}.significance_z"), "must be a finite number"));
+            errors.push(FieldError::new(
+                format!("{at}.significance_z"),
+                "must be a finite number",
+            ));
         }
         if self.exit_psi >= self.enter_psi {
             errors.push(FieldError::new(
@@ -88,7 +91,10 @@ impl HistogramConfig {
         if self.severe_psi.is_nan() || self.severe_psi < self.enter_psi {
             errors.push(FieldError::new(
                 format!("{at}.severe_psi"),
-                format!("must be at least enter_psi ({}), got {}", self.enter_psi, self.severe_psi),
+                format!(
+                    "must be at least enter_psi ({}), got {}",
+                    self.enter_psi, self.severe_psi
+                ),
             ));
         }
         errors

@@ -17,8 +17,8 @@ use super::rules::Profiles;
 use super::series::Skip;
 use super::table::IdHasher;
 use dashmap::DashMap;
-use driftd_core::view::{SeriesSnapshot, SeriesView};
 use driftd_core::consumer::Buckets;
+use driftd_core::view::{SeriesSnapshot, SeriesView};
 use driftd_core::{DriftEvent, LabelSource, Point, SeriesId, SeriesLabels};
 use series::HistogramSeries;
 use std::hash::BuildHasherDefault;
@@ -30,6 +30,9 @@ struct Entry {
 }
 
 /// What happened to one histogram point.
+// Returned once per point and taken apart at once, never stored: boxing the large
+// variant would only add an allocation.
+#[allow(clippy::large_enum_variant)]
 pub enum HistogramUpdate {
     /// Read: maybe an event, and the derived quantile points (to feed with
     /// [`DerivedLabels`] over `labels`).
@@ -58,11 +61,6 @@ impl HistogramTable {
             series: DashMap::default(),
             profiles,
         }
-    }
-
-    /// Histogram series tracked.
-    pub fn len(&self) -> usize {
-        self.series.len()
     }
 
     /// Feeds one histogram point, reading its buckets into `buckets` (a buffer the

@@ -15,8 +15,8 @@ use super::buckets::{self, chi_square_quantile, distance, Distance, Distribution
 use crate::drift::detectors::{HistogramDetector, HistogramJudged, Transition};
 use crate::drift::rules::Profile;
 use crate::drift::series::Skip;
-use driftd_core::view::{SeriesSnapshot, SeriesState};
 use driftd_core::consumer::Buckets;
+use driftd_core::view::{SeriesSnapshot, SeriesState};
 use driftd_core::{DriftEvent, EndReason, EventKind, Point, SeriesId, SeriesLabels, ValueKind};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -129,8 +129,10 @@ impl HistogramSeries {
             origin: i as u32,
         });
         let c = &p.histogram;
-        self.recent
-            .add(counts, (-std::f64::consts::LN_2 / f64::from(c.recent_half_life.get())).exp());
+        self.recent.add(
+            counts,
+            (-std::f64::consts::LN_2 / f64::from(c.recent_half_life.get())).exp(),
+        );
         let learn = 1.0 - p.baseline.alpha;
         if self.state == SeriesState::InsufficientData {
             self.baseline.add(counts, learn);
@@ -267,7 +269,10 @@ impl HistogramSeries {
             let name = &suffix[1..];
             let baseline = buckets::quantile(&self.bounds, self.baseline.counts(), q);
             scores.insert(format!("baseline_{name}"), baseline);
-            scores.insert(format!("recent_{name}"), buckets::quantile(&self.bounds, recent.counts(), q));
+            scores.insert(
+                format!("recent_{name}"),
+                buckets::quantile(&self.bounds, recent.counts(), q),
+            );
         }
         DriftEvent {
             id: DriftEvent::id_for(id, kind, time),

@@ -126,11 +126,19 @@ fn shift_is_found_and_recovers(cumulative: bool) {
     assert_eq!((e.kind, e.detector.as_str()), (EventKind::DriftStart, "histogram"));
     // Found while the recent window still mixes old and new: a moderate PSI so far.
     assert_eq!(e.severity, Some(Severity::Moderate), "{:?}", e.scores);
-    assert!((3000 * SECOND..=3002 * SECOND).contains(&e.onset), "onset {}", e.onset / SECOND);
+    assert!(
+        (3000 * SECOND..=3002 * SECOND).contains(&e.onset),
+        "onset {}",
+        e.onset / SECOND
+    );
     assert!(e.scores["psi"] >= 0.1 && e.scores["js"] > 0.0, "{:?}", e.scores);
     // Baseline and recent figures read from the buckets: the median moved up.
     assert!((70.0..90.0).contains(&e.scores["baseline_p50"]), "{:?}", e.scores);
-    assert!(e.scores["recent_p50"] > e.scores["baseline_p50"] + 10.0, "{:?}", e.scores);
+    assert!(
+        e.scores["recent_p50"] > e.scores["baseline_p50"] + 10.0,
+        "{:?}",
+        e.scores
+    );
     assert!(e.recent.mean > e.baseline.mean, "{:?} vs {:?}", e.recent, e.baseline);
     assert_eq!(f.state(), SeriesState::DriftDetected);
     let ends = f.events(3100..3200, NORMAL);
@@ -138,7 +146,11 @@ fn shift_is_found_and_recovers(cumulative: bool) {
     let (at, e) = &ends[0];
     assert!(*at <= 3130, "recovered at {at}");
     assert_eq!((e.kind, e.reason), (EventKind::DriftEnd, Some(EndReason::Recovered)));
-    assert!((3100 * SECOND..*at * SECOND).contains(&e.onset), "onset {}", e.onset / SECOND);
+    assert!(
+        (3100 * SECOND..*at * SECOND).contains(&e.onset),
+        "onset {}",
+        e.onset / SECOND
+    );
     assert_eq!(f.state(), SeriesState::Stable);
     println!(
         "cumulative {cumulative}: largest stable PSI {most:.4}; detected {} points after the change (onset {} s after), recovered {} points after it ended",
@@ -169,6 +181,20 @@ fn more_or_fewer_observations_of_the_same_shape_are_no_drift() {
 }
 
 #[test]
+fn no_false_alarms_in_150000_stable_points_from_10_to_1000_observations_each() {
+    for n in [10, 100, 1000] {
+        let mut alarms = 0;
+        for seed in 0..10 {
+            let mut f = Fixture::new("{}", seed % 2 == 1);
+            f.rng = StdRng::seed_from_u64(1000 + seed);
+            alarms += f.events(0..5000, Latency { n, ..NORMAL }).len();
+        }
+        println!("{n} observations a point: {alarms} alarms in 10 series x 5000 points");
+        assert_eq!(alarms, 0, "{n} observations a point");
+    }
+}
+
+#[test]
 fn a_trickle_of_observations_raises_no_alarm_but_a_shift_still_shows() {
     let mut f = Fixture::new("{}", false);
     let trickle = Latency { n: 10, ..NORMAL };
@@ -176,6 +202,10 @@ fn a_trickle_of_observations_raises_no_alarm_but_a_shift_still_shows() {
     let starts = f.events(5000..5100, Latency { median: 250.0, n: 10 });
     assert!(matches!(starts.first(), Some((at, _)) if *at < 5020), "{starts:?}");
     assert_eq!(starts[0].1.severity, Some(Severity::Severe), "{:?}", starts[0].1.scores);
+    println!(
+        "10 observations a point: median x3 found {} points after the change",
+        starts[0].0 - 5000
+    );
 }
 
 #[test]
@@ -249,7 +279,8 @@ fn points_carry_their_quantiles_and_empty_or_stale_points_change_nothing() {
 
 #[test]
 fn a_histogram_rule_sets_the_parameters() {
-    let yaml = "rules:\n  - match: {metric: 'latency_*'}\n    detector: {type: histogram, enter_psi: 5, severe_psi: 9}\n";
+    let yaml =
+        "rules:\n  - match: {metric: 'latency_*'}\n    detector: {type: histogram, enter_psi: 5, severe_psi: 9}\n";
     let mut f = Fixture::new(yaml, false);
     f.events(0..300, NORMAL);
     // The shift is far below a PSI of 5.
