@@ -264,7 +264,8 @@ impl HistogramSeries {
             EventKind::DriftStart => &self.recent,
             EventKind::DriftEnd => &self.since_drift,
         };
-        let mut scores = BTreeMap::from([("psi".to_string(), self.last.psi), ("js".to_string(), self.last.js)]);
+        let js = buckets::jensen_shannon(&self.baseline, &self.recent);
+        let mut scores = BTreeMap::from([("psi".to_string(), self.last.psi), ("js".to_string(), js)]);
         for (q, suffix) in QUANTILES {
             let name = &suffix[1..];
             let baseline = buckets::quantile(&self.bounds, self.baseline.counts(), q);
