@@ -67,9 +67,11 @@ pub struct SeriesSnapshot {
     pub sample_count: u64,
     /// Event time of the newest sample.
     pub last_time: u64,
-    /// The newest value fed to the detector (a rate for counters).
+    /// The newest value fed to the detector (a rate for counters; for a histogram, the
+    /// mean of its newest point's buckets).
     pub last_value: f64,
-    /// The newest z-score against the baseline (0 while learning).
+    /// The newest z-score against the baseline (for a histogram, the PSI of its recent
+    /// distribution; 0 while learning).
     pub last_score: f64,
     /// The learned baseline, once there is one.
     pub baseline: Option<Stats>,

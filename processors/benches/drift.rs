@@ -1,9 +1,12 @@
 //! Per-point cost of the detectors and of the whole drift processor (series lookup,
-//! baseline, detector), including a table of 1,000,000 series.
+//! baseline, detector), including a table of 1,000,000 series, and of histogram points
+//! (distribution drift plus the three derived quantile series).
 //!
 //!     cargo bench -p driftd-processors --bench drift
+//!     cargo bench -p driftd-processors --bench drift -- histogram
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use driftd_core::consumer::Buckets;
 use driftd_core::{Batch, Consumer, LabelSource, Point, SeriesId, SeriesLabels, ValueKind};
 use driftd_processors::drift::detectors::{Detector, DetectorConfig, Sample};
 use driftd_processors::drift::{DriftConfig, DriftProcessor};
@@ -119,5 +122,72 @@ fn processor(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, detectors, processor);
+/// Histogram points of `series` series with 16 buckets; the counts vary by round
+/// (a latency-like shape, 200 observations a point) without a random number generator.
+struct Histograms {
+    round: u64,
+}
+
+const BOUNDS: [f64; 15] = [
+    1.0, 2.5, 5.0, 10.0, 25.0, 50.0, 75.0, 100.0, 150.0, 250.0, 500.0, 750.0, 1000.0, 2500.0, 5000.0,
+];
+
+impl LabelSource for Histograms {
+    fn labels(&self, origin: u32) -> SeriesLabels {
+        SeriesLabels::new("bench_seconds", vec![("series".into(), origin.to_string())])
+    }
+
+    fn buckets(&self, origin: u32, out: &mut Buckets) -> bool {
+        const SHAPE: [u64; 16] = [1, 2, 6, 14, 30, 40, 34, 24, 18, 14, 8, 4, 2, 2, 1, 0];
+        out.bounds.extend_from_slice(&BOUNDS);
+        let wobble = (self.round + u64::from(origin)) * 7919;
+        out.counts
+            .extend(SHAPE.iter().enumerate().map(|(i, &c)| c + (wobble >> i) % 3));
+        true
+    }
+}
+
+fn histogram_points(series: u64) -> Vec<Point> {
+    (0..series)
+        .map(|s| Point {
+            series: SeriesId(s.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xABCD),
+            time_unix_nano: 0,
+            value: 200.0,
+            kind: ValueKind::Histogram { cumulative: false },
+            origin: s as u32,
+        })
+        .collect()
+}
+
+fn histograms(c: &mut Criterion) {
+    let mut group = c.benchmark_group("histogram_consume");
+    let series = 1_000u64;
+    let p = DriftProcessor::new("drift", DriftConfig::default(), Arc::new(Sink));
+    let mut points = histogram_points(series);
+    let mut round = 0;
+    let mut next = |points: &mut Vec<Point>| {
+        round += 1;
+        points.iter_mut().for_each(|q| q.time_unix_nano = round * 1_000_000_000);
+        round
+    };
+    // Every series exists and is past warm-up before measuring.
+    for _ in 0..110 {
+        let r = next(&mut points);
+        p.consume(&Batch::new(&points, &Histograms { round: r })).unwrap();
+    }
+    let mut stable = 0;
+    p.histograms()
+        .for_each(&mut |s| stable += usize::from(s.state == driftd_core::view::SeriesState::Stable));
+    assert_eq!(stable, series as usize, "measured on the stable path");
+    group.throughput(Throughput::Elements(series));
+    group.bench_function("16_buckets_1000_series", |b| {
+        b.iter(|| {
+            let r = next(&mut points);
+            p.consume(&Batch::new(&points, &Histograms { round: r })).unwrap()
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, detectors, processor, histograms);
 criterion_main!(benches);

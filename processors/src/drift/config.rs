@@ -16,6 +16,12 @@ pub struct DriftConfig {
     #[serde(default)]
     pub baseline: BaselineConfig,
     /// The detector for series no rule matches (default `auto`).
+    ///
+    /// Histogram series always get distribution drift (`histogram`): with the
+    /// parameters of the `histogram` detector their rule (or this default) names, else
+    /// its defaults. A scalar series whose rule names `histogram` gets this default
+    /// scalar detector (`auto` when this is `histogram` too). The `<name>_p50`, `_p90`
+    /// and `_p99` series derived from histograms are scalar series like any other.
     #[serde(default)]
     pub detector: DetectorConfig,
     /// A drift that lasts this long becomes the new normal: the baseline is relearned
@@ -27,7 +33,8 @@ pub struct DriftConfig {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rules: Vec<RuleConfig>,
     /// Most series tracked at once; points of further new series are refused and
-    /// counted in `driftd_processor_overflow_points_total`.
+    /// counted in `driftd_processor_overflow_points_total`. A new histogram series
+    /// needs room with scalar and histogram series counted together.
     #[serde(default = "DriftConfig::default_max_series")]
     pub max_series: NonZeroUsize,
     /// How often detector state is saved to a persistent storage backend (and restored
@@ -96,6 +103,21 @@ mod tests {
         assert_eq!(z.moderate_window, ZScoreConfig::default().moderate_window);
         let err = serde_yaml::from_str::<DriftConfig>("detector:\n  type: cusum\n  severe_count: 3\n").unwrap_err();
         assert!(err.to_string().contains("unknown field `severe_count`"), "{err}");
+    }
+
+    #[test]
+    fn the_histogram_detector_is_chosen_by_type() {
+        let c: DriftConfig = serde_yaml::from_str("detector:\n  type: histogram\n  enter_psi: 0.2\n").unwrap();
+        let DetectorConfig::Histogram(h) = c.detector else {
+            panic!("histogram")
+        };
+        assert_eq!(h.enter_psi, 0.2);
+        assert_eq!(h.exit_psi, 0.05);
+        let c: DriftConfig =
+            serde_yaml::from_str("rules:\n  - match: {metric: 'x'}\n    detector: {type: histogram, exit_psi: 0.3}\n")
+                .unwrap();
+        let paths: Vec<_> = c.validate().into_iter().map(|e| e.path).collect();
+        assert_eq!(paths, ["rules[0].detector.exit_psi"]);
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod baseline_tests;
 mod checkpoint;
 mod config;
 pub mod detectors;
+mod histogram;
 mod rules;
 mod series;
 #[cfg(test)]
@@ -16,14 +17,19 @@ mod table;
 
 pub use baseline::{BaselineConfig, Estimator, Seasonality};
 pub use config::DriftConfig;
-pub use detectors::{AutoConfig, CusumConfig, DetectorConfig, PageHinkleyConfig, RollingConfig, ZScoreConfig};
+pub use detectors::{
+    AutoConfig, CusumConfig, DetectorConfig, HistogramConfig, PageHinkleyConfig, RollingConfig, ZScoreConfig,
+};
+pub use histogram::HistogramTable;
 pub use rules::{Matcher, RuleConfig};
 pub use table::SeriesTable;
 
 use driftd_core::component::{BuildContext, BuildError};
 use driftd_core::config::ComponentId;
+use driftd_core::consumer::Buckets;
 use driftd_core::view::SeriesView;
-use driftd_core::{Batch, ConsumeError, Consumer, DriftEvent, EventKind};
+use driftd_core::{Batch, ConsumeError, Consumer, DriftEvent, EventKind, LabelSource, Point, ValueKind};
+use histogram::{DerivedLabels, HistogramUpdate};
 use metrics::Counter;
 use rules::Profiles;
 use series::{Outcome, Skip};
@@ -49,6 +55,7 @@ pub async fn build(
 ) -> Result<Arc<dyn Consumer>, BuildError> {
     let processor = Arc::new(DriftProcessor::new(&id.to_string(), config.clone(), next));
     ctx.views.register(processor.table());
+    ctx.views.register(processor.histograms.clone());
     if config.checkpoint_interval.is_zero() || !ctx.store.persistent() {
         return Ok(processor);
     }
@@ -77,6 +84,8 @@ pub async fn build(
 pub struct DriftProcessor {
     name: String,
     table: Arc<SeriesTable>,
+    histograms: Arc<HistogramTable>,
+    max_series: usize,
     next: Arc<dyn Consumer>,
     counters: Counters,
     overflow_logged: AtomicBool,
@@ -89,6 +98,8 @@ impl DriftProcessor {
         DriftProcessor {
             name: p.clone(),
             table: Arc::new(SeriesTable::new(Profiles::new(&config), config.max_series.get())),
+            histograms: Arc::new(HistogramTable::new(Profiles::new(&config))),
+            max_series: config.max_series.get(),
             next,
             counters: Counters {
                 starts: metrics::counter!("driftd_processor_events_total", "processor" => p.clone(), "kind" => "drift_start"),
@@ -104,23 +115,58 @@ impl DriftProcessor {
     pub fn table(&self) -> Arc<dyn SeriesView> {
         self.table.clone()
     }
+
+    /// The histogram series, for pull exporters.
+    pub fn histograms(&self) -> Arc<dyn SeriesView> {
+        self.histograms.clone()
+    }
+
+    fn record(&self, update: Update, events: &mut Vec<DriftEvent>) {
+        match update {
+            Update::Fed(Outcome::Event(e)) => events.push(e),
+            Update::Fed(Outcome::Quiet) | Update::Skipped(Skip::CounterStart | Skip::Distribution) => {}
+            Update::Skipped(Skip::OutOfOrder) => self.counters.out_of_order.increment(1),
+            Update::Overflow => self.overflowed(),
+        }
+    }
+
+    fn overflowed(&self) {
+        self.counters.overflow.increment(1);
+        if !self.overflow_logged.swap(true, Ordering::Relaxed) {
+            tracing::warn!(processor = %self.name, "series limit reached: points of new series are dropped (raise max_series)");
+        }
+    }
+
+    /// A histogram point: its distribution, then its derived quantile series.
+    fn histogram(&self, p: &Point, labels: &dyn LabelSource, buckets: &mut Buckets, events: &mut Vec<DriftEvent>) {
+        // The cap counts scalar and histogram series together.
+        let room = || self.table.series_count() + self.histograms.series_count() < self.max_series;
+        match self.histograms.update(p, labels, buckets, room) {
+            HistogramUpdate::Fed { event, derived } => {
+                events.extend(event);
+                if let Some((points, labels)) = derived {
+                    for q in &points {
+                        self.record(self.table.update(q, &DerivedLabels(&labels)), events);
+                    }
+                }
+            }
+            HistogramUpdate::Skipped(Skip::OutOfOrder) => self.counters.out_of_order.increment(1),
+            HistogramUpdate::Skipped(Skip::CounterStart | Skip::Distribution) => {}
+            HistogramUpdate::Overflow => self.overflowed(),
+        }
+    }
 }
 
 impl Consumer for DriftProcessor {
     fn consume(&self, batch: &Batch<'_>) -> Result<(), ConsumeError> {
         // Events are rare: the vector allocates only when one fires.
         let mut events: Vec<DriftEvent> = Vec::new();
+        // Reused by every histogram point of the batch; empty (no allocation) otherwise.
+        let mut buckets = Buckets::default();
         for p in batch.points {
-            match self.table.update(p, batch.labels) {
-                Update::Fed(Outcome::Event(e)) => events.push(e),
-                Update::Fed(Outcome::Quiet) | Update::Skipped(Skip::CounterStart | Skip::Distribution) => {}
-                Update::Skipped(Skip::OutOfOrder) => self.counters.out_of_order.increment(1),
-                Update::Overflow => {
-                    self.counters.overflow.increment(1);
-                    if !self.overflow_logged.swap(true, Ordering::Relaxed) {
-                        tracing::warn!(processor = %self.name, "series limit reached: points of new series are dropped (raise max_series)");
-                    }
-                }
+            match p.kind {
+                ValueKind::Histogram { .. } => self.histogram(p, batch.labels, &mut buckets, &mut events),
+                _ => self.record(self.table.update(p, batch.labels), &mut events),
             }
         }
         self.table.count_points(batch.points.len());
@@ -128,7 +174,7 @@ impl Consumer for DriftProcessor {
             match e.kind {
                 EventKind::DriftStart => {
                     self.counters.starts.increment(1);
-                    tracing::info!(series = %e.series, detector = %e.detector, severity = ?e.severity, z = e.scores["z"], baseline_mean = e.baseline.mean, "drift detected");
+                    tracing::info!(series = %e.series, detector = %e.detector, severity = ?e.severity, scores = ?e.scores, baseline_mean = e.baseline.mean, "drift detected");
                 }
                 EventKind::DriftEnd => {
                     self.counters.ends.increment(1);

@@ -3,7 +3,7 @@
 
 use super::baseline::{BaselineConfig, BaselineParams};
 use super::config::DriftConfig;
-use super::detectors::DetectorConfig;
+use super::detectors::{DetectorConfig, HistogramConfig};
 use driftd_core::config::FieldError;
 use driftd_core::SeriesLabels;
 use serde::{Deserialize, Serialize};
@@ -90,12 +90,27 @@ fn glob(pattern: &str, text: &str) -> bool {
 /// What a series is watched with, resolved from config once.
 #[derive(Debug, Clone)]
 pub struct Profile {
-    /// The detector and its parameters.
+    /// The scalar detector and its parameters (never `histogram`).
     pub detector: DetectorConfig,
+    /// The parameters of distribution drift, for histogram series.
+    pub histogram: HistogramConfig,
     /// Baseline constants.
     pub baseline: BaselineParams,
     /// Event-time nanoseconds after which a drift is accepted (0: never).
     pub accept_after: u64,
+}
+
+/// The scalar detector and the histogram parameters a configured detector gives: the
+/// one it names, and the fallback for the other kind.
+fn split(
+    detector: &DetectorConfig,
+    scalar: &DetectorConfig,
+    histogram: &HistogramConfig,
+) -> (DetectorConfig, HistogramConfig) {
+    match detector {
+        DetectorConfig::Histogram(h) => (scalar.clone(), h.clone()),
+        d => (d.clone(), histogram.clone()),
+    }
 }
 
 /// The rules in order, then the default.
@@ -108,10 +123,16 @@ pub struct Profiles {
 impl Profiles {
     /// Resolves the processor's config.
     pub fn new(c: &DriftConfig) -> Self {
-        let profile = |detector: &DetectorConfig, baseline: &BaselineConfig, accept: Duration| Profile {
-            detector: detector.clone(),
-            baseline: BaselineParams::from(baseline),
-            accept_after: u64::try_from(accept.as_nanos()).unwrap_or(u64::MAX),
+        // A rule names one detector: the other kind of series keeps the processor's.
+        let (default_scalar, default_histogram) = split(&c.detector, &DetectorConfig::default(), &Default::default());
+        let profile = |detector: &DetectorConfig, baseline: &BaselineConfig, accept: Duration| {
+            let (detector, histogram) = split(detector, &default_scalar, &default_histogram);
+            Profile {
+                detector,
+                histogram,
+                baseline: BaselineParams::from(baseline),
+                accept_after: u64::try_from(accept.as_nanos()).unwrap_or(u64::MAX),
+            }
         };
         let mut profiles: Vec<Profile> = c
             .rules
@@ -180,5 +201,32 @@ mod tests {
         assert_eq!(kind(&series("queue_depth", "prod")), "cusum");
         assert_eq!(kind(&series("queue_depth", "dev")), "zscore");
         assert_eq!(kind(&series("latency", "prod")), "auto");
+    }
+
+    #[test]
+    fn a_histogram_detector_sets_histogram_parameters_and_leaves_scalar_series_the_default() {
+        let c: DriftConfig = serde_yaml::from_str(
+            "detector: {type: zscore}\nrules:\n  - match: {metric: 'rpc_*'}\n    detector: {type: histogram, enter_psi: 0.2}\n  - match: {metric: 'queue_*'}\n    detector: {type: cusum}\n",
+        )
+        .unwrap();
+        let p = Profiles::new(&c);
+        let defaults = HistogramConfig::default();
+        assert!(matches!(p.get(0).detector, DetectorConfig::Zscore(_)));
+        assert_eq!(p.get(0).histogram.enter_psi, 0.2);
+        assert!(matches!(p.get(1).detector, DetectorConfig::Cusum(_)));
+        assert_eq!(p.get(1).histogram, defaults);
+        assert!(matches!(p.get(2).detector, DetectorConfig::Zscore(_)));
+        assert_eq!(p.get(2).histogram, defaults);
+
+        // As the processor's default: every histogram's parameters, scalar series on auto.
+        let c: DriftConfig = serde_yaml::from_str(
+            "detector: {type: histogram, min_count: 5}\nrules:\n  - match: {metric: 'queue_*'}\n    detector: {type: cusum}\n",
+        )
+        .unwrap();
+        let p = Profiles::new(&c);
+        assert!(matches!(p.get(0).detector, DetectorConfig::Cusum(_)));
+        assert_eq!(p.get(0).histogram.min_count, 5);
+        assert!(matches!(p.get(1).detector, DetectorConfig::Auto(_)));
+        assert_eq!(p.get(1).histogram.min_count, 5);
     }
 }

@@ -29,7 +29,8 @@ pub enum Skip {
     OutOfOrder,
     /// The first point of a counter: a rate needs two.
     CounterStart,
-    /// A histogram's distribution, which scalar detectors do not read.
+    /// A histogram's distribution, which scalar detectors do not read (and the
+    /// histogram detector skips when its buckets are missing or malformed).
     Distribution,
 }
 

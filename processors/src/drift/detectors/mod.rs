@@ -4,12 +4,14 @@
 
 mod auto;
 mod cusum;
+mod histogram;
 mod page_hinkley;
 mod rolling;
 mod zscore;
 
 pub use auto::AutoConfig;
 pub use cusum::CusumConfig;
+pub use histogram::{HistogramConfig, HistogramDetector, Judged as HistogramJudged};
 pub use page_hinkley::PageHinkleyConfig;
 pub use rolling::RollingConfig;
 pub use zscore::ZScoreConfig;
@@ -71,6 +73,11 @@ pub enum DetectorConfig {
     PageHinkley(PageHinkleyConfig),
     /// Two-sided CUSUM for mean shifts, with an onset estimate.
     Cusum(CusumConfig),
+    /// Distribution drift of histograms: the recent bucket distribution against the
+    /// baseline's (PSI). Histogram series always use it (with defaults when their rule
+    /// names a scalar detector); scalar series a rule gives it to use the processor's
+    /// default scalar detector.
+    Histogram(HistogramConfig),
 }
 
 impl Default for DetectorConfig {
@@ -88,6 +95,7 @@ impl DetectorConfig {
             DetectorConfig::Rolling(c) => c.validate(at),
             DetectorConfig::PageHinkley(c) => c.validate(at),
             DetectorConfig::Cusum(c) => c.validate(at),
+            DetectorConfig::Histogram(c) => c.validate(at),
         }
     }
 }
@@ -116,6 +124,8 @@ impl Detector {
             DetectorConfig::Rolling(_) => Detector::Rolling(Default::default()),
             DetectorConfig::PageHinkley(_) => Detector::PageHinkley(Default::default()),
             DetectorConfig::Cusum(_) => Detector::Cusum(Default::default()),
+            // Profiles never give it to a scalar series (see `rules`); `auto` if one did.
+            DetectorConfig::Histogram(_) => Detector::Auto(Default::default()),
         }
     }
 

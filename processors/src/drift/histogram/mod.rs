@@ -1,0 +1,140 @@
+//! Histogram series: distribution drift of OTLP histogram points, and the quantile
+//! series (`<name>_p50`, `_p90`, `_p99`) derived from their buckets, which the
+//! processor feeds to the scalar table like any other series.
+//!
+//! Histogram state holds per-bucket arrays, so it lives in its own table beside the
+//! scalar one (whose entries stay within their fixed budget). It is not checkpointed:
+//! after a restart histogram series learn their baselines again.
+
+mod buckets;
+mod series;
+#[cfg(test)]
+mod series_tests;
+
+pub use series::QUANTILES;
+
+use super::rules::Profiles;
+use super::series::Skip;
+use super::table::IdHasher;
+use dashmap::DashMap;
+use driftd_core::consumer::Buckets;
+use driftd_core::view::{SeriesSnapshot, SeriesView};
+use driftd_core::{DriftEvent, LabelSource, Point, SeriesId, SeriesLabels};
+use series::HistogramSeries;
+use std::hash::BuildHasherDefault;
+use std::sync::Arc;
+
+struct Entry {
+    series: HistogramSeries,
+    labels: Arc<SeriesLabels>,
+}
+
+/// What happened to one histogram point.
+// Returned once per point and taken apart at once, never stored: boxing the large
+// variant would only add an allocation.
+#[allow(clippy::large_enum_variant)]
+pub enum HistogramUpdate {
+    /// Read: maybe an event, and the derived quantile points (to feed with
+    /// [`DerivedLabels`] over `labels`).
+    Fed {
+        /// A drift started or ended.
+        event: Option<DriftEvent>,
+        /// The quantile points and the histogram's labels.
+        derived: Option<([Point; 3], Arc<SeriesLabels>)>,
+    },
+    /// Not read, and why.
+    Skipped(Skip),
+    /// A new series past the cardinality cap.
+    Overflow,
+}
+
+/// Every histogram series one drift processor tracks.
+pub struct HistogramTable {
+    series: DashMap<SeriesId, Entry, BuildHasherDefault<IdHasher>>,
+    profiles: Profiles,
+}
+
+impl HistogramTable {
+    /// An empty table that watches series as `profiles` say.
+    pub fn new(profiles: Profiles) -> Self {
+        HistogramTable {
+            series: DashMap::default(),
+            profiles,
+        }
+    }
+
+    /// Feeds one histogram point, reading its buckets into `buckets` (a buffer the
+    /// caller reuses). For a series seen for the first time, labels are materialised,
+    /// rules matched and the derived series' ids computed, if `room()` allows a new
+    /// series.
+    pub fn update(
+        &self,
+        p: &Point,
+        source: &dyn LabelSource,
+        buckets: &mut Buckets,
+        room: impl FnOnce() -> bool,
+    ) -> HistogramUpdate {
+        buckets.clear();
+        if !source.buckets(p.origin, buckets) {
+            return HistogramUpdate::Skipped(Skip::Distribution);
+        }
+        let mut entry = match self.series.get_mut(&p.series) {
+            Some(e) => e,
+            None => {
+                if !room() {
+                    return HistogramUpdate::Overflow;
+                }
+                self.series.entry(p.series).or_insert_with(|| {
+                    let labels = source.labels(p.origin);
+                    let index = self.profiles.index_for(&labels);
+                    let derived = std::array::from_fn(|i| DerivedLabels(&labels).labels(i as u32).id());
+                    Entry {
+                        series: HistogramSeries::new(index, derived),
+                        labels: Arc::new(labels),
+                    }
+                })
+            }
+        };
+        let e = &mut *entry;
+        let profile = self.profiles.get(e.series.profile());
+        match e.series.update(profile, p, buckets, p.series, &e.labels) {
+            Ok(fed) => HistogramUpdate::Fed {
+                event: fed.event,
+                derived: fed.derived.map(|points| (points, e.labels.clone())),
+            },
+            Err(skip) => HistogramUpdate::Skipped(skip),
+        }
+    }
+}
+
+/// The labels of the series derived from a histogram: its own labels under the metric
+/// name plus the suffix of quantile `origin` (the derived points' origin).
+pub struct DerivedLabels<'a>(pub &'a SeriesLabels);
+
+impl LabelSource for DerivedLabels<'_> {
+    fn labels(&self, origin: u32) -> SeriesLabels {
+        let suffix = QUANTILES[origin as usize % QUANTILES.len()].1;
+        SeriesLabels::new(format!("{}{suffix}", self.0.metric), self.0.labels.clone())
+    }
+}
+
+impl SeriesView for HistogramTable {
+    fn series_count(&self) -> usize {
+        self.series.len()
+    }
+
+    fn points_processed(&self) -> u64 {
+        // The processor's scalar table counts every point, histograms included.
+        0
+    }
+
+    fn get(&self, id: SeriesId) -> Option<SeriesSnapshot> {
+        self.series.get(&id).map(|e| e.series.snapshot(id, &e.labels))
+    }
+
+    fn for_each(&self, visit: &mut dyn FnMut(SeriesSnapshot)) {
+        for e in self.series.iter() {
+            visit(e.series.snapshot(*e.key(), &e.labels));
+        }
+    }
+}

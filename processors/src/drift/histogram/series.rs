@@ -1,0 +1,321 @@
+//! One histogram series' distribution drift: learning (INSUFFICIENT_DATA) → STABLE →
+//! DRIFT_DETECTED → STABLE, as for scalar series, on bucket distributions.
+//!
+//! - Cumulative points become deltas against the previous point; a bucket count that
+//!   went down means the source restarted, and the new counts are the delta (as for
+//!   counters). The first cumulative point only sets the reference.
+//! - The baseline is every delta's counts, decayed with the baseline half-life (in
+//!   points), learned for `warmup_samples` points, followed while stable, frozen while
+//!   drifting, replaced by the drift's distribution after `accept_after`.
+//! - A change of bucket layout restarts the series: nothing learned under the old
+//!   bounds can be compared with the new ones (a drift in progress ends `rebaselined`).
+//! - Points with no observations carry no distribution and change nothing.
+
+use super::buckets::{self, chi_square_quantile, distance, Distance, Distribution};
+use crate::drift::detectors::{HistogramDetector, HistogramJudged, Transition};
+use crate::drift::rules::Profile;
+use crate::drift::series::Skip;
+use driftd_core::consumer::Buckets;
+use driftd_core::view::{SeriesSnapshot, SeriesState};
+use driftd_core::{DriftEvent, EndReason, EventKind, Point, SeriesId, SeriesLabels, ValueKind};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// The quantiles derived from every point, and the suffixes of their series' names.
+pub const QUANTILES: [(f64, &str); 3] = [(0.5, "_p50"), (0.9, "_p90"), (0.99, "_p99")];
+
+/// What one point did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fed {
+    /// A drift started or ended.
+    pub event: Option<DriftEvent>,
+    /// The point's quantiles as gauge points of the derived series (origin: the index
+    /// in [`QUANTILES`]), when the point had observations.
+    pub derived: Option<[Point; 3]>,
+}
+
+/// Per-series histogram state (apart from the scalar table: it holds arrays).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistogramSeries {
+    profile: u16,
+    bounds: Vec<f64>,
+    /// Counts of the previous cumulative point (empty: none yet under these bounds).
+    previous: Vec<u64>,
+    baseline: Distribution,
+    recent: Distribution,
+    /// The drift's own distribution, to become the baseline on acceptance.
+    since_drift: Distribution,
+    detector: HistogramDetector,
+    learned: u64,
+    state: SeriesState,
+    transition_time: u64,
+    sample_count: u64,
+    last_time: u64,
+    last_mean: f64,
+    last: Distance,
+    derived: [SeriesId; 3],
+}
+
+impl HistogramSeries {
+    /// A new series watched with profile `index`; `derived` are the ids of its quantile
+    /// series, in the order of [`QUANTILES`].
+    pub fn new(index: u16, derived: [SeriesId; 3]) -> Self {
+        HistogramSeries {
+            profile: index,
+            bounds: Vec::new(),
+            previous: Vec::new(),
+            baseline: Distribution::default(),
+            recent: Distribution::default(),
+            since_drift: Distribution::default(),
+            detector: HistogramDetector::default(),
+            learned: 0,
+            state: SeriesState::InsufficientData,
+            transition_time: 0,
+            sample_count: 0,
+            last_time: 0,
+            last_mean: 0.0,
+            last: Distance::default(),
+            derived,
+        }
+    }
+
+    /// The profile index this series was given.
+    pub fn profile(&self) -> u16 {
+        self.profile
+    }
+
+    /// Feeds one point whose buckets are in `buckets` (turned into deltas in place).
+    /// `id` and `labels` are only used to build an event.
+    pub fn update(
+        &mut self,
+        p: &Profile,
+        point: &Point,
+        buckets: &mut Buckets,
+        id: SeriesId,
+        labels: &Arc<SeriesLabels>,
+    ) -> Result<Fed, Skip> {
+        let cumulative = matches!(point.kind, ValueKind::Histogram { cumulative: true });
+        let time = point.time_unix_nano;
+        if time < self.last_time || (cumulative && time == self.last_time && !self.previous.is_empty()) {
+            return Err(Skip::OutOfOrder);
+        }
+        let mut event = None;
+        if buckets.bounds != self.bounds {
+            if !valid(buckets) {
+                return Err(Skip::Distribution);
+            }
+            event = self.restart(&buckets.bounds, time, id, labels);
+        } else if buckets.counts.len() != self.bounds.len() + 1 {
+            return Err(Skip::Distribution);
+        }
+        self.last_time = time;
+        if cumulative && !self.take_delta(&mut buckets.counts) {
+            return match event {
+                Some(_) => Ok(Fed { event, derived: None }),
+                None => Err(Skip::CounterStart),
+            };
+        }
+        let counts = &buckets.counts;
+        if counts.iter().all(|&c| c == 0) {
+            return Ok(Fed { event, derived: None });
+        }
+        self.sample_count += 1;
+        self.last_mean = buckets::stats(&self.bounds, counts).mean;
+        let derived = std::array::from_fn(|i| Point {
+            series: self.derived[i],
+            time_unix_nano: time,
+            value: buckets::quantile(&self.bounds, counts, QUANTILES[i].0),
+            kind: ValueKind::Gauge,
+            origin: i as u32,
+        });
+        let c = &p.histogram;
+        self.recent.add(
+            counts,
+            (-std::f64::consts::LN_2 / f64::from(c.recent_half_life.get())).exp(),
+        );
+        let learn = 1.0 - p.baseline.alpha;
+        if self.state == SeriesState::InsufficientData {
+            self.baseline.add(counts, learn);
+            self.learned += 1;
+            if self.learned >= p.baseline.warmup && self.baseline.effective() >= f64::from(c.min_count) {
+                self.state = SeriesState::Stable;
+                self.transition_time = time;
+            }
+            return Ok(Fed {
+                event,
+                derived: Some(derived),
+            });
+        }
+        self.last = distance(&self.baseline, &self.recent);
+        let judged = self.judge(p, time);
+        let transition = judged.and_then(|j| self.detector.update(c, &j));
+        match transition {
+            Some(t @ Transition::Start { .. }) => {
+                self.state = SeriesState::DriftDetected;
+                self.transition_time = time;
+                self.since_drift.clear();
+                self.since_drift.add(counts, 1.0);
+                event = Some(self.event(id, labels, t, time));
+            }
+            Some(t @ Transition::End { .. }) => {
+                self.state = SeriesState::Stable;
+                self.transition_time = time;
+                event = Some(self.event(id, labels, t, time));
+            }
+            None if self.state == SeriesState::Stable => self.baseline.add(counts, learn),
+            None => {
+                self.since_drift.add(counts, 1.0);
+                event = event.or_else(|| self.accept_if_lasting(p, id, labels, time));
+            }
+        }
+        Ok(Fed {
+            event,
+            derived: Some(derived),
+        })
+    }
+
+    /// The recent distribution judged against the baseline; `None` while it holds too
+    /// few observations.
+    fn judge(&self, p: &Profile, time: u64) -> Option<HistogramJudged> {
+        let recent = self.recent.effective();
+        if recent < f64::from(p.histogram.min_count) {
+            return None;
+        }
+        // Both distributions are estimates: their sampling noise adds up.
+        let n = 1.0 / (1.0 / recent + 1.0 / self.baseline.effective());
+        let noise = chi_square_quantile(self.last.freedom, p.histogram.significance_z);
+        Some(HistogramJudged {
+            time,
+            psi: self.last.psi,
+            significant: n * self.last.psi > noise,
+        })
+    }
+
+    /// Turns cumulative counts into deltas in place; `false` for the first point, which
+    /// only becomes the reference.
+    fn take_delta(&mut self, counts: &mut [u64]) -> bool {
+        if self.previous.len() != counts.len() {
+            self.previous = counts.to_vec();
+            return false;
+        }
+        let restarted = counts.iter().zip(&self.previous).any(|(c, p)| c < p);
+        for (c, p) in counts.iter_mut().zip(self.previous.iter_mut()) {
+            let now = *c;
+            if !restarted {
+                *c -= *p;
+            }
+            *p = now;
+        }
+        true
+    }
+
+    /// Starts again under new bounds; a drift in progress ends `rebaselined`.
+    fn restart(&mut self, bounds: &[f64], time: u64, id: SeriesId, labels: &Arc<SeriesLabels>) -> Option<DriftEvent> {
+        let event = (self.state == SeriesState::DriftDetected).then(|| {
+            let onset = self.transition_time;
+            let mut e = self.event(id, labels, Transition::End { onset }, time);
+            e.reason = Some(EndReason::Rebaselined);
+            e
+        });
+        let buckets = bounds.len() + 1;
+        *self = HistogramSeries {
+            bounds: bounds.to_vec(),
+            baseline: Distribution::new(buckets),
+            recent: Distribution::new(buckets),
+            since_drift: Distribution::new(buckets),
+            transition_time: time,
+            sample_count: self.sample_count,
+            ..HistogramSeries::new(self.profile, self.derived)
+        };
+        event
+    }
+
+    /// A drift that lasted past `accept_after` becomes the new normal.
+    fn accept_if_lasting(
+        &mut self,
+        p: &Profile,
+        id: SeriesId,
+        labels: &Arc<SeriesLabels>,
+        time: u64,
+    ) -> Option<DriftEvent> {
+        let drifted_for = time.saturating_sub(self.transition_time);
+        if p.accept_after == 0
+            || drifted_for < p.accept_after
+            || self.since_drift.effective() < f64::from(p.histogram.min_count)
+        {
+            return None;
+        }
+        let onset = self.transition_time;
+        let mut e = self.event(id, labels, Transition::End { onset }, time);
+        e.reason = Some(EndReason::Rebaselined);
+        self.baseline.clone_from(&self.since_drift);
+        self.detector = HistogramDetector::default();
+        self.state = SeriesState::Stable;
+        self.transition_time = time;
+        Some(e)
+    }
+
+    fn event(&self, id: SeriesId, labels: &Arc<SeriesLabels>, t: Transition, time: u64) -> DriftEvent {
+        let (kind, severity, reason, onset) = match t {
+            Transition::Start { severity, onset } => (EventKind::DriftStart, Some(severity), None, onset),
+            Transition::End { onset } => (EventKind::DriftEnd, None, Some(EndReason::Recovered), onset),
+        };
+        let recent = match kind {
+            EventKind::DriftStart => &self.recent,
+            EventKind::DriftEnd => &self.since_drift,
+        };
+        let js = buckets::jensen_shannon(&self.baseline, &self.recent);
+        let mut scores = BTreeMap::from([("psi".to_string(), self.last.psi), ("js".to_string(), js)]);
+        for (q, suffix) in QUANTILES {
+            let name = &suffix[1..];
+            let baseline = buckets::quantile(&self.bounds, self.baseline.counts(), q);
+            scores.insert(format!("baseline_{name}"), baseline);
+            scores.insert(
+                format!("recent_{name}"),
+                buckets::quantile(&self.bounds, recent.counts(), q),
+            );
+        }
+        DriftEvent {
+            id: DriftEvent::id_for(id, kind, time),
+            kind,
+            series_id: id,
+            series: labels.clone(),
+            timestamp: time,
+            onset,
+            detector: "histogram".to_string(),
+            severity,
+            reason,
+            value: self.last_mean,
+            scores,
+            baseline: buckets::stats(&self.bounds, self.baseline.counts()),
+            recent: buckets::stats(&self.bounds, recent.counts()),
+            acknowledged: false,
+        }
+    }
+
+    /// A read-only copy for pull exporters: the score is the PSI, the value the mean of
+    /// the newest point's buckets.
+    pub fn snapshot(&self, id: SeriesId, labels: &Arc<SeriesLabels>) -> SeriesSnapshot {
+        SeriesSnapshot {
+            id,
+            labels: labels.clone(),
+            state: self.state,
+            transition_time: self.transition_time,
+            sample_count: self.sample_count,
+            last_time: self.last_time,
+            last_value: self.last_mean,
+            last_score: self.last.psi,
+            baseline: (self.state != SeriesState::InsufficientData)
+                .then(|| buckets::stats(&self.bounds, self.baseline.counts())),
+            detector: "histogram",
+        }
+    }
+}
+
+/// OTLP's explicit-bucket layout: finite, strictly increasing bounds and one count more.
+fn valid(b: &Buckets) -> bool {
+    !b.bounds.is_empty()
+        && b.counts.len() == b.bounds.len() + 1
+        && b.bounds.iter().all(|x| x.is_finite())
+        && b.bounds.windows(2).all(|w| w[0] < w[1])
+}
