@@ -12,25 +12,32 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 protocol=${BENCH_PROTOCOL:-grpc}
+# driftd's listeners; set these to run beside another driftd.
+export DRIFTD_OTLP_GRPC_ENDPOINT=${DRIFTD_OTLP_GRPC_ENDPOINT:-127.0.0.1:14317}
+export DRIFTD_OTLP_HTTP_ENDPOINT=${DRIFTD_OTLP_HTTP_ENDPOINT:-127.0.0.1:14318}
+export DRIFTD_PROMETHEUS_ENDPOINT=${DRIFTD_PROMETHEUS_ENDPOINT:-127.0.0.1:19464}
+export DRIFTD_API_ENDPOINT=${DRIFTD_API_ENDPOINT:-127.0.0.1:18000}
 case $protocol in
-grpc) endpoint=http://127.0.0.1:14317 ;;
-http) endpoint=http://127.0.0.1:14318 ;;
+grpc) endpoint=http://$DRIFTD_OTLP_GRPC_ENDPOINT ;;
+http) endpoint=http://$DRIFTD_OTLP_HTTP_ENDPOINT ;;
 *) echo "BENCH_PROTOCOL must be grpc or http" >&2 && exit 2 ;;
 esac
+if curl -sf "$DRIFTD_API_ENDPOINT/health" >/dev/null; then
+  echo "something already answers on $DRIFTD_API_ENDPOINT: set DRIFTD_*_ENDPOINT to free ports" >&2 && exit 1
+fi
 cargo build --release --quiet --bin driftd
 bin=./target/release/driftd
-export DRIFTD_OTLP_GRPC_ENDPOINT=127.0.0.1:14317 DRIFTD_OTLP_HTTP_ENDPOINT=127.0.0.1:14318
-export DRIFTD_PROMETHEUS_ENDPOINT=127.0.0.1:19464 DRIFTD_API_ENDPOINT=127.0.0.1:18000
 RUST_LOG=warn $bin &
 pid=$!
 out=$(mktemp)
 trap 'kill $pid 2>/dev/null || true; rm -f "$out"' EXIT
-for _ in $(seq 50); do curl -sf localhost:18000/health >/dev/null && break; sleep 0.1; done
+for _ in $(seq 50); do curl -sf "$DRIFTD_API_ENDPOINT/health" >/dev/null && break; sleep 0.1; done
+kill -0 $pid 2>/dev/null || { echo "driftd did not start" >&2 && exit 1; }
 
-$bin bench --protocol "$protocol" --endpoint "$endpoint" --api http://127.0.0.1:18000 --pid "$pid" "$@" | tee "$out"
+$bin bench --protocol "$protocol" --endpoint "$endpoint" --api "http://$DRIFTD_API_ENDPOINT" --pid "$pid" "$@" | tee "$out"
 
 sent=$(sed -n 's/^sent \([0-9]*\) points.*/\1/p' "$out")
 probe=$(sed -n 's/.* \([0-9]*\) probe points sent.*/\1/p' "$out")
-accepted=$(curl -s localhost:19464/metrics | awk -v t="transport=\"$protocol\"" \
+accepted=$(curl -s "$DRIFTD_PROMETHEUS_ENDPOINT/metrics" | awk -v t="transport=\"$protocol\"" \
   'index($0, "driftd_receiver_accepted_points_total{") == 1 && index($0, t) { s += $NF } END { printf "%d", s }')
 echo "driftd accepted: $accepted (sent: $((sent + ${probe:-0})))"

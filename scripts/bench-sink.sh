@@ -10,13 +10,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --quiet --bin driftd
 bin=./target/release/driftd
+listen=${BENCH_SINK_LISTEN:-127.0.0.1:24317}
 out=$(mktemp)
-$bin bench --sink --listen 127.0.0.1:24317 >"$out" &
+$bin bench --sink --listen "$listen" >"$out" &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; rm -f "$out"' EXIT
 for _ in $(seq 50); do grep -q listening "$out" && break; sleep 0.1; done
+kill -0 $pid 2>/dev/null || { echo "the sink did not start" >&2 && exit 1; }
 
-$bin bench --endpoint http://127.0.0.1:24317 --pid "$pid" "$@"
+$bin bench --endpoint "http://$listen" --pid "$pid" "$@"
 
 kill $pid
 wait $pid || true

@@ -15,7 +15,7 @@ mod template;
 mod transport;
 
 use load::LoadShape;
-use report::TargetUsage;
+use report::Usage;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 use transport::{Protocol, Sender};
@@ -96,7 +96,8 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             Some(tokio::spawn(async move { probe::run(sender, &api, steps).await }))
         }
     };
-    let usage = args.pid.map(TargetUsage::start).transpose()?;
+    let usage = args.pid.map(|pid| Usage::start("target", pid)).transpose()?;
+    let own_usage = Usage::start("tool", std::process::id())?;
     let started = Instant::now();
     let shape = LoadShape {
         series: args.series,
@@ -141,6 +142,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     if let Some(usage) = usage {
         println!("{}", usage.report(elapsed, tally.sent_points)?);
     }
+    println!("{}", own_usage.report(elapsed, tally.sent_points)?);
     if let Some(probe) = probe {
         println!("{}", probe.await??.line());
     }

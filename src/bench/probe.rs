@@ -35,6 +35,9 @@ pub struct ProbeReport {
     pub delays: Vec<Duration>,
     /// Probes whose event was not seen within the give-up time.
     pub missed: usize,
+    /// Probes whose event the first poll already showed: their delay is one query
+    /// API round trip, the floor of what the probe can measure.
+    pub at_first_poll: usize,
     /// Points the probes sent (they reach the target's accepted counter too).
     pub points: u64,
 }
@@ -43,10 +46,11 @@ impl ProbeReport {
     /// One line for the user.
     pub fn line(&mut self) -> String {
         format!(
-            "probe: {} steps of +{STEP_SIGMAS}σ, ack→drift_start visible in /v1/events: {}; {} not seen within {:?}; \
-             {} probe points sent",
+            "probe: {} steps of +{STEP_SIGMAS}σ, ack→drift_start visible in /v1/events: {} ({} at the first poll); \
+             {} not seen within {:?}; {} probe points sent",
             self.delays.len() + self.missed,
             report::summary(&mut self.delays),
+            self.at_first_poll,
             self.missed,
             GIVE_UP,
             self.points
@@ -72,9 +76,10 @@ pub async fn run(mut sender: Sender, api: &str, steps: usize) -> anyhow::Result<
         report.points += send(&mut sender, &name(k), t0 + WARMUP_SAMPLES * SECOND, &values).await?;
         let acked = Instant::now();
         let url = format!("{api}/v1/events?metric={}&kind=drift_start&limit=1", name(k));
-        loop {
+        for poll in 0.. {
             if drift_started(&client, &url).await? {
                 report.delays.push(acked.elapsed());
+                report.at_first_poll += usize::from(poll == 0);
                 break;
             }
             if acked.elapsed() > GIVE_UP {

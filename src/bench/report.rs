@@ -62,17 +62,20 @@ pub fn memory_kib(pid: u32) -> std::io::Result<(u64, u64)> {
     Ok((field("VmRSS:"), field("VmHWM:")))
 }
 
-/// The target's use of the machine over a run.
+/// A process's use of the machine over a run: the target's, or the tool's own.
 #[derive(Debug)]
-pub struct TargetUsage {
+pub struct Usage {
+    /// `target` or `tool`.
+    who: &'static str,
     pid: u32,
     cpu_at_start: f64,
 }
 
-impl TargetUsage {
-    /// Starts measuring `pid`.
-    pub fn start(pid: u32) -> std::io::Result<Self> {
-        Ok(TargetUsage {
+impl Usage {
+    /// Starts measuring `pid`, called `who` in the report.
+    pub fn start(who: &'static str, pid: u32) -> std::io::Result<Self> {
+        Ok(Usage {
+            who,
             pid,
             cpu_at_start: cpu_seconds(pid)?,
         })
@@ -84,8 +87,9 @@ impl TargetUsage {
         let (rss, hwm) = memory_kib(self.pid)?;
         let per_cpu_second = if cpu > 0.0 { points as f64 / cpu } else { 0.0 };
         Ok(format!(
-            "target pid {}: CPU {cpu:.2}s ({:.0}% of one core), {per_cpu_second:.0} points per CPU-second; \
+            "{} pid {}: CPU {cpu:.2}s ({:.0}% of one core), {per_cpu_second:.0} points per CPU-second; \
              RSS {:.1} MiB, peak RSS {:.1} MiB",
+            self.who,
             self.pid,
             100.0 * cpu / elapsed.as_secs_f64(),
             rss as f64 / 1024.0,
