@@ -1,31 +1,43 @@
 #!/usr/bin/env bash
-# End-to-end OTLP/gRPC load: driftd (release, default config) and the load tool on
-# this machine. Prints the tool's figures, driftd's CPU time, points per CPU-second,
-# peak RSS, and driftd's own accepted-points counter (to compare with what was sent).
+# End-to-end OTLP load: driftd (release, default config) and `driftd bench` on this
+# machine. Prints the tool's figures (points/s, errors, request latency), driftd's CPU,
+# points per CPU-second and RSS (measured by the tool through --pid), and driftd's own
+# accepted-points counter next to what the tool sent.
 #
-#   scripts/bench-otlp-grpc.sh [--series N] [--points-per-request P] [--duration 20s] ...
+#   scripts/bench-otlp-grpc.sh [--series N] [--points-per-request P] [--concurrency C]
+#                              [--connections K] [--duration 20s] [--rate N] ...
 #
-# Arguments go to `driftd bench`.
+# Arguments go to `driftd bench`. BENCH_PROTOCOL=http sends OTLP/HTTP protobuf instead
+# (scripts/bench-otlp-http.sh); scripts/bench-latency.sh adds the ack→event probe.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+protocol=${BENCH_PROTOCOL:-grpc}
+# driftd's listeners; set these to run beside another driftd.
+export DRIFTD_OTLP_GRPC_ENDPOINT=${DRIFTD_OTLP_GRPC_ENDPOINT:-127.0.0.1:14317}
+export DRIFTD_OTLP_HTTP_ENDPOINT=${DRIFTD_OTLP_HTTP_ENDPOINT:-127.0.0.1:14318}
+export DRIFTD_PROMETHEUS_ENDPOINT=${DRIFTD_PROMETHEUS_ENDPOINT:-127.0.0.1:19464}
+export DRIFTD_API_ENDPOINT=${DRIFTD_API_ENDPOINT:-127.0.0.1:18000}
+case $protocol in
+grpc) endpoint=http://$DRIFTD_OTLP_GRPC_ENDPOINT ;;
+http) endpoint=http://$DRIFTD_OTLP_HTTP_ENDPOINT ;;
+*) echo "BENCH_PROTOCOL must be grpc or http" >&2 && exit 2 ;;
+esac
+if curl -sf "$DRIFTD_API_ENDPOINT/health" >/dev/null; then
+  echo "something already answers on $DRIFTD_API_ENDPOINT: set DRIFTD_*_ENDPOINT to free ports" >&2 && exit 1
+fi
 cargo build --release --quiet --bin driftd
 bin=./target/release/driftd
-export DRIFTD_OTLP_GRPC_ENDPOINT=127.0.0.1:14317 DRIFTD_OTLP_HTTP_ENDPOINT=127.0.0.1:14318
-export DRIFTD_PROMETHEUS_ENDPOINT=127.0.0.1:19464 DRIFTD_API_ENDPOINT=127.0.0.1:18000
 RUST_LOG=warn $bin &
 pid=$!
-trap 'kill $pid 2>/dev/null || true' EXIT
-for _ in $(seq 50); do curl -sf localhost:18000/health >/dev/null && break; sleep 0.1; done
+out=$(mktemp)
+trap 'kill $pid 2>/dev/null || true; rm -f "$out"' EXIT
+for _ in $(seq 50); do curl -sf "$DRIFTD_API_ENDPOINT/health" >/dev/null && break; sleep 0.1; done
+kill -0 $pid 2>/dev/null || { echo "driftd did not start" >&2 && exit 1; }
 
-ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
-before=$(ticks)
-$bin bench --endpoint http://127.0.0.1:14317 "$@" | tee /tmp/driftd-bench.out
-after=$(ticks)
+$bin bench --protocol "$protocol" --endpoint "$endpoint" --api "http://$DRIFTD_API_ENDPOINT" --pid "$pid" "$@" | tee "$out"
 
-hz=$(getconf CLK_TCK)
-sent=$(sed -n 's/^sent \([0-9]*\) points.*/\1/p' /tmp/driftd-bench.out)
-cpu=$(echo "scale=2; ($after - $before) / $hz" | bc)
-accepted=$(curl -s localhost:19464/metrics | awk '/^driftd_receiver_accepted_points_total\{.*grpc/ {print $2}')
-echo "driftd CPU: ${cpu}s, $(echo "$sent / $cpu" | bc) points per CPU-second"
-echo "driftd peak RSS: $(awk '/VmHWM/ {print $2, $3}' /proc/$pid/status)"
-echo "driftd accepted: $accepted (sent: $sent)"
+sent=$(sed -n 's/^sent \([0-9]*\) points.*/\1/p' "$out")
+probe=$(sed -n 's/.* \([0-9]*\) probe points sent.*/\1/p' "$out")
+accepted=$(curl -s "$DRIFTD_PROMETHEUS_ENDPOINT/metrics" | awk -v t="transport=\"$protocol\"" \
+  'index($0, "driftd_receiver_accepted_points_total{") == 1 && index($0, t) { s += $NF } END { printf "%d", s }')
+echo "driftd accepted: $accepted (sent: $((sent + ${probe:-0})))"

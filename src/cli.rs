@@ -31,7 +31,8 @@ pub enum Command {
     PrintConfig,
     /// Print the embedded default config file, comments and all.
     DefaultConfig,
-    /// Send OTLP/gRPC load to a running driftd and report points per second.
+    /// Send OTLP/gRPC or OTLP/HTTP load to a running driftd and report points per second,
+    /// latency and (with --pid) its CPU and memory; --sink receives and drops instead.
     Bench(crate::bench::BenchArgs),
     /// Send synthetic traffic with known drifts (normal, spike, creep, variance, mixed)
     /// to a running driftd over OTLP, the JSON API or Kafka.
