@@ -19,7 +19,7 @@
 //! - Exponential histograms and summaries are refused for now.
 
 use super::config::IdentityConfig;
-use super::labels::{each_attribute, with_text, Derived, Origin, Selection};
+use super::labels::{key_value, with_text, Derived, Origin, Selection};
 use super::wire::{Field, Fields, Span, WireError};
 use driftd_core::model::{LabelHash, SeriesHasher};
 use driftd_core::{Point, ValueKind};
@@ -143,21 +143,6 @@ struct MetricAt<'a> {
     metric: Span,
 }
 
-impl MetricAt<'_> {
-    /// The hash of the point attributes (field `field` of the data point) that identify
-    /// the series.
-    fn point_hash(&self, point: &[u8], field: u32) -> Result<LabelHash, WireError> {
-        let mut h = SeriesHasher::new("");
-        each_attribute(point, field, |key, value| {
-            if self.selection.selects_point(key) {
-                with_text(value, |v| h.label(key, v))?;
-            }
-            Ok(())
-        })?;
-        Ok(h.label_hash())
-    }
-}
-
 struct Sink<'v> {
     request: &'v [u8],
     identity: &'v IdentityConfig,
@@ -175,6 +160,8 @@ struct DataPoint {
     value: Option<f64>,
     /// A histogram's count.
     count: u64,
+    /// The hash of the identifying attributes.
+    labels: LabelHash,
 }
 
 impl<'v> Sink<'v> {
@@ -241,7 +228,8 @@ impl<'v> Sink<'v> {
         // Temporality (sums and histograms) and monotonicity (sums) may follow the
         // points on the wire.
         let (mut cumulative, mut monotonic) = (false, false);
-        for f in Fields::new(data) {
+        let flagged = if matches!(kind, 7 | 9 | 10) { data } else { &[] };
+        for f in Fields::new(flagged) {
             let f = f?;
             match (kind, f.number) {
                 (7 | 9 | 10, 2) => cumulative = f.varint()? == AggregationTemporality::Cumulative as u64,
@@ -271,7 +259,7 @@ impl<'v> Sink<'v> {
                 continue;
             }
             let point = f.bytes()?;
-            let dp = read_point(point, NUMBER_FLAGS, |dp, f| {
+            let dp = read_point(point, &NUMBER, at, |dp, f| {
                 match f.number {
                     4 => dp.value = Some(f.double()?),
                     6 => dp.value = Some(f.fixed64()? as i64 as f64),
@@ -281,10 +269,7 @@ impl<'v> Sink<'v> {
             })?;
             let checked = check_point(&dp).and_then(|()| dp.value.map_or(Err(Refusal::NoValue), finite));
             match checked {
-                Ok(v) => {
-                    let labels = at.point_hash(point, 7)?;
-                    self.push(at, point, Derived::Value, labels, dp.time_unix_nano, v, kind);
-                }
+                Ok(v) => self.push(at, point, Derived::Value, dp.labels, dp.time_unix_nano, v, kind),
                 Err(r) => self.summary.refuse(at.name, r, 1),
             }
         }
@@ -304,7 +289,7 @@ impl<'v> Sink<'v> {
             }
             let point = f.bytes()?;
             let mut layout = Layout::default();
-            let dp = read_point(point, HISTOGRAM_FLAGS, |dp, f| {
+            let dp = read_point(point, &HISTOGRAM, at, |dp, f| {
                 match f.number {
                     4 => dp.count = f.fixed64()?,
                     5 => dp.value = Some(f.double()?),
@@ -318,8 +303,7 @@ impl<'v> Sink<'v> {
                 self.summary.refuse(at.name, r, 1);
                 continue;
             }
-            let labels = at.point_hash(point, 9)?;
-            let (t, count) = (dp.time_unix_nano, dp.count as f64);
+            let (labels, t, count) = (dp.labels, dp.time_unix_nano, dp.count as f64);
             self.push(at, point, Derived::HistogramCount, labels, t, count, count_kind);
             match dp.value {
                 Some(sum) if !sum.is_finite() => self.summary.refuse(at.name, Refusal::HistogramSumNotFinite, 1),
@@ -377,26 +361,40 @@ impl<'v> Sink<'v> {
     }
 }
 
-/// The `flags` field of a number data point, and of a histogram data point.
-const NUMBER_FLAGS: u32 = 8;
-const HISTOGRAM_FLAGS: u32 = 10;
+/// Where a data point type keeps the fields every type has.
+struct PointFields {
+    attributes: u32,
+    flags: u32,
+}
 
-/// Reads the fields every data point type has (time, flags in field `flags`) and
-/// hands the others to `other`.
+const NUMBER: PointFields = PointFields { attributes: 7, flags: 8 };
+const HISTOGRAM: PointFields = PointFields { attributes: 9, flags: 10 };
+
+/// Reads, in one pass, the fields every data point type has (time, flags, and the
+/// attributes, hashed as `at` selects them) and hands the others to `other`.
 fn read_point(
     point: &[u8],
-    flags: u32,
+    fields: &PointFields,
+    at: &MetricAt<'_>,
     mut other: impl FnMut(&mut DataPoint, Field<'_>) -> Result<(), WireError>,
 ) -> Result<DataPoint, WireError> {
     let mut dp = DataPoint::default();
+    let mut labels = SeriesHasher::new("");
     for f in Fields::new(point) {
         let f = f?;
         match f.number {
             3 => dp.time_unix_nano = f.fixed64()?,
-            n if n == flags => dp.flags = f.varint()?,
+            n if n == fields.flags => dp.flags = f.varint()?,
+            n if n == fields.attributes => {
+                let (key, value) = key_value(f.bytes()?)?;
+                if at.selection.selects_point(key) {
+                    with_text(value, |v| labels.label(key, v))?;
+                }
+            }
             _ => other(&mut dp, f)?,
         }
     }
+    dp.labels = labels.label_hash();
     Ok(dp)
 }
 

@@ -116,21 +116,26 @@ pub fn each_attribute<'a>(
 ) -> Result<(), WireError> {
     for f in Fields::new(message) {
         let f = f?;
-        if f.number != field {
-            continue;
+        if f.number == field {
+            let (key, value) = key_value(f.bytes()?)?;
+            each(key, value)?;
         }
-        let (mut key, mut value) = ("", &[][..]);
-        for kv in Fields::new(f.bytes()?) {
-            let kv = kv?;
-            match kv.number {
-                1 => key = kv.str()?,
-                2 => value = kv.bytes()?,
-                _ => {}
-            }
-        }
-        each(key, value)?;
     }
     Ok(())
+}
+
+/// The key and encoded `AnyValue` of an encoded `KeyValue`.
+pub fn key_value(kv: &[u8]) -> Result<(&str, &[u8]), WireError> {
+    let (mut key, mut value) = ("", &[][..]);
+    for f in Fields::new(kv) {
+        let f = f?;
+        match f.number {
+            1 => key = f.str()?,
+            2 => value = f.bytes()?,
+            _ => {}
+        }
+    }
+    Ok((key, value))
 }
 
 /// The identity rules applied to the points of one resource.
