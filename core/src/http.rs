@@ -4,6 +4,7 @@
 //! and serves every listener.
 
 use crate::component::BuildError;
+use axum::serve::ListenerExt;
 use axum::Router;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -85,14 +86,20 @@ impl HttpListeners {
 impl BoundHttp {
     /// Serves until `shutdown`, then finishes in-flight requests.
     pub async fn serve(self, shutdown: CancellationToken) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router)
+        // Small requests are latency-bound: Nagle would hold their answers back.
+        let listener = self.listener.tap_io(|stream| {
+            if let Err(e) = stream.set_nodelay(true) {
+                tracing::debug!(error = %e, "cannot set TCP_NODELAY on an accepted socket");
+            }
+        });
+        axum::serve(listener, self.router)
             .with_graceful_shutdown(async move { shutdown.cancelled().await })
             .await
     }
 }
 
-/// Binds a TCP listener now (so port errors surface while building), with
-/// TCP_NODELAY set on accepted sockets by the servers that use it.
+/// Binds a TCP listener now (so port errors surface while building). The servers
+/// that use it set TCP_NODELAY on the sockets they accept.
 pub fn bind_tcp(addr: SocketAddr) -> Result<TcpListener, BuildError> {
     let std = std::net::TcpListener::bind(addr).map_err(|source| BuildError::Bind { addr, source })?;
     std.set_nonblocking(true)

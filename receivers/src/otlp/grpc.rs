@@ -30,6 +30,9 @@ use tonic::transport::server::TcpIncoming;
 use tonic::transport::Server;
 use tonic::{Code, Request, Response, Status};
 
+/// HTTP/2 flow-control window per stream.
+const STREAM_WINDOW: u32 = 4 << 20;
+
 /// The one method served.
 const EXPORT_PATH: &str = "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export";
 
@@ -76,6 +79,10 @@ impl Receiver for GrpcReceiver {
             // Small OTLP exports are latency-bound; Nagle would hold the answers back.
             let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
             Server::builder()
+                // Requests run to megabytes: windows of a few of them keep a sender
+                // from stalling on flow control (hyper's default is 64 KiB).
+                .initial_stream_window_size(Some(STREAM_WINDOW))
+                .initial_connection_window_size(Some(4 * STREAM_WINDOW))
                 .add_service(service)
                 .serve_with_incoming_shutdown(incoming, shutdown.cancelled_owned())
                 .await
