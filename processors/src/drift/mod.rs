@@ -7,6 +7,7 @@ mod baseline_tests;
 mod checkpoint;
 mod config;
 pub mod detectors;
+mod expiry;
 mod rules;
 mod series;
 #[cfg(test)]
@@ -18,7 +19,7 @@ pub use baseline::{BaselineConfig, Estimator, Seasonality};
 pub use config::DriftConfig;
 pub use detectors::{AutoConfig, CusumConfig, DetectorConfig, PageHinkleyConfig, RollingConfig, ZScoreConfig};
 pub use rules::{Matcher, RuleConfig};
-pub use table::SeriesTable;
+pub use table::{Expired, SeriesTable};
 
 use driftd_core::component::{BuildContext, BuildError};
 use driftd_core::config::ComponentId;
@@ -39,7 +40,7 @@ struct Counters {
 }
 
 /// Builds the `drift` processor `id` of `pipeline`: restores its checkpoints from a
-/// persistent store and schedules its checkpoint saves.
+/// persistent store, and schedules its checkpoint saves and its series expiry.
 pub async fn build(
     config: &DriftConfig,
     id: &ComponentId,
@@ -49,15 +50,25 @@ pub async fn build(
 ) -> Result<Arc<dyn Consumer>, BuildError> {
     let processor = Arc::new(DriftProcessor::new(&id.to_string(), config.clone(), next));
     ctx.views.register(processor.table());
+    // Checkpoints are keyed by pipeline too: one processor config may serve several.
+    let name = format!("{pipeline}/{id}");
+    if !config.series_ttl.is_zero() {
+        let sweeper = expiry::Sweeper::new(id.to_string(), processor.table.clone(), config.series_ttl);
+        ctx.tasks.push((format!("{name} expiry"), Box::new(sweeper)));
+    }
     if config.checkpoint_interval.is_zero() || !ctx.store.persistent() {
         return Ok(processor);
     }
-    // Checkpoints are keyed by pipeline too: one processor config may serve several.
-    let name = format!("{pipeline}/{id}");
     match ctx.store.load_checkpoints(&name).await {
         Ok(saved) => {
             let total = saved.len();
-            let restored = processor.table.restore(saved);
+            // A checkpoint older than the TTL belongs to a series that has expired since.
+            let ttl = u64::try_from(config.series_ttl.as_nanos()).unwrap_or(u64::MAX);
+            let stale_before = match ttl {
+                0 => 0,
+                ttl => driftd_core::time::now_unix_nano().saturating_sub(ttl),
+            };
+            let restored = processor.table.restore(saved, stale_before);
             tracing::info!(processor = %name, restored, skipped = total - restored, "restored detector checkpoints");
         }
         Err(e) => tracing::warn!(processor = %name, error = %e, "cannot load checkpoints: series learn from scratch"),
@@ -110,8 +121,9 @@ impl Consumer for DriftProcessor {
     fn consume(&self, batch: &Batch<'_>) -> Result<(), ConsumeError> {
         // Events are rare: the vector allocates only when one fires.
         let mut events: Vec<DriftEvent> = Vec::new();
+        let now = self.table.clock();
         for p in batch.points {
-            match self.table.update(p, batch.labels) {
+            match self.table.update(p, batch.labels, now) {
                 Update::Fed(Outcome::Event(e)) => events.push(e),
                 Update::Fed(Outcome::Quiet) | Update::Skipped(Skip::CounterStart) => {}
                 Update::Skipped(Skip::OutOfOrder) => self.counters.out_of_order.increment(1),

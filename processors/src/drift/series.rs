@@ -49,6 +49,10 @@ pub struct SeriesDrift {
     sample_count: u64,
     state: SeriesState,
     profile: u16,
+    /// When the series last had a point, in seconds on its table's clock (arrival, not
+    /// event time), for expiry. Not checkpointed; it sits in what would be padding.
+    #[serde(skip)]
+    last_seen: u32,
 }
 
 impl SeriesDrift {
@@ -66,12 +70,28 @@ impl SeriesDrift {
             sample_count: 0,
             state: SeriesState::InsufficientData,
             profile: index,
+            last_seen: 0,
         }
     }
 
     /// The profile index this series was given.
     pub fn profile(&self) -> u16 {
         self.profile
+    }
+
+    /// Notes that the series had a point at `now` (seconds on its table's clock).
+    pub fn seen(&mut self, now: u32) {
+        self.last_seen = now;
+    }
+
+    /// Seconds since the series last had a point, at `now` on its table's clock.
+    pub fn idle_for(&self, now: u32) -> u32 {
+        now.saturating_sub(self.last_seen)
+    }
+
+    /// Where the series is in its lifecycle.
+    pub fn state(&self) -> SeriesState {
+        self.state
     }
 
     /// Samples seen since the series appeared.
