@@ -55,3 +55,4 @@ echo "series tracked: $n"
 echo "VmRSS: $((rss / 1024)) MiB, VmHWM (peak): $((hwm / 1024)) MiB"
 echo "per series (VmRSS above idle): $(( (rss - idle) * 1024 / n )) bytes"
 scrapes 3
+echo "VmHWM after the scrapes (peak): $(( $(kib VmHWM) / 1024 )) MiB"

@@ -47,7 +47,9 @@ async fn an_idle_series_leaves_metrics_after_its_ttl_and_a_busy_one_stays() {
     let client = reqwest::Client::new();
     post(&client, &points, "idle_ms", 0).await;
     post(&client, &points, "busy_ms", 0).await;
-    assert!(scrape(&prometheus).await.contains(r#"driftd_series_state{metric="idle_ms""#));
+    assert!(scrape(&prometheus)
+        .await
+        .contains(r#"driftd_series_state{metric="idle_ms""#));
 
     let mut i = 1;
     eventually(Duration::from_secs(10), "the idle series to expire", || {

@@ -61,7 +61,7 @@ pub struct SeriesTable {
     profiles: Profiles,
     max_series: usize,
     points: AtomicU64,
-    /// Zero of the clock `seen` is read on.
+    /// Zero of the table's clock (see [`SeriesTable::clock`]).
     epoch: Instant,
     /// Series expired since the table was made.
     expired: AtomicU64,

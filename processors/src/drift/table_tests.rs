@@ -45,7 +45,11 @@ fn idle_series_expire_and_busy_ones_stay() {
     for n in 0..5 {
         feed(&t, n, 1, 1.0, 50);
     }
-    assert_eq!(t.expire(60, TTL), Expired::default(), "nothing is idle for longer than the TTL yet");
+    assert_eq!(
+        t.expire(60, TTL),
+        Expired::default(),
+        "nothing is idle for longer than the TTL yet"
+    );
     let gone = t.expire(61, TTL);
     assert_eq!(gone.series, 5);
     assert_eq!(t.series_count(), 5);
@@ -113,8 +117,15 @@ fn checkpoints_older_than_the_ttl_are_not_restored() {
         }
     };
     let t = table();
-    let restored = t.restore(vec![checkpoint(1, 100 * SECOND), checkpoint(2, 200 * SECOND)], 150 * SECOND);
+    let restored = t.restore(
+        vec![checkpoint(1, 100 * SECOND), checkpoint(2, 200 * SECOND)],
+        150 * SECOND,
+    );
     assert_eq!(restored, 1);
     assert!(t.contains(SeriesId(2)) && !t.contains(SeriesId(1)));
-    assert_eq!(table().restore(vec![checkpoint(1, 0)], 0), 1, "0 keeps every checkpoint");
+    assert_eq!(
+        table().restore(vec![checkpoint(1, 0)], 0),
+        1,
+        "0 keeps every checkpoint"
+    );
 }
