@@ -63,6 +63,18 @@ pub struct Processors {
     chain: Vec<(ComponentId, ProcessorConfig)>,
 }
 
+/// `series_ttl` counts wall-clock idleness, which means nothing while data runs at
+/// replay speed: a replay keeps every series, so the same data gives the same events
+/// however fast it runs.
+fn without_expiry(processor: ProcessorConfig) -> ProcessorConfig {
+    match processor {
+        ProcessorConfig::Drift(mut drift) => {
+            drift.series_ttl = Duration::ZERO;
+            ProcessorConfig::Drift(drift)
+        }
+    }
+}
+
 impl Processors {
     /// Takes the processors of `config`'s first pipeline, which must raise events.
     pub fn of(config: &Config<Driftd>) -> anyhow::Result<Self> {
@@ -75,7 +87,7 @@ impl Processors {
         let chain: Vec<_> = pipeline
             .processors
             .iter()
-            .map(|id| (id.clone(), config.processors[id].clone()))
+            .map(|id| (id.clone(), without_expiry(config.processors[id].clone())))
             .collect();
         if !chain.iter().any(|(_, p)| p.emits_events()) {
             bail!("pipeline `{name}` has no processor that raises drift events: add `drift` to its processors");

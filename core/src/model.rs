@@ -183,13 +183,14 @@ mod label_map {
 }
 
 impl SeriesLabels {
-    /// Builds labels, sorting them by key.
+    /// Builds labels, sorting them by key. They are kept for as long as their series
+    /// lives (a million series hold a million copies), so spare capacity is given back.
     pub fn new(metric: impl Into<String>, mut labels: Vec<(String, String)>) -> Self {
         labels.sort();
-        SeriesLabels {
-            metric: metric.into(),
-            labels,
-        }
+        labels.shrink_to_fit();
+        let mut metric = metric.into();
+        metric.shrink_to_fit();
+        SeriesLabels { metric, labels }
     }
 
     /// The value of one label.

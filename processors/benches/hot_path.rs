@@ -68,7 +68,11 @@ fn request(series: usize, round: usize) -> Request {
     let times = (first..first + POINTS)
         .map(|i| {
             let field = [&[0x19][..], &time(i, series).to_le_bytes()].concat();
-            bytes.windows(9).position(|w| w == field.as_slice()).expect("encoded time") + 1
+            bytes
+                .windows(9)
+                .position(|w| w == field.as_slice())
+                .expect("encoded time")
+                + 1
         })
         .collect();
     Request { bytes, times }

@@ -7,16 +7,23 @@ pub mod render;
 
 pub use config::PrometheusConfig;
 
+use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::{header, StatusCode};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use driftd_core::component::{BuildContext, BuildError, Exporter};
 use driftd_core::config::ComponentId;
 use driftd_core::view::SeriesViews;
+use http_body::Frame;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
+use std::task::{ready, Context, Poll};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
 
 /// The scrape response's media type (text exposition format 0.0.4).
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -48,8 +55,12 @@ struct Scrape {
     series_metrics: bool,
 }
 
+/// Bytes per chunk of a scrape response: small enough to come from the allocator's
+/// free lists (no fresh pages per scrape), large enough to keep the socket busy.
+const CHUNK: usize = 256 * 1024;
+
 impl Scrape {
-    fn render(&self) -> String {
+    fn render(&self, emit: &mut dyn FnMut(String)) {
         // Upkeep at scrape time drains histogram buckets and expires idle metrics
         // without a background task.
         self.recorder.run_upkeep();
@@ -59,11 +70,43 @@ impl Scrape {
             series.reserve(self.views.series_count());
             self.views.for_each(&mut |s| series.push(s));
         }
-        render::render(&render::Exposition {
+        let exposition = render::Exposition {
             recorded: &recorded,
             series_tracked: self.views.series_count(),
             points_processed: self.views.points_processed(),
             series: &series,
+        };
+        render::render_chunks(&exposition, CHUNK, emit);
+    }
+}
+
+/// A scrape response body: chunks as the renderer fills them.
+struct Chunks {
+    chunks: mpsc::Receiver<String>,
+    render: Option<JoinHandle<()>>,
+}
+
+impl http_body::Body for Chunks {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        if let Some(chunk) = ready!(self.chunks.poll_recv(cx)) {
+            return Poll::Ready(Some(Ok(Frame::data(Bytes::from(chunk)))));
+        }
+        // No more chunks: a renderer that failed ends the body with an error, so the
+        // scraper sees a broken response rather than a silently short one.
+        let Some(render) = self.render.as_mut() else {
+            return Poll::Ready(None);
+        };
+        let done = ready!(Pin::new(render).poll(cx));
+        self.render = None;
+        Poll::Ready(match done {
+            Ok(()) => None,
+            Err(e) => {
+                tracing::error!(error = %e, "scrape failed");
+                Some(Err(std::io::Error::other(format!("scrape failed: {e}"))))
+            }
         })
     }
 }
@@ -87,14 +130,18 @@ pub(crate) fn build(
 }
 
 async fn serve(State(scrape): State<Arc<Scrape>>) -> Response {
-    // Walking and rendering 100,000 series takes tens of milliseconds: off the runtime.
-    match tokio::task::spawn_blocking(move || scrape.render()).await {
-        Ok(body) => ([(header::CONTENT_TYPE, CONTENT_TYPE)], body).into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "scrape failed");
-            (StatusCode::INTERNAL_SERVER_ERROR, format!("scrape failed: {e}\n")).into_response()
-        }
-    }
+    // Walking and rendering 100,000 series takes tens of milliseconds: off the runtime,
+    // sent chunk by chunk while the rest renders.
+    let (tx, chunks) = mpsc::channel(4);
+    let render = tokio::task::spawn_blocking(move || {
+        // A scraper that went away makes sends fail: the rest is rendered for nothing.
+        scrape.render(&mut |chunk| drop(tx.blocking_send(chunk)));
+    });
+    let body = Chunks {
+        chunks,
+        render: Some(render),
+    };
+    ([(header::CONTENT_TYPE, CONTENT_TYPE)], Body::new(body)).into_response()
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //!
 //! Built for 100,000 series per scrape: every series' label block is sanitised and
 //! escaped once, into one buffer, and then copied into each family; numbers are
-//! formatted on the stack; the output is one pre-sized `String`.
+//! formatted on the stack; the output is pre-sized chunks, sent as they fill.
 
 use driftd_core::view::SeriesSnapshot;
 use driftd_core::SeriesLabels;
@@ -72,15 +72,36 @@ const SERIES_FAMILIES: [Family; 5] = [
 /// (ryu and itoa print at most 24 and 20 characters) and a newline.
 const VALUE_WIDTH: usize = 26;
 
-/// Renders a whole scrape.
+/// Renders a whole scrape into one string.
 pub fn render(e: &Exposition<'_>) -> String {
+    let mut whole = String::new();
+    render_chunks(e, usize::MAX, &mut |chunk| match whole.is_empty() {
+        true => whole = chunk,
+        false => whole.push_str(&chunk),
+    });
+    whole
+}
+
+/// Renders a scrape as a series of chunks of about `chunk` bytes (whole lines), handed
+/// to `emit` as they fill, so a server can send one while the next renders and never
+/// holds (or maps fresh pages for) the whole text: 100,000 series are about 40 MB.
+pub fn render_chunks(e: &Exposition<'_>, chunk: usize, emit: &mut dyn FnMut(String)) {
     let labels = LabelBlocks::of(e.series);
     let n = e.series.len();
-    let per_series: usize = SERIES_FAMILIES
+    let whole: usize = SERIES_FAMILIES
         .iter()
         .map(|f| n * (f.name.len() + VALUE_WIDTH) + labels.text.len() + f.help.len() + 64)
-        .sum();
-    let mut out = String::with_capacity(e.recorded.len() + 1024 + per_series);
+        .sum::<usize>()
+        + e.recorded.len()
+        + 1024;
+    // Room for a chunk and the line that overflows it.
+    let capacity = whole.min(chunk.saturating_add(4096));
+    let mut out = String::with_capacity(capacity);
+    let mut flush = |out: &mut String, force: bool| {
+        if force || out.len() >= chunk {
+            emit(std::mem::replace(out, String::with_capacity(capacity)));
+        }
+    };
 
     out.push_str(e.recorded);
     if !out.is_empty() && !out.ends_with('\n') {
@@ -125,9 +146,12 @@ pub fn render(e: &Exposition<'_>) -> String {
             out.push_str(family.name);
             out.push_str(labels.block(i));
             push_sample(&mut out, value);
+            flush(&mut out, false);
         }
     }
-    out
+    if !out.is_empty() {
+        flush(&mut out, true);
+    }
 }
 
 /// Whether `text` already has a `# TYPE` line for `name`.

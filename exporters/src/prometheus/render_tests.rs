@@ -204,3 +204,21 @@ fn a_hundred_thousand_series_render_in_one_buffer() {
     assert!(text.len() <= per_series + 1024);
     eprintln!("rendered 100,000 series ({} bytes) in {took:?}", text.len());
 }
+
+#[test]
+fn chunks_are_whole_lines_that_add_up_to_the_scrape() {
+    let series: Vec<_> = (0..1_000)
+        .map(|i| snapshot("m", &[("n", &i.to_string())], SeriesState::Stable))
+        .collect();
+    let exposition = Exposition {
+        recorded: "# TYPE x counter\nx 1\n",
+        series_tracked: series.len(),
+        points_processed: 1,
+        series: &series,
+    };
+    let mut chunks = Vec::new();
+    render_chunks(&exposition, 4096, &mut |c| chunks.push(c));
+    assert!(chunks.len() > 10, "{} chunks", chunks.len());
+    assert!(chunks.iter().all(|c| c.ends_with('\n') && c.len() < 4096 + 200));
+    assert_eq!(chunks.concat(), render(&exposition));
+}

@@ -49,6 +49,8 @@ pub struct Checkpointer {
     rounds: Rounds,
     /// Sample count of each series at its last successful save.
     saved: HashMap<SeriesId, u64>,
+    /// The table's expired-series count when `saved` was last pruned of them.
+    expired: u64,
 }
 
 impl Checkpointer {
@@ -68,10 +70,22 @@ impl Checkpointer {
             interval,
             rounds,
             saved: HashMap::new(),
+            expired: 0,
+        }
+    }
+
+    /// Forgets the sample counts of series that expired since the last save.
+    fn forget_expired(&mut self) {
+        let expired = self.table.expired_total();
+        if expired != self.expired {
+            self.expired = expired;
+            self.saved.retain(|id, _| self.table.contains(*id));
+            self.saved.shrink_to_fit();
         }
     }
 
     async fn save(&mut self) {
+        self.forget_expired();
         // Begun before the table is read: input processed before this point is in it.
         let round = self.rounds.begin();
         let now = driftd_core::time::now_unix_nano();

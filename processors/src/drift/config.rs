@@ -42,6 +42,12 @@ pub struct DriftConfig {
     /// commits an offset only once a saved checkpoint covers its message.
     #[serde(default = "DriftConfig::default_checkpoint_interval", with = "humantime_serde")]
     pub checkpoint_interval: Duration,
+    /// A series without a point for this long is forgotten: its state and labels are
+    /// freed, it leaves `/metrics` and the API, and if it comes back it learns its
+    /// baseline again. A drifting series expires too, without a drift_end (no data is
+    /// no evidence of recovery). Whole seconds; `0s` keeps every series forever.
+    #[serde(default = "DriftConfig::default_series_ttl", with = "humantime_serde")]
+    pub series_ttl: Duration,
 }
 
 impl DriftConfig {
@@ -53,6 +59,12 @@ impl DriftConfig {
         Duration::from_secs(30)
     }
 
+    /// An hour: Prometheus calls a series stale after 5 minutes, but a baseline costs
+    /// 100 samples to relearn, so a series that merely reports slowly keeps its own.
+    fn default_series_ttl() -> Duration {
+        Duration::from_secs(3600)
+    }
+
     fn default_accept_after() -> Duration {
         Duration::from_secs(24 * 3600)
     }
@@ -62,6 +74,12 @@ impl DriftConfig {
         let mut errors = self.detector.validate("detector");
         for (i, rule) in self.rules.iter().enumerate() {
             errors.extend(rule.validate(&format!("rules[{i}]")));
+        }
+        if self.series_ttl.subsec_nanos() != 0 {
+            errors.push(FieldError::new(
+                "series_ttl",
+                "use whole seconds (e.g. `90s`, `1h`), or `0s` to keep series forever",
+            ));
         }
         errors
     }
@@ -76,6 +94,7 @@ impl Default for DriftConfig {
             rules: Vec::new(),
             max_series: Self::default_max_series(),
             checkpoint_interval: Self::default_checkpoint_interval(),
+            series_ttl: Self::default_series_ttl(),
         }
     }
 }
@@ -118,6 +137,15 @@ mod tests {
                 .unwrap();
         let paths: Vec<_> = c.validate().into_iter().map(|e| e.path).collect();
         assert_eq!(paths, ["rules[0].detector.exit_psi"]);
+    }
+
+    #[test]
+    fn series_ttl_is_whole_seconds_or_off() {
+        let c: DriftConfig = serde_yaml::from_str("series_ttl: 0s").unwrap();
+        assert!(c.series_ttl.is_zero() && c.validate().is_empty());
+        let c: DriftConfig = serde_yaml::from_str("series_ttl: 1500ms").unwrap();
+        let paths: Vec<_> = c.validate().into_iter().map(|e| e.path).collect();
+        assert_eq!(paths, ["series_ttl"]);
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod baseline_tests;
 mod checkpoint;
 mod config;
 pub mod detectors;
+mod expiry;
 mod histogram;
 mod rules;
 mod series;
@@ -22,7 +23,7 @@ pub use detectors::{
 };
 pub use histogram::HistogramTable;
 pub use rules::{Matcher, RuleConfig};
-pub use table::SeriesTable;
+pub use table::{Expired, SeriesTable};
 
 use driftd_core::component::{BuildContext, BuildError};
 use driftd_core::config::ComponentId;
@@ -45,7 +46,7 @@ struct Counters {
 }
 
 /// Builds the `drift` processor `id` of `pipeline`: restores its checkpoints from a
-/// persistent store and schedules its checkpoint saves.
+/// persistent store, and schedules its checkpoint saves and its series expiry.
 pub async fn build(
     config: &DriftConfig,
     id: &ComponentId,
@@ -56,15 +57,30 @@ pub async fn build(
     let processor = Arc::new(DriftProcessor::new(&id.to_string(), config.clone(), next));
     ctx.views.register(processor.table());
     ctx.views.register(processor.histograms.clone());
+    // Checkpoints are keyed by pipeline too: one processor config may serve several.
+    let name = format!("{pipeline}/{id}");
+    if !config.series_ttl.is_zero() {
+        let sweeper = expiry::Sweeper::new(
+            id.to_string(),
+            processor.table.clone(),
+            processor.histograms.clone(),
+            config.series_ttl,
+        );
+        ctx.tasks.push((format!("{name} expiry"), Box::new(sweeper)));
+    }
     if config.checkpoint_interval.is_zero() || !ctx.store.persistent() {
         return Ok(processor);
     }
-    // Checkpoints are keyed by pipeline too: one processor config may serve several.
-    let name = format!("{pipeline}/{id}");
     match ctx.store.load_checkpoints(&name).await {
         Ok(saved) => {
             let total = saved.len();
-            let restored = processor.table.restore(saved);
+            // A checkpoint older than the TTL belongs to a series that has expired since.
+            let ttl = u64::try_from(config.series_ttl.as_nanos()).unwrap_or(u64::MAX);
+            let stale_before = match ttl {
+                0 => 0,
+                ttl => driftd_core::time::now_unix_nano().saturating_sub(ttl),
+            };
+            let restored = processor.table.restore(saved, stale_before);
             tracing::info!(processor = %name, restored, skipped = total - restored, "restored detector checkpoints");
         }
         Err(e) => tracing::warn!(processor = %name, error = %e, "cannot load checkpoints: series learn from scratch"),
@@ -138,15 +154,22 @@ impl DriftProcessor {
     }
 
     /// A histogram point: its distribution, then its derived quantile series.
-    fn histogram(&self, p: &Point, labels: &dyn LabelSource, buckets: &mut Buckets, events: &mut Vec<DriftEvent>) {
+    fn histogram(
+        &self,
+        p: &Point,
+        labels: &dyn LabelSource,
+        buckets: &mut Buckets,
+        events: &mut Vec<DriftEvent>,
+        now: u32,
+    ) {
         // The cap counts scalar and histogram series together.
         let room = || self.table.series_count() + self.histograms.series_count() < self.max_series;
-        match self.histograms.update(p, labels, buckets, room) {
+        match self.histograms.update(p, labels, buckets, now, room) {
             HistogramUpdate::Fed { event, derived } => {
                 events.extend(event);
                 if let Some((points, labels)) = derived {
                     for q in &points {
-                        self.record(self.table.update(q, &DerivedLabels(&labels)), events);
+                        self.record(self.table.update(q, &DerivedLabels(&labels), now), events);
                     }
                 }
             }
@@ -163,10 +186,11 @@ impl Consumer for DriftProcessor {
         let mut events: Vec<DriftEvent> = Vec::new();
         // Reused by every histogram point of the batch; empty (no allocation) otherwise.
         let mut buckets = Buckets::default();
+        let now = self.table.clock();
         for p in batch.points {
             match p.kind {
-                ValueKind::Histogram { .. } => self.histogram(p, batch.labels, &mut buckets, &mut events),
-                _ => self.record(self.table.update(p, batch.labels), &mut events),
+                ValueKind::Histogram { .. } => self.histogram(p, batch.labels, &mut buckets, &mut events, now),
+                _ => self.record(self.table.update(p, batch.labels, now), &mut events),
             }
         }
         self.table.count_points(batch.points.len());

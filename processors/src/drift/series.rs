@@ -93,6 +93,11 @@ impl SeriesDrift {
         self.profile
     }
 
+    /// Where the series is in its lifecycle.
+    pub fn state(&self) -> SeriesState {
+        self.state
+    }
+
     /// Samples seen since the series appeared.
     pub fn sample_count(&self) -> u64 {
         self.sample_count

@@ -1,16 +1,21 @@
 //! The series table: a sharded concurrent map from series id to drift state.
+//!
+//! Each entry remembers when its series last had a point, in whole seconds on the
+//! table's own monotonic clock (read once per batch, not per point), so idle series can
+//! be expired (`series_ttl`) without a clock read or any extra lock on the hot path.
 
 use super::checkpoint::{self, Changed};
 use super::rules::Profiles;
 use super::series::{Outcome, SeriesDrift, Skip};
 use dashmap::DashMap;
 use driftd_core::store::{Checkpoint, SeriesStatus};
-use driftd_core::view::{SeriesSnapshot, SeriesView};
+use driftd_core::view::{SeriesSnapshot, SeriesState, SeriesView};
 use driftd_core::{LabelSource, Point, SeriesId, SeriesLabels};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// Series ids are already uniform 64-bit hashes; hashing them again is wasted work.
 #[derive(Default)]
@@ -33,6 +38,9 @@ impl Hasher for IdHasher {
 struct Entry {
     drift: SeriesDrift,
     labels: Arc<SeriesLabels>,
+    /// When the series last had a point, in seconds on the table's clock (arrival, not
+    /// event time), for expiry. Not checkpointed.
+    last_seen: u32,
 }
 
 /// What happened to one point.
@@ -46,11 +54,34 @@ pub enum Update {
 }
 
 /// Every series one drift processor tracks.
+///
+/// Entries are boxed: a hash map keeps between 1/8 and 9/16 of its slots empty (it
+/// doubles when 7/8 full), and an empty slot costs what an entry does. Boxed, a slot is
+/// 16 bytes and an entry's 264 are allocated only for series that exist, at the price
+/// of one pointer hop per point.
 pub struct SeriesTable {
-    series: DashMap<SeriesId, Entry, BuildHasherDefault<IdHasher>>,
+    series: DashMap<SeriesId, Box<Entry>, BuildHasherDefault<IdHasher>>,
     profiles: Profiles,
     max_series: usize,
     points: AtomicU64,
+    /// Zero of the table's clock (see [`SeriesTable::clock`]).
+    epoch: Instant,
+    /// Series expired since the table was made.
+    expired: AtomicU64,
+}
+
+/// A TTL in whole seconds of the table's clock.
+pub fn ttl_secs(ttl: Duration) -> u32 {
+    u32::try_from(ttl.as_secs()).unwrap_or(u32::MAX)
+}
+
+/// What one expiry pass removed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Expired {
+    /// Series removed.
+    pub series: usize,
+    /// Of those, series that were drifting when they went idle.
+    pub drifting: usize,
 }
 
 impl SeriesTable {
@@ -61,12 +92,20 @@ impl SeriesTable {
             profiles,
             max_series,
             points: AtomicU64::new(0),
+            epoch: Instant::now(),
+            expired: AtomicU64::new(0),
         }
     }
 
-    /// Feeds one point. Labels are materialised, and rules matched, only for a series
-    /// seen for the first time.
-    pub fn update(&self, p: &Point, labels: &dyn LabelSource) -> Update {
+    /// Now, in whole seconds since the table was made: the clock series are stamped
+    /// with. Read once per batch.
+    pub fn clock(&self) -> u32 {
+        u32::try_from(self.epoch.elapsed().as_secs()).unwrap_or(u32::MAX)
+    }
+
+    /// Feeds one point that arrived at `now` (see [`SeriesTable::clock`]). Labels are
+    /// materialised, and rules matched, only for a series seen for the first time.
+    pub fn update(&self, p: &Point, labels: &dyn LabelSource, now: u32) -> Update {
         let mut entry = match self.series.get_mut(&p.series) {
             Some(e) => e,
             None => {
@@ -76,14 +115,16 @@ impl SeriesTable {
                 self.series.entry(p.series).or_insert_with(|| {
                     let labels = labels.labels(p.origin);
                     let index = self.profiles.index_for(&labels);
-                    Entry {
+                    Box::new(Entry {
                         drift: SeriesDrift::new(self.profiles.get(index), index),
                         labels: Arc::new(labels),
-                    }
+                        last_seen: now,
+                    })
                 })
             }
         };
-        let e = &mut *entry;
+        let e = &mut **entry;
+        e.last_seen = now;
         let profile = self.profiles.get(e.drift.profile());
         match e.drift.update(profile, p, p.series, &e.labels) {
             Ok(outcome) => Update::Fed(outcome),
@@ -94,6 +135,39 @@ impl SeriesTable {
     /// Counts processed points (once per batch, not per point).
     pub fn count_points(&self, n: usize) {
         self.points.fetch_add(n as u64, Ordering::Relaxed);
+    }
+
+    /// Removes every series without a point for longer than `ttl` at `now` (both on
+    /// [`SeriesTable::clock`]), drifting or not, and gives the map's memory back when a
+    /// large share went. Locks one shard at a time; ingest into the others goes on.
+    pub fn expire(&self, now: u32, ttl: Duration) -> Expired {
+        let ttl = ttl_secs(ttl);
+        let before = self.series.len();
+        let mut gone = Expired::default();
+        self.series.retain(|_, e| {
+            let keep = now.saturating_sub(e.last_seen) <= ttl;
+            if !keep {
+                gone.series += 1;
+                gone.drifting += usize::from(e.drift.state() == SeriesState::DriftDetected);
+            }
+            keep
+        });
+        // Shrinking rehashes every shard: worth it only once a quarter of the series went.
+        if gone.series > 0 && gone.series >= before / 4 {
+            self.series.shrink_to_fit();
+        }
+        self.expired.fetch_add(gone.series as u64, Ordering::Relaxed);
+        gone
+    }
+
+    /// Series expired since the table was made.
+    pub fn expired_total(&self) -> u64 {
+        self.expired.load(Ordering::Relaxed)
+    }
+
+    /// Whether the table tracks series `id`.
+    pub fn contains(&self, id: SeriesId) -> bool {
+        self.series.contains_key(&id)
     }
 }
 
@@ -123,12 +197,18 @@ impl SeriesTable {
 
     /// Restores saved series; returns how many were restored. A checkpoint that does not
     /// decode, or whose detector is not the one the rules now give its series, is
-    /// skipped: that series learns again.
-    pub fn restore(&self, checkpoints: Vec<Checkpoint>) -> usize {
+    /// skipped: that series learns again. So is one not saved since `stale_before` (ns;
+    /// 0 keeps all): its series expired, or would have by now. Restored series count as
+    /// seen now.
+    pub fn restore(&self, checkpoints: Vec<Checkpoint>, stale_before: u64) -> usize {
         let mut restored = 0;
+        let now = self.clock();
         for c in checkpoints {
             if self.series.len() >= self.max_series {
                 break;
+            }
+            if c.updated_at < stale_before {
+                continue;
             }
             let index = self.profiles.index_for(&c.labels);
             let Some(drift) = checkpoint::decode(&c.state) else {
@@ -139,10 +219,11 @@ impl SeriesTable {
             };
             self.series.insert(
                 c.series_id,
-                Entry {
+                Box::new(Entry {
                     drift,
                     labels: c.labels,
-                },
+                    last_seen: now,
+                }),
             );
             restored += 1;
         }
@@ -174,3 +255,7 @@ impl SeriesView for SeriesTable {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "table_tests.rs"]
+mod tests;

@@ -15,7 +15,7 @@ pub use series::QUANTILES;
 
 use super::rules::Profiles;
 use super::series::Skip;
-use super::table::IdHasher;
+use super::table::{Expired, IdHasher};
 use dashmap::DashMap;
 use driftd_core::consumer::Buckets;
 use driftd_core::view::{SeriesSnapshot, SeriesView};
@@ -27,6 +27,8 @@ use std::sync::Arc;
 struct Entry {
     series: HistogramSeries,
     labels: Arc<SeriesLabels>,
+    /// When the series last had a point, on the scalar table's clock (for expiry).
+    last_seen: u32,
 }
 
 /// What happened to one histogram point.
@@ -72,6 +74,7 @@ impl HistogramTable {
         p: &Point,
         source: &dyn LabelSource,
         buckets: &mut Buckets,
+        now: u32,
         room: impl FnOnce() -> bool,
     ) -> HistogramUpdate {
         buckets.clear();
@@ -91,11 +94,13 @@ impl HistogramTable {
                     Entry {
                         series: HistogramSeries::new(index, derived),
                         labels: Arc::new(labels),
+                        last_seen: now,
                     }
                 })
             }
         };
         let e = &mut *entry;
+        e.last_seen = now;
         let profile = self.profiles.get(e.series.profile());
         match e.series.update(profile, p, buckets, p.series, &e.labels) {
             Ok(fed) => HistogramUpdate::Fed {
@@ -104,6 +109,25 @@ impl HistogramTable {
             },
             Err(skip) => HistogramUpdate::Skipped(skip),
         }
+    }
+
+    /// Forgets series without a point for more than `ttl` seconds at `now`, as
+    /// [`SeriesTable::expire`](super::table::SeriesTable::expire) does.
+    pub fn expire(&self, now: u32, ttl: u32) -> Expired {
+        let before = self.series.len();
+        let mut gone = Expired::default();
+        self.series.retain(|_, e| {
+            let keep = now.saturating_sub(e.last_seen) <= ttl;
+            if !keep {
+                gone.series += 1;
+                gone.drifting += usize::from(e.series.drifting());
+            }
+            keep
+        });
+        if gone.series > 0 && gone.series >= before / 4 {
+            self.series.shrink_to_fit();
+        }
+        gone
     }
 }
 
@@ -136,5 +160,46 @@ impl SeriesView for HistogramTable {
         for e in self.series.iter() {
             visit(e.series.snapshot(*e.key(), &e.labels));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::drift::DriftConfig;
+    use driftd_core::ValueKind;
+
+    /// One histogram series with fixed buckets.
+    struct Latency;
+
+    impl LabelSource for Latency {
+        fn labels(&self, _: u32) -> SeriesLabels {
+            SeriesLabels::new("latency", vec![])
+        }
+
+        fn buckets(&self, _: u32, out: &mut Buckets) -> bool {
+            out.bounds.extend([10.0, 100.0]);
+            out.counts.extend([5, 30, 5]);
+            true
+        }
+    }
+
+    #[test]
+    fn idle_histogram_series_expire_and_busy_ones_stay() {
+        let table = HistogramTable::new(Profiles::new(&DriftConfig::default()));
+        let point = |series, t| Point {
+            series: SeriesId(series),
+            time_unix_nano: t,
+            value: 40.0,
+            kind: ValueKind::Histogram { cumulative: false },
+            origin: 0,
+        };
+        let mut buckets = Buckets::default();
+        table.update(&point(1, 1), &Latency, &mut buckets, 0, || true);
+        table.update(&point(2, 1), &Latency, &mut buckets, 0, || true);
+        table.update(&point(2, 2), &Latency, &mut buckets, 50, || true);
+        assert_eq!(table.expire(60, 30), Expired { series: 1, drifting: 0 });
+        assert_eq!(table.series_count(), 1);
+        assert!(table.series.contains_key(&SeriesId(2)));
     }
 }

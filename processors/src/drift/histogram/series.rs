@@ -293,6 +293,11 @@ impl HistogramSeries {
         }
     }
 
+    /// Whether the series is drifting.
+    pub fn drifting(&self) -> bool {
+        self.state == SeriesState::DriftDetected
+    }
+
     /// A read-only copy for pull exporters: the score is the PSI, the value the mean of
     /// the newest point's buckets.
     pub fn snapshot(&self, id: SeriesId, labels: &Arc<SeriesLabels>) -> SeriesSnapshot {

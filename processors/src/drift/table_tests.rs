@@ -1,0 +1,131 @@
+//! Series expiry on the table, with the clock given explicitly (seconds).
+
+use super::*;
+use crate::drift::config::DriftConfig;
+use driftd_core::ValueKind;
+
+const SECOND: u64 = 1_000_000_000;
+const TTL: Duration = Duration::from_secs(60);
+
+struct Numbered;
+
+impl LabelSource for Numbered {
+    fn labels(&self, origin: u32) -> SeriesLabels {
+        SeriesLabels::new("m", vec![("n".into(), origin.to_string())])
+    }
+}
+
+fn table() -> SeriesTable {
+    SeriesTable::new(Profiles::new(&DriftConfig::default()), 1_000_000)
+}
+
+/// Feeds series `n` its sample `i` (one per second of event time) at `now`.
+fn feed(t: &SeriesTable, n: u32, i: u64, value: f64, now: u32) -> Update {
+    let p = Point {
+        series: SeriesId(u64::from(n) + 1),
+        time_unix_nano: i * SECOND,
+        value,
+        kind: ValueKind::Gauge,
+        origin: n,
+    };
+    t.update(&p, &Numbered, now)
+}
+
+fn snapshot(t: &SeriesTable, n: u32) -> Option<SeriesSnapshot> {
+    t.get(SeriesId(u64::from(n) + 1))
+}
+
+#[test]
+fn idle_series_expire_and_busy_ones_stay() {
+    let t = table();
+    for n in 0..10 {
+        feed(&t, n, 0, 1.0, 0);
+    }
+    // Series 0..5 keep reporting; 5..10 go quiet.
+    for n in 0..5 {
+        feed(&t, n, 1, 1.0, 50);
+    }
+    assert_eq!(
+        t.expire(60, TTL),
+        Expired::default(),
+        "nothing is idle for longer than the TTL yet"
+    );
+    let gone = t.expire(61, TTL);
+    assert_eq!(gone.series, 5);
+    assert_eq!(t.series_count(), 5);
+    assert!((0..5).all(|n| snapshot(&t, n).is_some()));
+    assert!((5..10).all(|n| snapshot(&t, n).is_none()));
+    assert_eq!(t.expired_total(), 5);
+    assert_eq!(t.expire(111, TTL).series, 5);
+    assert_eq!(t.series_count(), 0);
+}
+
+#[test]
+fn a_series_that_comes_back_learns_again() {
+    let t = table();
+    for i in 0..150 {
+        feed(&t, 0, i, (i % 5) as f64, 0);
+    }
+    let before = snapshot(&t, 0).unwrap();
+    assert_eq!(before.state, SeriesState::Stable);
+    t.expire(1000, TTL);
+    feed(&t, 0, 5000, 2.0, 1000);
+    let after = snapshot(&t, 0).unwrap();
+    assert_eq!(after.state, SeriesState::InsufficientData);
+    assert_eq!(after.sample_count, 1);
+    assert!(after.baseline.is_none());
+}
+
+#[test]
+fn a_drifting_series_expires_too_and_is_counted() {
+    let t = table();
+    let calm = |i: u64| 10.0 + ((i * 7919) % 100) as f64 / 50.0 - 1.0;
+    for i in 0..300 {
+        feed(&t, 0, i, calm(i), 0);
+    }
+    let drifted = (300..400).any(|i| {
+        feed(&t, 0, i, calm(i) + 20.0, 0);
+        snapshot(&t, 0).unwrap().state == SeriesState::DriftDetected
+    });
+    assert!(drifted);
+    feed(&t, 1, 0, 1.0, 0);
+    assert_eq!(t.expire(61, TTL), Expired { series: 2, drifting: 1 });
+}
+
+#[test]
+fn expiring_most_series_gives_the_memory_back() {
+    let t = table();
+    for n in 0..20_000 {
+        feed(&t, n, 0, 1.0, 0);
+    }
+    feed(&t, 0, 1, 1.0, 100);
+    let full = t.series.capacity();
+    assert_eq!(t.expire(100, TTL).series, 19_999);
+    assert!(t.series.capacity() * 10 < full, "{} of {full}", t.series.capacity());
+}
+
+#[test]
+fn checkpoints_older_than_the_ttl_are_not_restored() {
+    let checkpoint = |id: u64, updated_at: u64| {
+        let labels = Arc::new(SeriesLabels::new("m", vec![("n".into(), id.to_string())]));
+        let profiles = Profiles::new(&DriftConfig::default());
+        Checkpoint {
+            series_id: SeriesId(id),
+            labels,
+            state: checkpoint::encode(&SeriesDrift::new(profiles.get(0), 0)),
+            updated_at,
+        }
+    };
+    let t = table();
+    let restored = t.restore(
+        vec![checkpoint(1, 100 * SECOND), checkpoint(2, 200 * SECOND)],
+        150 * SECOND,
+    );
+    assert_eq!(restored, 1);
+    assert!(t.contains(SeriesId(2)) && !t.contains(SeriesId(1)));
+    assert_eq!(
+        table().restore(vec![checkpoint(1, 0)], 0),
+        1,
+        "0 keeps every checkpoint"
+    );
+}
