@@ -20,90 +20,11 @@
 
 use super::config::IdentityConfig;
 use super::labels::{key_value, with_text, Derived, Origin, Selection};
+pub use super::summary::{DecodeSummary, Refusal};
 use super::wire::{Field, Fields, Span, WireError};
 use driftd_core::model::{LabelHash, SeriesHasher};
 use driftd_core::{Point, ValueKind};
 use opentelemetry_proto::tonic::metrics::v1::{AggregationTemporality, DataPointFlags};
-use std::fmt;
-
-/// Why a data point was not fed on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Refusal {
-    /// The value is NaN.
-    NaN,
-    /// The value is +/- infinity.
-    Infinite,
-    /// `time_unix_nano` is 0.
-    MissingTime,
-    /// A number point with neither `as_double` nor `as_int`.
-    NoValue,
-    /// The point carries the no-recorded-value flag (a staleness marker).
-    NoRecordedValue,
-    /// The metric's name is empty.
-    EmptyName,
-    /// A histogram's sum is NaN or infinite; its `_count` was still kept.
-    HistogramSumNotFinite,
-    /// A histogram's buckets do not match its bounds, or its bounds are not finite and
-    /// increasing; its `_count` and `_mean` were still kept.
-    HistogramBucketsInvalid,
-    /// A metric type driftd does not read yet.
-    Unsupported(&'static str),
-}
-
-impl fmt::Display for Refusal {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Refusal::NaN => f.write_str("value is NaN"),
-            Refusal::Infinite => f.write_str("value is infinite"),
-            Refusal::MissingTime => f.write_str("missing time_unix_nano"),
-            // JSON senders land here too with `"asDouble": "NaN"` or `null`, which
-            // OTLP/JSON decoding leaves as no value.
-            Refusal::NoValue => f.write_str("number data point has no numeric value"),
-            Refusal::NoRecordedValue => f.write_str("data point is flagged as having no recorded value"),
-            Refusal::EmptyName => f.write_str("metric name is empty"),
-            Refusal::HistogramSumNotFinite => {
-                f.write_str("histogram sum is NaN or infinite (only its `_count` was kept)")
-            }
-            Refusal::HistogramBucketsInvalid => f.write_str(
-                "histogram buckets are not one more than its increasing finite bounds (its distribution was not kept)",
-            ),
-            Refusal::Unsupported(kind) => write!(f, "{kind} metrics are not supported yet"),
-        }
-    }
-}
-
-/// What decoding one request did.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct DecodeSummary {
-    /// Points appended (a histogram data point gives up to three).
-    pub accepted: u64,
-    /// Data points refused.
-    pub refused: u64,
-    /// The first refusal, with the metric it hit, for OTLP `partial_success`.
-    pub first_refusal: Option<String>,
-}
-
-impl DecodeSummary {
-    fn refuse(&mut self, metric: &str, reason: Refusal, points: usize) {
-        if points == 0 {
-            return;
-        }
-        self.refused += points as u64;
-        if self.first_refusal.is_none() {
-            self.first_refusal = Some(if metric.is_empty() {
-                reason.to_string()
-            } else {
-                format!("{reason} (metric `{metric}`)")
-            });
-        }
-    }
-
-    /// The OTLP `partial_success.error_message`: how many were refused and the first reason.
-    pub fn error_message(&self) -> String {
-        let first = self.first_refusal.as_deref().unwrap_or("no reason recorded");
-        format!("{} data point(s) refused; first: {first}", self.refused)
-    }
-}
 
 /// Appends the points of an encoded `ExportMetricsServiceRequest` to `points` and
 /// their origins to `origins` (a point's `origin` indexes `origins`). Both vectors are
@@ -367,8 +288,14 @@ struct PointFields {
     flags: u32,
 }
 
-const NUMBER: PointFields = PointFields { attributes: 7, flags: 8 };
-const HISTOGRAM: PointFields = PointFields { attributes: 9, flags: 10 };
+const NUMBER: PointFields = PointFields {
+    attributes: 7,
+    flags: 8,
+};
+const HISTOGRAM: PointFields = PointFields {
+    attributes: 9,
+    flags: 10,
+};
 
 /// Reads, in one pass, the fields every data point type has (time, flags, and the
 /// attributes, hashed as `at` selects them) and hands the others to `other`.

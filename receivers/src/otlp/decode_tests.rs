@@ -335,3 +335,18 @@ fn malformed_bytes_fail_the_whole_request() {
     let bad_name = field(1, &field(2, &field(2, &field(1, &[0xc3, 0x28]))));
     assert_eq!(run_bytes(&bad_name).unwrap_err(), WireError::NotUtf8(1));
 }
+
+#[test]
+fn a_resource_metrics_without_a_resource_decodes() {
+    let metric = metric(
+        "g",
+        Data::Gauge(opentelemetry_proto::tonic::metrics::v1::Gauge {
+            data_points: vec![number(T, 2.0, vec![string("route", "/a")])],
+        }),
+    );
+    let bytes = field(1, &field(2, &field(2, &metric.encode_to_vec())));
+    let (points, summary) = run_bytes(&bytes).unwrap();
+    assert_eq!(summary.accepted, 1);
+    assert_eq!(points[0].1, SeriesLabels::new("g", vec![("route".into(), "/a".into())]));
+    assert_eq!(points[0].0.series, points[0].1.id());
+}

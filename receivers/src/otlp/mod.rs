@@ -11,6 +11,7 @@ mod grpc;
 mod http;
 mod labels;
 mod status;
+mod summary;
 pub mod wire;
 
 #[cfg(test)]

@@ -196,10 +196,14 @@ pub struct Span {
 }
 
 impl Span {
-    /// The span of `part`, which must be a slice of `whole`.
+    /// The span of `part`, which must be a slice of `whole` or empty (an absent
+    /// message: any empty slice, wherever it points).
     pub fn of(whole: &[u8], part: &[u8]) -> Span {
-        let start = part.as_ptr() as usize - whole.as_ptr() as usize;
-        debug_assert!(start + part.len() <= whole.len());
+        if part.is_empty() {
+            return Span::default();
+        }
+        let start = (part.as_ptr() as usize).wrapping_sub(whole.as_ptr() as usize);
+        debug_assert!(start + part.len() <= whole.len(), "a span outside its request");
         Span {
             start: start as u32,
             len: part.len() as u32,
@@ -297,5 +301,6 @@ mod tests {
         let span = Span::of(whole, &whole[3..7]);
         assert_eq!(span.in_request(whole), b"3456");
         assert_eq!(span.in_request(b"01"), b"");
+        assert_eq!(Span::of(whole, &[]).in_request(whole), b"", "an absent message");
     }
 }
