@@ -33,6 +33,9 @@ use tonic::{Code, Request, Response, Status};
 /// HTTP/2 flow-control window per stream.
 const STREAM_WINDOW: u32 = 4 << 20;
 
+/// Requests in flight per HTTP/2 connection.
+const MAX_STREAMS: u32 = 64;
+
 /// The one method served.
 const EXPORT_PATH: &str = "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export";
 
@@ -83,6 +86,9 @@ impl Receiver for GrpcReceiver {
                 // from stalling on flow control (hyper's default is 64 KiB).
                 .initial_stream_window_size(Some(STREAM_WINDOW))
                 .initial_connection_window_size(Some(4 * STREAM_WINDOW))
+                // Requests run to completion on the thread that reads them, so more
+                // in flight per connection only queues; senders spread over connections.
+                .max_concurrent_streams(Some(MAX_STREAMS))
                 .add_service(service)
                 .serve_with_incoming_shutdown(incoming, shutdown.cancelled_owned())
                 .await
