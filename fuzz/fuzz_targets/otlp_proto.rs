@@ -2,7 +2,7 @@
 //! set, and check that whatever prost accepts the in-place decoder accepts too.
 #![no_main]
 
-use driftd_core::{Buckets, LabelSource};
+use driftd_core::{Buckets, LabelSource, ValueKind};
 use driftd_receivers::otlp::{decode, IdentityConfig, RequestLabels};
 use libfuzzer_sys::fuzz_target;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
@@ -20,7 +20,8 @@ fuzz_target!(|bytes: &[u8]| {
         let mut buckets = Buckets::default();
         for p in &points {
             assert_eq!(labels.labels(p.origin).id(), p.series);
-            labels.buckets(p.origin, &mut buckets);
+            let is_histogram = matches!(p.kind, ValueKind::Histogram { .. });
+            assert_eq!(labels.buckets(p.origin, &mut buckets), is_histogram);
         }
     }
 });

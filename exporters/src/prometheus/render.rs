@@ -97,8 +97,10 @@ pub fn render_chunks(e: &Exposition<'_>, chunk: usize, emit: &mut dyn FnMut(Stri
     // Room for a chunk and the line that overflows it.
     let capacity = whole.min(chunk.saturating_add(4096));
     let mut out = String::with_capacity(capacity);
-    let mut flush = |out: &mut String, force: bool| {
-        if force || out.len() >= chunk {
+    let mut flush = |out: &mut String, last: bool| {
+        if last {
+            emit(std::mem::take(out));
+        } else if out.len() >= chunk {
             emit(std::mem::replace(out, String::with_capacity(capacity)));
         }
     };

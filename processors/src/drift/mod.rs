@@ -36,7 +36,7 @@ use rules::Profiles;
 use series::{Outcome, Skip};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use table::Update;
+use table::{SeriesBudget, Update};
 
 struct Counters {
     starts: Counter,
@@ -101,7 +101,6 @@ pub struct DriftProcessor {
     name: String,
     table: Arc<SeriesTable>,
     histograms: Arc<HistogramTable>,
-    max_series: usize,
     next: Arc<dyn Consumer>,
     counters: Counters,
     overflow_logged: AtomicBool,
@@ -111,11 +110,12 @@ impl DriftProcessor {
     /// A processor named `name` (its config id) feeding `next`.
     pub fn new(name: &str, config: DriftConfig, next: Arc<dyn Consumer>) -> Self {
         let p = name.to_string();
+        // One cap for scalar and histogram series together.
+        let budget = SeriesBudget::new(config.max_series.get());
         DriftProcessor {
             name: p.clone(),
-            table: Arc::new(SeriesTable::new(Profiles::new(&config), config.max_series.get())),
-            histograms: Arc::new(HistogramTable::new(Profiles::new(&config))),
-            max_series: config.max_series.get(),
+            table: Arc::new(SeriesTable::with_budget(Profiles::new(&config), budget.clone())),
+            histograms: Arc::new(HistogramTable::new(Profiles::new(&config), budget)),
             next,
             counters: Counters {
                 starts: metrics::counter!("driftd_processor_events_total", "processor" => p.clone(), "kind" => "drift_start"),
@@ -162,9 +162,7 @@ impl DriftProcessor {
         events: &mut Vec<DriftEvent>,
         now: u32,
     ) {
-        // The cap counts scalar and histogram series together.
-        let room = || self.table.series_count() + self.histograms.series_count() < self.max_series;
-        match self.histograms.update(p, labels, buckets, now, room) {
+        match self.histograms.update(p, labels, buckets, now) {
             HistogramUpdate::Fed { event, derived } => {
                 events.extend(event);
                 if let Some((points, labels)) = derived {

@@ -13,7 +13,7 @@ use driftd_core::view::{SeriesSnapshot, SeriesState, SeriesView};
 use driftd_core::{LabelSource, Point, SeriesId, SeriesLabels};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -62,12 +62,44 @@ pub enum Update {
 pub struct SeriesTable {
     series: DashMap<SeriesId, Box<Entry>, BuildHasherDefault<IdHasher>>,
     profiles: Profiles,
-    max_series: usize,
+    budget: Arc<SeriesBudget>,
     points: AtomicU64,
     /// Zero of the table's clock (see [`SeriesTable::clock`]).
     epoch: Instant,
     /// Series expired since the table was made.
     expired: AtomicU64,
+}
+
+/// The cap on the series one processor tracks (`max_series`), shared by its scalar
+/// and histogram tables: a place is taken when a series is added, given back when it
+/// expires.
+pub struct SeriesBudget {
+    max: usize,
+    used: AtomicUsize,
+}
+
+impl SeriesBudget {
+    /// Room for `max` series.
+    pub fn new(max: usize) -> Arc<Self> {
+        Arc::new(SeriesBudget {
+            max,
+            used: AtomicUsize::new(0),
+        })
+    }
+
+    /// Takes a place for a new series; `false` when the cap is reached.
+    pub fn take(&self) -> bool {
+        self.used
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                (n < self.max).then_some(n + 1)
+            })
+            .is_ok()
+    }
+
+    /// Gives back the places of `n` series that went.
+    pub fn give_back(&self, n: usize) {
+        self.used.fetch_sub(n, Ordering::Relaxed);
+    }
 }
 
 /// A TTL in whole seconds of the table's clock.
@@ -87,10 +119,15 @@ pub struct Expired {
 impl SeriesTable {
     /// An empty table that watches series as `profiles` say, at most `max_series`.
     pub fn new(profiles: Profiles, max_series: usize) -> Self {
+        Self::with_budget(profiles, SeriesBudget::new(max_series))
+    }
+
+    /// An empty table whose new series take their places from `budget`.
+    pub fn with_budget(profiles: Profiles, budget: Arc<SeriesBudget>) -> Self {
         SeriesTable {
             series: DashMap::default(),
             profiles,
-            max_series,
+            budget,
             points: AtomicU64::new(0),
             epoch: Instant::now(),
             expired: AtomicU64::new(0),
@@ -108,20 +145,19 @@ impl SeriesTable {
     pub fn update(&self, p: &Point, labels: &dyn LabelSource, now: u32) -> Update {
         let mut entry = match self.series.get_mut(&p.series) {
             Some(e) => e,
-            None => {
-                if self.series.len() >= self.max_series {
-                    return Update::Overflow;
-                }
-                self.series.entry(p.series).or_insert_with(|| {
+            None => match self.series.entry(p.series) {
+                dashmap::Entry::Occupied(e) => e.into_ref(),
+                dashmap::Entry::Vacant(_) if !self.budget.take() => return Update::Overflow,
+                dashmap::Entry::Vacant(e) => {
                     let labels = labels.labels(p.origin);
                     let index = self.profiles.index_for(&labels);
-                    Box::new(Entry {
+                    e.insert(Box::new(Entry {
                         drift: SeriesDrift::new(self.profiles.get(index), index),
                         labels: Arc::new(labels),
                         last_seen: now,
-                    })
-                })
-            }
+                    }))
+                }
+            },
         };
         let e = &mut **entry;
         e.last_seen = now;
@@ -156,6 +192,7 @@ impl SeriesTable {
         if gone.series > 0 && gone.series >= before / 4 {
             self.series.shrink_to_fit();
         }
+        self.budget.give_back(gone.series);
         self.expired.fetch_add(gone.series as u64, Ordering::Relaxed);
         gone
     }
@@ -204,9 +241,6 @@ impl SeriesTable {
         let mut restored = 0;
         let now = self.clock();
         for c in checkpoints {
-            if self.series.len() >= self.max_series {
-                break;
-            }
             if c.updated_at < stale_before {
                 continue;
             }
@@ -217,6 +251,9 @@ impl SeriesTable {
             let Some(drift) = drift.rewatched(self.profiles.get(index), index) else {
                 continue;
             };
+            if !self.budget.take() {
+                break;
+            }
             self.series.insert(
                 c.series_id,
                 Box::new(Entry {

@@ -3,8 +3,10 @@
 //! series' identity on the fly and allocates nothing (labels are built later, and only
 //! for new series, through [`RequestLabels`](super::labels::RequestLabels)).
 //!
-//! Fields driftd does not read are skipped without being checked, and a field sent
-//! twice keeps its last value; anything malformed in what is read fails the request.
+//! Fields driftd does not read are skipped (only their framing is checked). Messages
+//! sent twice merge as protobuf says (a second resource adds its attributes, a second
+//! gauge its points); a scalar sent twice keeps its last value. Anything malformed in
+//! what is read fails the request.
 //!
 //! Mapping:
 //! - Gauge → [`ValueKind::Gauge`].
@@ -87,18 +89,8 @@ struct DataPoint {
 
 impl<'v> Sink<'v> {
     fn resource_metrics(&mut self, rm: &'v [u8]) -> Result<(), WireError> {
-        // The resource may follow its scopes on the wire: find it first.
-        let mut resource: &[u8] = &[];
-        for f in Fields::new(rm) {
-            let f = f?;
-            if f.number == 1 {
-                resource = f.bytes()?;
-            }
-        }
         let mut hash = SeriesHasher::new("");
-        let selection = Selection::new(self.identity, resource, |key, value| {
-            with_text(value, |v| hash.label(key, v))
-        })?;
+        let selection = Selection::new(self.identity, rm, |key, value| with_text(value, |v| hash.label(key, v)))?;
         let resource_hash = hash.label_hash();
         for f in Fields::new(rm) {
             let f = f?;
@@ -108,7 +100,7 @@ impl<'v> Sink<'v> {
             for m in Fields::new(f.bytes()?) {
                 let m = m?;
                 if m.number == 2 {
-                    self.metric(m.bytes()?, resource, selection, resource_hash)?;
+                    self.metric(m.bytes()?, rm, selection, resource_hash)?;
                 }
             }
         }
@@ -118,24 +110,15 @@ impl<'v> Sink<'v> {
     fn metric(
         &mut self,
         metric: &'v [u8],
-        resource: &[u8],
+        resource_metrics: &[u8],
         selection: Selection<'_>,
         resource_hash: LabelHash,
     ) -> Result<(), WireError> {
-        // `Metric`: 1 name; its data is one of 5 gauge, 7 sum, 9 histogram,
-        // 10 exponential histogram, 11 summary.
-        let (mut name, mut data) = ("", None);
-        for f in Fields::new(metric) {
-            let f = f?;
-            match f.number {
-                1 => name = f.str()?,
-                5 | 7 | 9 | 10 | 11 => data = Some((f.number, f.bytes()?)),
-                _ => {}
-            }
-        }
-        let Some((kind, data)) = data else { return Ok(()) };
+        let Some((name, data)) = MetricData::read(metric)? else {
+            return Ok(());
+        };
         if name.is_empty() {
-            let n = count_points(data)?;
+            let n = data.count_points()?;
             self.summary.refuse("", Refusal::EmptyName, n);
             return Ok(());
         }
@@ -143,33 +126,40 @@ impl<'v> Sink<'v> {
             name,
             selection,
             resource_hash,
-            resource: Span::of(self.request, resource),
+            resource: Span::of(self.request, resource_metrics),
             metric: Span::of(self.request, metric),
         };
         // Temporality (sums and histograms) and monotonicity (sums) may follow the
         // points on the wire.
         let (mut cumulative, mut monotonic) = (false, false);
-        let flagged = if matches!(kind, 7 | 9 | 10) { data } else { &[] };
-        for f in Fields::new(flagged) {
-            let f = f?;
-            match (kind, f.number) {
-                (7 | 9 | 10, 2) => cumulative = f.varint()? == AggregationTemporality::Cumulative as u64,
-                (7, 3) => monotonic = f.varint()? != 0,
-                _ => {}
-            }
+        if matches!(data.kind, 7 | 9 | 10) {
+            data.each(|chunk| {
+                for f in Fields::new(chunk) {
+                    let f = f?;
+                    match (data.kind, f.number) {
+                        (_, 2) => cumulative = f.varint()? == AggregationTemporality::Cumulative as u64,
+                        (7, 3) => monotonic = f.varint()? != 0,
+                        _ => {}
+                    }
+                }
+                Ok(())
+            })?;
         }
-        match kind {
-            5 => self.numbers(&at, data, ValueKind::Gauge),
-            7 if monotonic && cumulative => self.numbers(&at, data, ValueKind::CumulativeCounter),
-            7 => self.numbers(&at, data, ValueKind::Gauge),
-            9 => self.histograms(&at, data, cumulative),
-            10 | 11 => {
-                let what = if kind == 10 { "exponential histogram" } else { "summary" };
+        match data.kind {
+            5 => data.each(|chunk| self.numbers(&at, chunk, ValueKind::Gauge)),
+            7 if monotonic && cumulative => data.each(|chunk| self.numbers(&at, chunk, ValueKind::CumulativeCounter)),
+            7 => data.each(|chunk| self.numbers(&at, chunk, ValueKind::Gauge)),
+            9 => data.each(|chunk| self.histograms(&at, chunk, cumulative)),
+            _ => {
+                let what = if data.kind == 10 {
+                    "exponential histogram"
+                } else {
+                    "summary"
+                };
                 self.summary
-                    .refuse(name, Refusal::Unsupported(what), count_points(data)?);
+                    .refuse(name, Refusal::Unsupported(what), data.count_points()?);
                 Ok(())
             }
-            _ => Ok(()),
         }
     }
 
@@ -226,8 +216,10 @@ impl<'v> Sink<'v> {
             }
             let (labels, t, count) = (dp.labels, dp.time_unix_nano, dp.count as f64);
             self.push(at, point, Derived::HistogramCount, labels, t, count, count_kind);
+            // A point partly kept is reported once, with the first thing dropped.
+            let mut dropped = None;
             match dp.value {
-                Some(sum) if !sum.is_finite() => self.summary.refuse(at.name, Refusal::HistogramSumNotFinite, 1),
+                Some(sum) if !sum.is_finite() => dropped = Some(Refusal::HistogramSumNotFinite),
                 Some(sum) if dp.count > 0 => self.push(
                     at,
                     point,
@@ -245,7 +237,10 @@ impl<'v> Sink<'v> {
                     self.push(at, point, Derived::Distribution, labels, t, count, kind);
                 }
                 Ok(false) => {}
-                Err(r) => self.summary.refuse(at.name, r, 1),
+                Err(r) => dropped = dropped.or(Some(r)),
+            }
+            if let Some(r) = dropped {
+                self.summary.refuse(at.name, r, 1);
             }
         }
         Ok(())
@@ -355,13 +350,58 @@ impl Layout {
     }
 }
 
-/// How many data points (field 1) a metric's data message holds.
-fn count_points(data: &[u8]) -> Result<usize, WireError> {
-    let mut n = 0;
-    for f in Fields::new(data) {
-        n += usize::from(f?.number == 1);
+/// A `Metric`'s data: one of 5 gauge, 7 sum, 9 histogram, 10 exponential histogram,
+/// 11 summary. As protobuf merges them, a data field sent again adds to the one before
+/// (its points add up), and another kind replaces it.
+struct MetricData<'a> {
+    metric: &'a [u8],
+    kind: u32,
+    /// The index, among the metric's fields, of the first field of the kind that won.
+    from: usize,
+}
+
+impl<'a> MetricData<'a> {
+    /// The metric's name (field 1) and data; `None` for a metric without data.
+    fn read(metric: &'a [u8]) -> Result<Option<(&'a str, Self)>, WireError> {
+        let (mut name, mut kind, mut from) = ("", 0, 0);
+        for (i, f) in Fields::new(metric).enumerate() {
+            let f = f?;
+            match f.number {
+                1 => name = f.str()?,
+                5 | 7 | 9 | 10 | 11 => {
+                    f.bytes()?;
+                    if f.number != kind {
+                        (kind, from) = (f.number, i);
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok((kind != 0).then_some((name, MetricData { metric, kind, from })))
     }
-    Ok(n)
+
+    /// Calls `each` with every part of the data, in wire order.
+    fn each(&self, mut each: impl FnMut(&'a [u8]) -> Result<(), WireError>) -> Result<(), WireError> {
+        for f in Fields::new(self.metric).skip(self.from) {
+            let f = f?;
+            if f.number == self.kind {
+                each(f.bytes()?)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// How many data points (field 1 of each part) the data holds.
+    fn count_points(&self) -> Result<usize, WireError> {
+        let mut n = 0;
+        self.each(|part| {
+            for f in Fields::new(part) {
+                n += usize::from(f?.number == 1);
+            }
+            Ok(())
+        })?;
+        Ok(n)
+    }
 }
 
 /// Checks shared by every data point type.

@@ -350,3 +350,48 @@ fn a_resource_metrics_without_a_resource_decodes() {
     assert_eq!(points[0].1, SeriesLabels::new("g", vec![("route".into(), "/a".into())]));
     assert_eq!(points[0].0.series, points[0].1.id());
 }
+
+#[test]
+fn messages_sent_twice_merge_as_prost_merges_them() {
+    use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+    let gauge_of = |v: f64, route: &str| {
+        opentelemetry_proto::tonic::metrics::v1::Gauge {
+            data_points: vec![number(T, v, vec![string("route", route)])],
+        }
+        .encode_to_vec()
+    };
+    let resource = |kv| {
+        Resource {
+            attributes: vec![kv],
+            ..Default::default()
+        }
+        .encode_to_vec()
+    };
+    // Two gauge parts, then a name; a sum part before them is replaced by the gauge.
+    let sum = Sum {
+        data_points: vec![number(T, 9.0, vec![])],
+        ..Default::default()
+    }
+    .encode_to_vec();
+    let metric = [
+        field(7, &sum),
+        field(5, &gauge_of(1.0, "/a")),
+        field(1, b"g"),
+        field(5, &gauge_of(2.0, "/b")),
+    ]
+    .concat();
+    let rm = [
+        field(1, &resource(string("service.name", "api"))),
+        field(2, &field(2, &metric)),
+        field(1, &resource(string("region", "eu"))),
+    ]
+    .concat();
+    let bytes = field(1, &rm);
+
+    let (got, summary) = run_bytes(&bytes).unwrap();
+    let prost = ExportMetricsServiceRequest::decode(&bytes[..]).unwrap();
+    assert_eq!(got, run(&prost).0);
+    assert_eq!(summary.accepted, 2);
+    assert_eq!(got[1].0.value, 2.0);
+    assert_eq!(got[1].1.get("service.name"), Some("api"));
+}

@@ -45,7 +45,7 @@ impl Derived {
 /// Where a point came from inside its request: what `Point::origin` indexes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Origin {
-    /// The `Resource` message (empty when the resource has none).
+    /// The `ResourceMetrics` message (its resource's attributes are read from it).
     pub resource: Span,
     /// The `Metric` message.
     pub metric: Span,
@@ -147,21 +147,28 @@ pub struct Selection<'a> {
 }
 
 impl<'a> Selection<'a> {
-    /// The rules for points under `resource` (an encoded `Resource`); calls `each`
-    /// with every resource attribute that identifies the series, in the order sent.
+    /// The rules for points under a `ResourceMetrics` (encoded); calls `each` with
+    /// every attribute of its resource that identifies the series, in the order sent
+    /// (a resource sent twice merges, as protobuf says).
     pub fn new(
         identity: &'a IdentityConfig,
-        resource: &[u8],
+        resource_metrics: &[u8],
         mut each: impl FnMut(&str, &[u8]) -> Result<(), WireError>,
     ) -> Result<Self, WireError> {
         let mut on_resource = 0u64;
-        each_attribute(resource, 1, |key, value| {
-            match identity.resource_index(key) {
-                Some(i) if i < MAX_RESOURCE_ATTRIBUTES => on_resource |= 1 << i,
-                _ => return Ok(()),
+        for f in Fields::new(resource_metrics) {
+            let f = f?;
+            if f.number != 1 {
+                continue;
             }
-            each(key, value)
-        })?;
+            each_attribute(f.bytes()?, 1, |key, value| {
+                match identity.resource_index(key) {
+                    Some(i) if i < MAX_RESOURCE_ATTRIBUTES => on_resource |= 1 << i,
+                    _ => return Ok(()),
+                }
+                each(key, value)
+            })?;
+        }
         Ok(Selection { identity, on_resource })
     }
 

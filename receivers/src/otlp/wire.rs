@@ -13,9 +13,13 @@ pub enum WireError {
     /// A varint of more than ten bytes.
     #[error("varint is longer than ten bytes")]
     LongVarint,
-    /// Field number 0, or a wire type protobuf does not define (groups included).
+    /// Field number 0, a wire type protobuf does not define, or a group that does not
+    /// end where it should.
     #[error("invalid field key")]
     InvalidKey,
+    /// Groups nested deeper than protobuf decoders allow (100).
+    #[error("groups are nested too deeply")]
+    TooDeep,
     /// A known field sent with the wrong wire type.
     #[error("field {0} has the wrong wire type")]
     WrongType(u32),
@@ -41,6 +45,8 @@ pub enum Value<'a> {
     Fixed32(u32),
     /// Wire type 2: strings, bytes, nested messages, packed repeated fields.
     Bytes(&'a [u8]),
+    /// Wire types 3 and 4: a (deprecated) group, skipped whole; OTLP has none.
+    Group,
 }
 
 /// One field: its number and its value.
@@ -100,6 +106,9 @@ impl<'a> Field<'a> {
     }
 }
 
+/// How deep groups may nest (prost's recursion limit).
+const MAX_GROUP_DEPTH: u32 = 100;
+
 /// The fields of one message, in wire order. Stops after the first error.
 #[derive(Clone)]
 pub struct Fields<'a> {
@@ -129,9 +138,40 @@ impl<'a> Fields<'a> {
                 let b = self.take(4)?;
                 Value::Fixed32(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
             }
+            3 => {
+                self.skip_group(u64::from(number), 1)?;
+                Value::Group
+            }
             _ => return Err(WireError::InvalidKey),
         };
         Ok(Field { number, value })
+    }
+
+    /// Skips the rest of group `number` (its start key read), as prost does for an
+    /// unknown group field.
+    fn skip_group(&mut self, number: u64, depth: u32) -> Result<(), WireError> {
+        if depth > MAX_GROUP_DEPTH {
+            return Err(WireError::TooDeep);
+        }
+        loop {
+            let key = self.varint()?;
+            let inner = key >> 3;
+            if inner == 0 {
+                return Err(WireError::InvalidKey);
+            }
+            match key & 7 {
+                0 => drop(self.varint()?),
+                1 => drop(self.take(8)?),
+                2 => {
+                    let len = usize::try_from(self.varint()?).map_err(|_| WireError::Truncated)?;
+                    self.take(len)?;
+                }
+                3 => self.skip_group(inner, depth + 1)?,
+                4 if inner == number => return Ok(()),
+                5 => drop(self.take(4)?),
+                _ => return Err(WireError::InvalidKey),
+            }
+        }
     }
 
     fn take(&mut self, n: usize) -> Result<&'a [u8], WireError> {
@@ -256,10 +296,24 @@ mod tests {
             Err(WireError::LongVarint)
         );
         assert_eq!(fields(&[0x00, 0x01]), Err(WireError::InvalidKey));
-        assert_eq!(fields(&[0x0b]), Err(WireError::InvalidKey), "groups are not OTLP");
+        assert_eq!(fields(&[0x0b]), Err(WireError::Truncated), "a group that never ends");
+        assert_eq!(fields(&[0x0c]), Err(WireError::InvalidKey), "an end without a start");
+        assert_eq!(fields(&[0x0b, 0x14]), Err(WireError::InvalidKey), "ends another group");
+        let deep = [vec![0x0b; 101], vec![0x0c; 101]].concat();
+        assert_eq!(fields(&deep), Err(WireError::TooDeep));
         assert_eq!(fields(&[0x0a, 0x05, b'a']), Err(WireError::Truncated));
         let bad_utf8 = [0x0a, 0x01, 0xff];
         assert_eq!(fields(&bad_utf8).unwrap()[0].str(), Err(WireError::NotUtf8(1)));
+    }
+
+    #[test]
+    fn skips_groups_as_prost_does() {
+        // Group 2 holding a varint field and a nested group, then field 1.
+        let msg = [0x13, 0x08, 0x01, 0x1b, 0x1c, 0x14, 0x08, 0x07];
+        let f = fields(&msg).unwrap();
+        assert_eq!((f[0].number, f[0].value), (2, Value::Group));
+        assert_eq!(f[0].bytes(), Err(WireError::WrongType(2)));
+        assert_eq!(f[1].varint(), Ok(7));
     }
 
     #[test]

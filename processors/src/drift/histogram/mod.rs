@@ -15,7 +15,7 @@ pub use series::QUANTILES;
 
 use super::rules::Profiles;
 use super::series::Skip;
-use super::table::{Expired, IdHasher};
+use super::table::{Expired, IdHasher, SeriesBudget};
 use dashmap::DashMap;
 use driftd_core::consumer::Buckets;
 use driftd_core::view::{SeriesSnapshot, SeriesView};
@@ -54,50 +54,44 @@ pub enum HistogramUpdate {
 pub struct HistogramTable {
     series: DashMap<SeriesId, Entry, BuildHasherDefault<IdHasher>>,
     profiles: Profiles,
+    budget: Arc<SeriesBudget>,
 }
 
 impl HistogramTable {
-    /// An empty table that watches series as `profiles` say.
-    pub fn new(profiles: Profiles) -> Self {
+    /// An empty table that watches series as `profiles` say, taking the places of new
+    /// series from `budget` (shared with the scalar table).
+    pub fn new(profiles: Profiles, budget: Arc<SeriesBudget>) -> Self {
         HistogramTable {
             series: DashMap::default(),
             profiles,
+            budget,
         }
     }
 
     /// Feeds one histogram point, reading its buckets into `buckets` (a buffer the
     /// caller reuses). For a series seen for the first time, labels are materialised,
-    /// rules matched and the derived series' ids computed, if `room()` allows a new
-    /// series.
-    pub fn update(
-        &self,
-        p: &Point,
-        source: &dyn LabelSource,
-        buckets: &mut Buckets,
-        now: u32,
-        room: impl FnOnce() -> bool,
-    ) -> HistogramUpdate {
+    /// rules matched and the derived series' ids computed, if the budget has room.
+    pub fn update(&self, p: &Point, source: &dyn LabelSource, buckets: &mut Buckets, now: u32) -> HistogramUpdate {
         buckets.clear();
         if !source.buckets(p.origin, buckets) {
             return HistogramUpdate::Skipped(Skip::Distribution);
         }
         let mut entry = match self.series.get_mut(&p.series) {
             Some(e) => e,
-            None => {
-                if !room() {
-                    return HistogramUpdate::Overflow;
-                }
-                self.series.entry(p.series).or_insert_with(|| {
+            None => match self.series.entry(p.series) {
+                dashmap::Entry::Occupied(e) => e.into_ref(),
+                dashmap::Entry::Vacant(_) if !self.budget.take() => return HistogramUpdate::Overflow,
+                dashmap::Entry::Vacant(e) => {
                     let labels = source.labels(p.origin);
                     let index = self.profiles.index_for(&labels);
                     let derived = std::array::from_fn(|i| DerivedLabels(&labels).labels(i as u32).id());
-                    Entry {
+                    e.insert(Entry {
                         series: HistogramSeries::new(index, derived),
                         labels: Arc::new(labels),
                         last_seen: now,
-                    }
-                })
-            }
+                    })
+                }
+            },
         };
         let e = &mut *entry;
         e.last_seen = now;
@@ -127,6 +121,7 @@ impl HistogramTable {
         if gone.series > 0 && gone.series >= before / 4 {
             self.series.shrink_to_fit();
         }
+        self.budget.give_back(gone.series);
         gone
     }
 }
@@ -186,7 +181,7 @@ mod tests {
 
     #[test]
     fn idle_histogram_series_expire_and_busy_ones_stay() {
-        let table = HistogramTable::new(Profiles::new(&DriftConfig::default()));
+        let table = HistogramTable::new(Profiles::new(&DriftConfig::default()), SeriesBudget::new(10));
         let point = |series, t| Point {
             series: SeriesId(series),
             time_unix_nano: t,
@@ -195,11 +190,51 @@ mod tests {
             origin: 0,
         };
         let mut buckets = Buckets::default();
-        table.update(&point(1, 1), &Latency, &mut buckets, 0, || true);
-        table.update(&point(2, 1), &Latency, &mut buckets, 0, || true);
-        table.update(&point(2, 2), &Latency, &mut buckets, 50, || true);
+        table.update(&point(1, 1), &Latency, &mut buckets, 0);
+        table.update(&point(2, 1), &Latency, &mut buckets, 0);
+        table.update(&point(2, 2), &Latency, &mut buckets, 50);
         assert_eq!(table.expire(60, 30), Expired { series: 1, drifting: 0 });
         assert_eq!(table.series_count(), 1);
         assert!(table.series.contains_key(&SeriesId(2)));
+    }
+
+    #[test]
+    fn histogram_and_scalar_series_share_one_cap() {
+        use crate::drift::table::{SeriesTable, Update};
+        let profiles = || Profiles::new(&DriftConfig::default());
+        let budget = SeriesBudget::new(2);
+        let scalars = SeriesTable::with_budget(profiles(), budget.clone());
+        let histograms = HistogramTable::new(profiles(), budget);
+        let point = |series, kind| Point {
+            series: SeriesId(series),
+            time_unix_nano: 1,
+            value: 40.0,
+            kind,
+            origin: 0,
+        };
+        let histogram = ValueKind::Histogram { cumulative: false };
+        let mut buckets = Buckets::default();
+        assert!(matches!(
+            scalars.update(&point(1, ValueKind::Gauge), &Latency, 0),
+            Update::Fed(_)
+        ));
+        assert!(matches!(
+            histograms.update(&point(2, histogram), &Latency, &mut buckets, 0),
+            HistogramUpdate::Fed { .. }
+        ));
+        assert!(matches!(
+            scalars.update(&point(3, ValueKind::Gauge), &Latency, 0),
+            Update::Overflow
+        ));
+        assert!(matches!(
+            histograms.update(&point(4, histogram), &Latency, &mut buckets, 0),
+            HistogramUpdate::Overflow
+        ));
+        // An expired histogram series gives its place back.
+        histograms.expire(100, 10);
+        assert!(matches!(
+            scalars.update(&point(3, ValueKind::Gauge), &Latency, 0),
+            Update::Fed(_)
+        ));
     }
 }

@@ -264,7 +264,7 @@ impl HistogramSeries {
             EventKind::DriftStart => &self.recent,
             EventKind::DriftEnd => &self.since_drift,
         };
-        let js = buckets::jensen_shannon(&self.baseline, &self.recent);
+        let js = buckets::jensen_shannon(&self.baseline, recent);
         let mut scores = BTreeMap::from([("psi".to_string(), self.last.psi), ("js".to_string(), js)]);
         for (q, suffix) in QUANTILES {
             let name = &suffix[1..];
