@@ -102,6 +102,33 @@ impl SeriesBudget {
     }
 }
 
+/// Removes from `series` every entry idle for more than `ttl` seconds at `now`
+/// (`seen` tells when an entry last had a point and whether it is drifting), and
+/// shrinks the map when a large share went. Locks one shard at a time.
+pub fn expire_idle<V>(
+    series: &DashMap<SeriesId, V, BuildHasherDefault<IdHasher>>,
+    now: u32,
+    ttl: u32,
+    seen: impl Fn(&V) -> (u32, bool),
+) -> Expired {
+    let before = series.len();
+    let mut gone = Expired::default();
+    series.retain(|_, e| {
+        let (last_seen, drifting) = seen(e);
+        let keep = now.saturating_sub(last_seen) <= ttl;
+        if !keep {
+            gone.series += 1;
+            gone.drifting += usize::from(drifting);
+        }
+        keep
+    });
+    // Shrinking rehashes every shard: worth it only once a quarter of the series went.
+    if gone.series > 0 && gone.series >= before / 4 {
+        series.shrink_to_fit();
+    }
+    gone
+}
+
 /// A TTL in whole seconds of the table's clock.
 pub fn ttl_secs(ttl: Duration) -> u32 {
     u32::try_from(ttl.as_secs()).unwrap_or(u32::MAX)
@@ -177,21 +204,9 @@ impl SeriesTable {
     /// [`SeriesTable::clock`]), drifting or not, and gives the map's memory back when a
     /// large share went. Locks one shard at a time; ingest into the others goes on.
     pub fn expire(&self, now: u32, ttl: Duration) -> Expired {
-        let ttl = ttl_secs(ttl);
-        let before = self.series.len();
-        let mut gone = Expired::default();
-        self.series.retain(|_, e| {
-            let keep = now.saturating_sub(e.last_seen) <= ttl;
-            if !keep {
-                gone.series += 1;
-                gone.drifting += usize::from(e.drift.state() == SeriesState::DriftDetected);
-            }
-            keep
+        let gone = expire_idle(&self.series, now, ttl_secs(ttl), |e| {
+            (e.last_seen, e.drift.state() == SeriesState::DriftDetected)
         });
-        // Shrinking rehashes every shard: worth it only once a quarter of the series went.
-        if gone.series > 0 && gone.series >= before / 4 {
-            self.series.shrink_to_fit();
-        }
         self.budget.give_back(gone.series);
         self.expired.fetch_add(gone.series as u64, Ordering::Relaxed);
         gone

@@ -15,7 +15,7 @@ pub use series::QUANTILES;
 
 use super::rules::Profiles;
 use super::series::Skip;
-use super::table::{Expired, IdHasher, SeriesBudget};
+use super::table::{expire_idle, Expired, IdHasher, SeriesBudget};
 use dashmap::DashMap;
 use driftd_core::consumer::Buckets;
 use driftd_core::view::{SeriesSnapshot, SeriesView};
@@ -108,19 +108,7 @@ impl HistogramTable {
     /// Forgets series without a point for more than `ttl` seconds at `now`, as
     /// [`SeriesTable::expire`](super::table::SeriesTable::expire) does.
     pub fn expire(&self, now: u32, ttl: u32) -> Expired {
-        let before = self.series.len();
-        let mut gone = Expired::default();
-        self.series.retain(|_, e| {
-            let keep = now.saturating_sub(e.last_seen) <= ttl;
-            if !keep {
-                gone.series += 1;
-                gone.drifting += usize::from(e.series.drifting());
-            }
-            keep
-        });
-        if gone.series > 0 && gone.series >= before / 4 {
-            self.series.shrink_to_fit();
-        }
+        let gone = expire_idle(&self.series, now, ttl, |e| (e.last_seen, e.series.drifting()));
         self.budget.give_back(gone.series);
         gone
     }
