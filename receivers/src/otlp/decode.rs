@@ -22,6 +22,7 @@
 
 use super::config::IdentityConfig;
 use super::labels::{key_value, with_text, Derived, Origin, Selection};
+use super::parts::{Layout, MetricData};
 pub use super::summary::{DecodeSummary, Refusal};
 use super::wire::{Field, Fields, Span, WireError};
 use driftd_core::model::{LabelHash, SeriesHasher};
@@ -318,90 +319,6 @@ fn read_point(
     }
     dp.labels = labels.label_hash();
     Ok(dp)
-}
-
-/// A histogram point's bucket layout, checked as it is read.
-#[derive(Default)]
-struct Layout {
-    buckets: usize,
-    bounds: usize,
-    last_bound: f64,
-    disordered: bool,
-}
-
-impl Layout {
-    fn bound(&mut self, b: f64) {
-        let increasing = self.bounds == 0 || b > self.last_bound;
-        self.disordered |= !(b.is_finite() && increasing);
-        self.last_bound = b;
-        self.bounds += 1;
-    }
-
-    /// `Ok(true)` for a distribution worth reading, `Ok(false)` for none (fewer than
-    /// two buckets), `Err` for one that contradicts itself.
-    fn check(&self) -> Result<bool, Refusal> {
-        if self.buckets == 0 && self.bounds == 0 {
-            return Ok(false);
-        }
-        if self.buckets != self.bounds + 1 || self.disordered {
-            return Err(Refusal::HistogramBucketsInvalid);
-        }
-        Ok(self.buckets >= 2)
-    }
-}
-
-/// A `Metric`'s data: one of 5 gauge, 7 sum, 9 histogram, 10 exponential histogram,
-/// 11 summary. As protobuf merges them, a data field sent again adds to the one before
-/// (its points add up), and another kind replaces it.
-struct MetricData<'a> {
-    metric: &'a [u8],
-    kind: u32,
-    /// The index, among the metric's fields, of the first field of the kind that won.
-    from: usize,
-}
-
-impl<'a> MetricData<'a> {
-    /// The metric's name (field 1) and data; `None` for a metric without data.
-    fn read(metric: &'a [u8]) -> Result<Option<(&'a str, Self)>, WireError> {
-        let (mut name, mut kind, mut from) = ("", 0, 0);
-        for (i, f) in Fields::new(metric).enumerate() {
-            let f = f?;
-            match f.number {
-                1 => name = f.str()?,
-                5 | 7 | 9 | 10 | 11 => {
-                    f.bytes()?;
-                    if f.number != kind {
-                        (kind, from) = (f.number, i);
-                    }
-                }
-                _ => {}
-            }
-        }
-        Ok((kind != 0).then_some((name, MetricData { metric, kind, from })))
-    }
-
-    /// Calls `each` with every part of the data, in wire order.
-    fn each(&self, mut each: impl FnMut(&'a [u8]) -> Result<(), WireError>) -> Result<(), WireError> {
-        for f in Fields::new(self.metric).skip(self.from) {
-            let f = f?;
-            if f.number == self.kind {
-                each(f.bytes()?)?;
-            }
-        }
-        Ok(())
-    }
-
-    /// How many data points (field 1 of each part) the data holds.
-    fn count_points(&self) -> Result<usize, WireError> {
-        let mut n = 0;
-        self.each(|part| {
-            for f in Fields::new(part) {
-                n += usize::from(f?.number == 1);
-            }
-            Ok(())
-        })?;
-        Ok(n)
-    }
 }
 
 /// Checks shared by every data point type.

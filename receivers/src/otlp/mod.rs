@@ -10,6 +10,7 @@ mod decode;
 mod grpc;
 mod http;
 mod labels;
+mod parts;
 mod status;
 mod summary;
 pub mod wire;
