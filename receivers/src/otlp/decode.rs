@@ -62,7 +62,12 @@ pub fn decode(
 struct MetricAt<'a> {
     name: &'a str,
     selection: Selection<'a>,
-    resource_hash: LabelHash,
+    /// The identity of the metric's name and its resource, hashed once per metric:
+    /// its own series, and a histogram's `_count` and `_mean` (for other kinds, copies
+    /// of the first).
+    own: SeriesHasher,
+    count: SeriesHasher,
+    mean: SeriesHasher,
     resource: Span,
     metric: Span,
 }
@@ -123,10 +128,22 @@ impl<'v> Sink<'v> {
             self.summary.refuse("", Refusal::EmptyName, n);
             return Ok(());
         }
+        let named = |derived: Derived| {
+            let mut h = SeriesHasher::with_suffix(name, derived.suffix());
+            h.merge(resource_hash);
+            h
+        };
+        let own = named(Derived::Value);
+        let (count, mean) = match data.kind {
+            9 => (named(Derived::HistogramCount), named(Derived::HistogramMean)),
+            _ => (own, own),
+        };
         let at = MetricAt {
             name,
             selection,
-            resource_hash,
+            own,
+            count,
+            mean,
             resource: Span::of(self.request, resource_metrics),
             metric: Span::of(self.request, metric),
         };
@@ -258,8 +275,11 @@ impl<'v> Sink<'v> {
         value: f64,
         kind: ValueKind,
     ) {
-        let mut h = SeriesHasher::with_suffix(at.name, derived.suffix());
-        h.merge(at.resource_hash);
+        let mut h = match derived {
+            Derived::Value | Derived::Distribution => at.own,
+            Derived::HistogramCount => at.count,
+            Derived::HistogramMean => at.mean,
+        };
         h.merge(point_labels);
         self.points.push(Point {
             series: h.finish(),
