@@ -63,6 +63,10 @@ pub struct BenchArgs {
     /// drop, until SIGINT or SIGTERM.
     #[arg(long)]
     pub sink: bool,
+    /// With `--sink`: decode every request into prost's owned OTLP types and count its
+    /// points (a decode-only collector, to read driftd's cost per point against).
+    #[arg(long, requires = "sink")]
+    pub decode: bool,
     /// Address the sink listens on.
     #[arg(long, default_value = "127.0.0.1:24317")]
     pub listen: SocketAddr,
@@ -71,7 +75,7 @@ pub struct BenchArgs {
 /// Runs the load (or the sink) and prints the figures.
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     if args.sink {
-        return sink::serve(args.listen).await;
+        return sink::serve(args.listen, args.decode).await;
     }
     anyhow::ensure!(args.series > 0, "--series must be at least 1");
     anyhow::ensure!(args.points_per_request > 0, "--points-per-request must be at least 1");
