@@ -2,7 +2,8 @@
 # Series expiry gives memory back: the release binary on the default config with
 # `series_ttl` shortened to TTL, SERIES distinct series sent once (OTLP/gRPC, `driftd
 # simulate`), then nothing. Prints VmRSS and the tracked series when loaded and once the
-# TTL (plus one sweep) has passed; then loads SERIES series again (new to the table) and
+# TTL (plus one sweep) has passed, and 15 s later (jemalloc returns freed pages to the
+# system over 10 s); then loads SERIES series again (new to the table) and
 # waits them out again, to show that churn reuses the freed memory instead of growing.
 #
 #   scripts/series-expiry.sh [SERIES (1000000)] [TTL seconds (20)]
@@ -39,6 +40,9 @@ wait_out() {
     done
     sleep 1
     echo "after the TTL: $(tracked) series tracked, $(expired) expired in all, VmRSS $(mib VmRSS) MiB (peak $(mib VmHWM) MiB)"
+    # jemalloc's background thread returns freed pages over its 10 s decay.
+    sleep 15
+    echo "15 s later: VmRSS $(mib VmRSS) MiB"
 }
 
 echo "idle: VmRSS $(mib VmRSS) MiB"

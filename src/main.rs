@@ -21,6 +21,12 @@ use std::process::ExitCode;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
+/// jemalloc rather than glibc malloc: its background thread hands the pages of freed
+/// memory back to the system over the following seconds (expired series shrink the
+/// process; glibc keeps most of them).
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// The default config, embedded so `driftd` runs with no files at all.
 const DEFAULT_CONFIG: &str = include_str!("../configs/default.yaml");
 
