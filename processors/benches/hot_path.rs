@@ -1,6 +1,7 @@
 //! The OTLP hot path per point: decode an encoded request in place, look each series
 //! up in the drift processor's table, update its baseline and detector. Requests of
-//! 1,000 points; series already known (the steady state).
+//! 1,000 points; series already known (the steady state). `otlp_decode` is the first
+//! step alone, on the same requests.
 //!
 //!     cargo bench -p driftd-processors --bench hot_path
 
@@ -139,5 +140,21 @@ fn hot_path(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, hot_path);
+fn decode_only(c: &mut Criterion) {
+    let mut group = c.benchmark_group("otlp_decode");
+    group.throughput(Throughput::Elements(POINTS as u64));
+    let identity = IdentityConfig::default();
+    let request = request(100_000, 0);
+    let (mut points, mut origins) = (Vec::new(), Vec::new());
+    group.bench_function("1000_resources", |b| {
+        b.iter(|| {
+            points.clear();
+            origins.clear();
+            decode(&request.bytes, &identity, &mut points, &mut origins).expect("a valid request")
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, hot_path, decode_only);
 criterion_main!(benches);

@@ -217,9 +217,18 @@ pub struct Judged {
     /// How far one deviation may count, in standard deviations: 4 for Gaussian tails,
     /// down to 2 for heavy ones (see [`Baseline::clip`]).
     pub clip: f64,
+    /// The baseline's standard deviation and seasonal level at judging time, which
+    /// [`Baseline::learn`] starts from (computed once, not twice per sample).
+    sd: f64,
+    season: f64,
 }
 
 impl Baseline {
+    /// Samples learned from (read ahead of an update, to bring the state into cache).
+    pub fn samples(&self) -> u64 {
+        self.n
+    }
+
     /// Whether enough has been learned to judge.
     pub fn ready(&self, p: &BaselineParams, time: u64) -> bool {
         self.n >= p.warmup && self.seasonal.as_ref().is_none_or(|s| s.complete(time))
@@ -257,25 +266,30 @@ impl Baseline {
         // Stricter while the baseline is young: the prediction interval of a new value
         // is wider than the spread by sqrt(1 + 1/n), and a t quantile is wider still.
         let inflation = (1.0 + 1.0 / n).sqrt() * (1.0 + 2.0 / n);
-        let residual = x - self.season(time);
-        let z = (residual - self.loc) / (self.stddev(p) * inflation);
+        let season = self.season(time);
+        let residual = x - season;
+        let sd = self.stddev(p);
+        let z = (residual - self.loc) / (sd * inflation);
         let phi = self.phi();
         let r = (z - phi * self.prev_dev) / (1.0 - phi * phi).sqrt();
         let square = (r * r).min(SQUARE_CLIP);
         // Until its spread is known, assume the Gaussian one (about 1.4 for the clip at 16).
-        let square_sd = if self.n > 10 {
-            self.square_var.sqrt().max(0.1)
-        } else {
-            1.4
-        };
-        let spread = (square - self.square_mean) / square_sd;
+        let square_sd = self.square_sd();
+        let spread = (square - self.square_mean) / if self.n > 10 { square_sd } else { 1.4 };
         Judged {
             z,
             r,
             residual,
             spread,
-            clip: self.clip(),
+            clip: self.clip_for(square_sd),
+            sd,
+            season,
         }
+    }
+
+    /// The spread of the clipped squared deviations, floored.
+    fn square_sd(&self) -> f64 {
+        self.square_var.sqrt().max(0.1)
     }
 
     /// How far one deviation may count: 4 standard deviations when the series' tails
@@ -285,10 +299,14 @@ impl Baseline {
     /// about as many unusual values to raise an alarm as a Gaussian one does, rather
     /// than a few of its ordinary outliers. Between 2 and 4.
     pub fn clip(&self) -> f64 {
+        self.clip_for(self.square_sd())
+    }
+
+    fn clip_for(&self, square_sd: f64) -> f64 {
         if self.n <= 100 {
             return GAUSSIAN_CLIP;
         }
-        let cv = self.square_var.sqrt().max(0.1) / self.square_mean;
+        let cv = square_sd / self.square_mean;
         (GAUSSIAN_CLIP * GAUSSIAN_SQUARE_CV / cv).clamp(GAUSSIAN_CLIP / 2.0, GAUSSIAN_CLIP)
     }
 
@@ -300,11 +318,12 @@ impl Baseline {
 
     /// Learns `x` at `time`. Past the first few samples an outlier moves the baseline
     /// only as far as a value 5 standard deviations out would, so one wild sample does
-    /// not redefine normal.
+    /// not redefine normal. `judged` is this baseline's [`Baseline::judge`] of the same
+    /// `x` at the same `time`: learning starts from the spread and season it found.
     pub fn learn(&mut self, p: &BaselineParams, x: f64, time: u64, judged: &Judged) {
-        let sd = self.stddev(p);
+        // Judged from this same state: its spread and season are this sample's.
+        let (sd, season) = (judged.sd, judged.season);
         let clip = |d: f64| if self.n > 10 { d.clamp(-5.0 * sd, 5.0 * sd) } else { d };
-        let season = self.season(time);
         if p.seasonality != Seasonality::None {
             let s = self
                 .seasonal

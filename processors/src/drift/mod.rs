@@ -13,6 +13,7 @@ mod rules;
 mod series;
 #[cfg(test)]
 mod series_tests;
+mod shards;
 mod stats;
 mod table;
 
@@ -185,10 +186,12 @@ impl Consumer for DriftProcessor {
         // Reused by every histogram point of the batch; empty (no allocation) otherwise.
         let mut buckets = Buckets::default();
         let now = self.table.clock();
+        self.table.update_all(batch.points, batch.labels, now, |update| {
+            self.record(update, &mut events)
+        });
         for p in batch.points {
-            match p.kind {
-                ValueKind::Histogram { .. } => self.histogram(p, batch.labels, &mut buckets, &mut events, now),
-                _ => self.record(self.table.update(p, batch.labels, now), &mut events),
+            if let ValueKind::Histogram { .. } = p.kind {
+                self.histogram(p, batch.labels, &mut buckets, &mut events, now);
             }
         }
         self.table.count_points(batch.points.len());

@@ -88,6 +88,13 @@ impl SeriesDrift {
         }
     }
 
+    /// A word from each part of the state, read by the table ahead of a batch's
+    /// updates so that the state's cache lines load side by side instead of one
+    /// update at a time (the value means nothing).
+    pub fn warm(&self) -> u64 {
+        self.sample_count ^ self.last_time ^ self.baseline.samples() ^ self.recent.seen() ^ self.since_drift.seen()
+    }
+
     /// The profile index this series was given.
     pub fn profile(&self) -> u16 {
         self.profile

@@ -13,6 +13,10 @@ pub struct Welford {
 }
 
 impl Welford {
+    pub fn seen(&self) -> u64 {
+        self.n
+    }
+
     /// Adds a sample.
     pub fn add(&mut self, x: f64) {
         self.n += 1;
@@ -44,6 +48,10 @@ pub struct Ewma {
 }
 
 impl Ewma {
+    pub fn seen(&self) -> u64 {
+        u64::from(self.seen)
+    }
+
     /// Adds a sample with weight `alpha` (2 / (span + 1)).
     pub fn add(&mut self, x: f64, alpha: f64) {
         if self.seen == 0 {

@@ -7,33 +7,15 @@
 use super::checkpoint::{self, Changed};
 use super::rules::Profiles;
 use super::series::{Outcome, SeriesDrift, Skip};
-use dashmap::DashMap;
+use super::shards::{Shard, ShardedMap};
 use driftd_core::store::{Checkpoint, SeriesStatus};
 use driftd_core::view::{SeriesSnapshot, SeriesState, SeriesView};
-use driftd_core::{LabelSource, Point, SeriesId, SeriesLabels};
+use driftd_core::{LabelSource, Point, SeriesId, SeriesLabels, ValueKind};
+use std::collections::hash_map::Entry as HashEntry;
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-/// Series ids are already uniform 64-bit hashes; hashing them again is wasted work.
-#[derive(Default)]
-pub struct IdHasher(u64);
-
-impl Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-}
 
 struct Entry {
     drift: SeriesDrift,
@@ -60,7 +42,7 @@ pub enum Update {
 /// 16 bytes and an entry's 264 are allocated only for series that exist, at the price
 /// of one pointer hop per point.
 pub struct SeriesTable {
-    series: DashMap<SeriesId, Box<Entry>, BuildHasherDefault<IdHasher>>,
+    series: ShardedMap<Box<Entry>>,
     profiles: Profiles,
     budget: Arc<SeriesBudget>,
     points: AtomicU64,
@@ -103,30 +85,16 @@ impl SeriesBudget {
 }
 
 /// Removes from `series` every entry idle for more than `ttl` seconds at `now`
-/// (`seen` tells when an entry last had a point and whether it is drifting), and
-/// shrinks the map when a large share went. Locks one shard at a time.
-pub fn expire_idle<V>(
-    series: &DashMap<SeriesId, V, BuildHasherDefault<IdHasher>>,
-    now: u32,
-    ttl: u32,
-    seen: impl Fn(&V) -> (u32, bool),
-) -> Expired {
-    let before = series.len();
-    let mut gone = Expired::default();
-    series.retain(|_, e| {
-        let (last_seen, drifting) = seen(e);
+/// (`seen` tells when an entry last had a point and whether it is drifting).
+pub fn expire_idle<V>(series: &ShardedMap<V>, now: u32, ttl: u32, seen: impl Fn(&V) -> (u32, bool)) -> Expired {
+    let mut drifting = 0;
+    let gone = series.retain(|e| {
+        let (last_seen, drift) = seen(e);
         let keep = now.saturating_sub(last_seen) <= ttl;
-        if !keep {
-            gone.series += 1;
-            gone.drifting += usize::from(drifting);
-        }
+        drifting += usize::from(drift && !keep);
         keep
     });
-    // Shrinking rehashes every shard: worth it only once a quarter of the series went.
-    if gone.series > 0 && gone.series >= before / 4 {
-        series.shrink_to_fit();
-    }
-    gone
+    Expired { series: gone, drifting }
 }
 
 /// A TTL in whole seconds of the table's clock.
@@ -152,7 +120,7 @@ impl SeriesTable {
     /// An empty table whose new series take their places from `budget`.
     pub fn with_budget(profiles: Profiles, budget: Arc<SeriesBudget>) -> Self {
         SeriesTable {
-            series: DashMap::default(),
+            series: ShardedMap::default(),
             profiles,
             budget,
             points: AtomicU64::new(0),
@@ -170,23 +138,40 @@ impl SeriesTable {
     /// Feeds one point that arrived at `now` (see [`SeriesTable::clock`]). Labels are
     /// materialised, and rules matched, only for a series seen for the first time.
     pub fn update(&self, p: &Point, labels: &dyn LabelSource, now: u32) -> Update {
-        let mut entry = match self.series.get_mut(&p.series) {
-            Some(e) => e,
-            None => match self.series.entry(p.series) {
-                dashmap::Entry::Occupied(e) => e.into_ref(),
-                dashmap::Entry::Vacant(_) if !self.budget.take() => return Update::Overflow,
-                dashmap::Entry::Vacant(e) => {
-                    let labels = labels.labels(p.origin);
-                    let index = self.profiles.index_for(&labels);
-                    e.insert(Box::new(Entry {
-                        drift: SeriesDrift::new(self.profiles.get(index), index),
-                        labels: Arc::new(labels),
-                        last_seen: now,
-                    }))
+        self.series
+            .write(p.series, |shard| self.update_in(shard, p, labels, now))
+    }
+
+    /// Feeds every scalar point of a batch, as [`SeriesTable::update`] does, taking
+    /// each shard's lock once; `done` hears what happened to each point (points of
+    /// one series in order). Histogram points are left to the histogram table.
+    pub fn update_all(&self, points: &[Point], labels: &dyn LabelSource, now: u32, mut done: impl FnMut(Update)) {
+        let warm = |e: &Entry| u64::from(e.last_seen) ^ e.drift.warm();
+        self.series.each_point(
+            points,
+            |e| warm(e),
+            |shard, p| {
+                if !matches!(p.kind, ValueKind::Histogram { .. }) {
+                    done(self.update_in(shard, p, labels, now));
                 }
             },
+        );
+    }
+
+    fn update_in(&self, shard: &mut Shard<Box<Entry>>, p: &Point, labels: &dyn LabelSource, now: u32) -> Update {
+        let e = match shard.entry(p.series) {
+            HashEntry::Occupied(e) => e.into_mut(),
+            HashEntry::Vacant(_) if !self.budget.take() => return Update::Overflow,
+            HashEntry::Vacant(e) => {
+                let labels = labels.labels(p.origin);
+                let index = self.profiles.index_for(&labels);
+                e.insert(Box::new(Entry {
+                    drift: SeriesDrift::new(self.profiles.get(index), index),
+                    labels: Arc::new(labels),
+                    last_seen: now,
+                }))
+            }
         };
-        let e = &mut **entry;
         e.last_seen = now;
         let profile = self.profiles.get(e.drift.profile());
         match e.drift.update(profile, p, p.series, &e.labels) {
@@ -219,7 +204,7 @@ impl SeriesTable {
 
     /// Whether the table tracks series `id`.
     pub fn contains(&self, id: SeriesId) -> bool {
-        self.series.contains_key(&id)
+        self.series.read(id, |e| e.is_some())
     }
 }
 
@@ -227,10 +212,9 @@ impl SeriesTable {
     /// Every series whose sample count differs from `saved`, ready to checkpoint.
     pub fn changed_since(&self, saved: &HashMap<SeriesId, u64>, now: u64) -> Vec<Changed> {
         let mut out = Vec::new();
-        for e in self.series.iter() {
-            let id = *e.key();
+        self.series.for_each(|id, e| {
             if saved.get(&id) == Some(&e.drift.sample_count()) {
-                continue;
+                return;
             }
             let snapshot = e.drift.snapshot(self.profiles.get(e.drift.profile()), id, &e.labels);
             out.push(Changed {
@@ -243,7 +227,7 @@ impl SeriesTable {
                 status: SeriesStatus::from_snapshot(&snapshot, now),
                 samples: snapshot.sample_count,
             });
-        }
+        });
         out
     }
 
@@ -269,14 +253,12 @@ impl SeriesTable {
             if !self.budget.take() {
                 break;
             }
-            self.series.insert(
-                c.series_id,
-                Box::new(Entry {
-                    drift,
-                    labels: c.labels,
-                    last_seen: now,
-                }),
-            );
+            let entry = Box::new(Entry {
+                drift,
+                labels: c.labels,
+                last_seen: now,
+            });
+            self.series.write(c.series_id, |shard| shard.insert(c.series_id, entry));
             restored += 1;
         }
         restored
@@ -293,18 +275,15 @@ impl SeriesView for SeriesTable {
     }
 
     fn get(&self, id: SeriesId) -> Option<SeriesSnapshot> {
-        self.series
-            .get(&id)
-            .map(|e| e.drift.snapshot(self.profiles.get(e.drift.profile()), id, &e.labels))
+        self.series.read(id, |e| {
+            e.map(|e| e.drift.snapshot(self.profiles.get(e.drift.profile()), id, &e.labels))
+        })
     }
 
     fn for_each(&self, visit: &mut dyn FnMut(SeriesSnapshot)) {
-        for e in self.series.iter() {
-            visit(
-                e.drift
-                    .snapshot(self.profiles.get(e.drift.profile()), *e.key(), &e.labels),
-            );
-        }
+        self.series.for_each(|id, e| {
+            visit(e.drift.snapshot(self.profiles.get(e.drift.profile()), id, &e.labels));
+        });
     }
 }
 

@@ -15,13 +15,13 @@ pub use series::QUANTILES;
 
 use super::rules::Profiles;
 use super::series::Skip;
-use super::table::{expire_idle, Expired, IdHasher, SeriesBudget};
-use dashmap::DashMap;
+use super::shards::ShardedMap;
+use super::table::{expire_idle, Expired, SeriesBudget};
 use driftd_core::consumer::Buckets;
 use driftd_core::view::{SeriesSnapshot, SeriesView};
 use driftd_core::{DriftEvent, LabelSource, Point, SeriesId, SeriesLabels};
 use series::HistogramSeries;
-use std::hash::BuildHasherDefault;
+use std::collections::hash_map::Entry as HashEntry;
 use std::sync::Arc;
 
 struct Entry {
@@ -52,7 +52,7 @@ pub enum HistogramUpdate {
 
 /// Every histogram series one drift processor tracks.
 pub struct HistogramTable {
-    series: DashMap<SeriesId, Entry, BuildHasherDefault<IdHasher>>,
+    series: ShardedMap<Entry>,
     profiles: Profiles,
     budget: Arc<SeriesBudget>,
 }
@@ -62,7 +62,7 @@ impl HistogramTable {
     /// series from `budget` (shared with the scalar table).
     pub fn new(profiles: Profiles, budget: Arc<SeriesBudget>) -> Self {
         HistogramTable {
-            series: DashMap::default(),
+            series: ShardedMap::default(),
             profiles,
             budget,
         }
@@ -76,12 +76,11 @@ impl HistogramTable {
         if !source.buckets(p.origin, buckets) {
             return HistogramUpdate::Skipped(Skip::Distribution);
         }
-        let mut entry = match self.series.get_mut(&p.series) {
-            Some(e) => e,
-            None => match self.series.entry(p.series) {
-                dashmap::Entry::Occupied(e) => e.into_ref(),
-                dashmap::Entry::Vacant(_) if !self.budget.take() => return HistogramUpdate::Overflow,
-                dashmap::Entry::Vacant(e) => {
+        self.series.write(p.series, |shard| {
+            let e = match shard.entry(p.series) {
+                HashEntry::Occupied(e) => e.into_mut(),
+                HashEntry::Vacant(_) if !self.budget.take() => return HistogramUpdate::Overflow,
+                HashEntry::Vacant(e) => {
                     let labels = source.labels(p.origin);
                     let index = self.profiles.index_for(&labels);
                     let derived = std::array::from_fn(|i| DerivedLabels(&labels).labels(i as u32).id());
@@ -91,18 +90,17 @@ impl HistogramTable {
                         last_seen: now,
                     })
                 }
-            },
-        };
-        let e = &mut *entry;
-        e.last_seen = now;
-        let profile = self.profiles.get(e.series.profile());
-        match e.series.update(profile, p, buckets, p.series, &e.labels) {
-            Ok(fed) => HistogramUpdate::Fed {
-                event: fed.event,
-                derived: fed.derived.map(|points| (points, e.labels.clone())),
-            },
-            Err(skip) => HistogramUpdate::Skipped(skip),
-        }
+            };
+            e.last_seen = now;
+            let profile = self.profiles.get(e.series.profile());
+            match e.series.update(profile, p, buckets, p.series, &e.labels) {
+                Ok(fed) => HistogramUpdate::Fed {
+                    event: fed.event,
+                    derived: fed.derived.map(|points| (points, e.labels.clone())),
+                },
+                Err(skip) => HistogramUpdate::Skipped(skip),
+            }
+        })
     }
 
     /// Forgets series without a point for more than `ttl` seconds at `now`, as
@@ -136,13 +134,11 @@ impl SeriesView for HistogramTable {
     }
 
     fn get(&self, id: SeriesId) -> Option<SeriesSnapshot> {
-        self.series.get(&id).map(|e| e.series.snapshot(id, &e.labels))
+        self.series.read(id, |e| e.map(|e| e.series.snapshot(id, &e.labels)))
     }
 
     fn for_each(&self, visit: &mut dyn FnMut(SeriesSnapshot)) {
-        for e in self.series.iter() {
-            visit(e.series.snapshot(*e.key(), &e.labels));
-        }
+        self.series.for_each(|id, e| visit(e.series.snapshot(id, &e.labels)));
     }
 }
 
@@ -183,7 +179,7 @@ mod tests {
         table.update(&point(2, 2), &Latency, &mut buckets, 50);
         assert_eq!(table.expire(60, 30), Expired { series: 1, drifting: 0 });
         assert_eq!(table.series_count(), 1);
-        assert!(table.series.contains_key(&SeriesId(2)));
+        assert!(table.series.read(SeriesId(2), |e| e.is_some()));
     }
 
     #[test]
