@@ -215,7 +215,7 @@ pub struct Judged {
     /// about 0 ± 1 under normal behaviour whatever the tails, larger when the spread grows.
     pub spread: f64,
     /// How far one deviation may count, in standard deviations: 4 for Gaussian tails,
-    /// down to 2 for heavy ones (see [`Baseline::clip`]).
+    /// down to 2 for heavy ones (see `Baseline::clip_for`).
     pub clip: f64,
     /// The baseline's standard deviation and seasonal level at judging time, which
     /// [`Baseline::learn`] starts from (computed once, not twice per sample).
@@ -298,10 +298,6 @@ impl Baseline {
     /// Gaussian noise, about 2.3 for Student t(3)). So a heavy-tailed series needs
     /// about as many unusual values to raise an alarm as a Gaussian one does, rather
     /// than a few of its ordinary outliers. Between 2 and 4.
-    pub fn clip(&self) -> f64 {
-        self.clip_for(self.square_sd())
-    }
-
     fn clip_for(&self, square_sd: f64) -> f64 {
         if self.n <= 100 {
             return GAUSSIAN_CLIP;
