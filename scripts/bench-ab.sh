@@ -13,24 +13,13 @@
 #   scripts/bench-ab.sh /tmp/driftd-old/target/release/driftd target/release/driftd 3 -- --series 100000 --duration 10s
 set -euo pipefail
 [ $# -ge 2 ] || { sed -n '2,14p' "$0" >&2 && exit 2; }
-a=$1 b=$2
+a=$(realpath "$1") b=$(realpath "$2")
 shift 2
 rounds=3
 if [ $# -gt 0 ] && [ "$1" != -- ]; then rounds=$1 && shift; fi
 [ "${1:-}" = -- ] && shift
-export DRIFTD_OTLP_GRPC_ENDPOINT=${DRIFTD_OTLP_GRPC_ENDPOINT:-127.0.0.1:14317}
-export DRIFTD_OTLP_HTTP_ENDPOINT=${DRIFTD_OTLP_HTTP_ENDPOINT:-127.0.0.1:14318}
-export DRIFTD_PROMETHEUS_ENDPOINT=${DRIFTD_PROMETHEUS_ENDPOINT:-127.0.0.1:19464}
-export DRIFTD_API_ENDPOINT=${DRIFTD_API_ENDPOINT:-127.0.0.1:18000}
-protocol=${BENCH_PROTOCOL:-grpc}
-case $protocol in
-grpc) endpoint=http://$DRIFTD_OTLP_GRPC_ENDPOINT ;;
-http) endpoint=http://$DRIFTD_OTLP_HTTP_ENDPOINT ;;
-*) echo "BENCH_PROTOCOL must be grpc or http" >&2 && exit 2 ;;
-esac
-if curl -sf "$DRIFTD_API_ENDPOINT/health" >/dev/null; then
-  echo "something already answers on $DRIFTD_API_ENDPOINT: set DRIFTD_*_ENDPOINT to free ports" >&2 && exit 1
-fi
+cd "$(dirname "$0")/.."
+source scripts/bench-target.sh
 
 run() {
   local bin=$1 pid out

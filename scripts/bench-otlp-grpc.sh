@@ -11,20 +11,7 @@
 # (scripts/bench-otlp-http.sh); scripts/bench-latency.sh adds the ack→event probe.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-protocol=${BENCH_PROTOCOL:-grpc}
-# driftd's listeners; set these to run beside another driftd.
-export DRIFTD_OTLP_GRPC_ENDPOINT=${DRIFTD_OTLP_GRPC_ENDPOINT:-127.0.0.1:14317}
-export DRIFTD_OTLP_HTTP_ENDPOINT=${DRIFTD_OTLP_HTTP_ENDPOINT:-127.0.0.1:14318}
-export DRIFTD_PROMETHEUS_ENDPOINT=${DRIFTD_PROMETHEUS_ENDPOINT:-127.0.0.1:19464}
-export DRIFTD_API_ENDPOINT=${DRIFTD_API_ENDPOINT:-127.0.0.1:18000}
-case $protocol in
-grpc) endpoint=http://$DRIFTD_OTLP_GRPC_ENDPOINT ;;
-http) endpoint=http://$DRIFTD_OTLP_HTTP_ENDPOINT ;;
-*) echo "BENCH_PROTOCOL must be grpc or http" >&2 && exit 2 ;;
-esac
-if curl -sf "$DRIFTD_API_ENDPOINT/health" >/dev/null; then
-  echo "something already answers on $DRIFTD_API_ENDPOINT: set DRIFTD_*_ENDPOINT to free ports" >&2 && exit 1
-fi
+source scripts/bench-target.sh
 cargo build --release --quiet --bin driftd
 bin=./target/release/driftd
 RUST_LOG=warn $bin &
