@@ -13,6 +13,7 @@ pub struct Welford {
 }
 
 impl Welford {
+    /// Samples added.
     pub fn seen(&self) -> u64 {
         self.n
     }
@@ -48,6 +49,7 @@ pub struct Ewma {
 }
 
 impl Ewma {
+    /// Samples added (saturating at `u32::MAX`).
     pub fn seen(&self) -> u64 {
         u64::from(self.seen)
     }
