@@ -274,7 +274,7 @@ impl Baseline {
         let r = (z - phi * self.prev_dev) / (1.0 - phi * phi).sqrt();
         let square = (r * r).min(SQUARE_CLIP);
         // Until its spread is known, assume the Gaussian one (about 1.4 for the clip at 16).
-        let square_sd = self.square_sd();
+        let square_sd = self.square_var.sqrt().max(0.1);
         let spread = (square - self.square_mean) / if self.n > 10 { square_sd } else { 1.4 };
         Judged {
             z,
@@ -285,11 +285,6 @@ impl Baseline {
             sd,
             season,
         }
-    }
-
-    /// The spread of the clipped squared deviations, floored.
-    fn square_sd(&self) -> f64 {
-        self.square_var.sqrt().max(0.1)
     }
 
     /// How far one deviation may count: 4 standard deviations when the series' tails
