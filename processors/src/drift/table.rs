@@ -146,10 +146,9 @@ impl SeriesTable {
     /// each shard's lock once; `done` hears what happened to each point (points of
     /// one series in order). Histogram points are left to the histogram table.
     pub fn update_all(&self, points: &[Point], labels: &dyn LabelSource, now: u32, mut done: impl FnMut(Update)) {
-        let warm = |e: &Entry| u64::from(e.last_seen) ^ e.drift.warm();
         self.series.each_point(
             points,
-            |e| warm(e),
+            |e| u64::from(e.last_seen) ^ e.drift.warm(),
             |shard, p| {
                 if !matches!(p.kind, ValueKind::Histogram { .. }) {
                     done(self.update_in(shard, p, labels, now));
