@@ -54,8 +54,21 @@ async fn what_the_tool_sends_is_what_driftd_accepts() {
 
 #[test]
 fn the_sink_receives_every_request_the_tool_sends() {
+    sink_takes_both_protocols(&[]);
+}
+
+#[test]
+fn the_decoding_sink_counts_every_point_the_tool_sends() {
+    sink_takes_both_protocols(&["--decode"]);
+}
+
+/// Loads `driftd bench --sink` (with `extra` arguments) over gRPC and HTTP, then checks
+/// its summary against what the tool sent: every request, and with `--decode` every
+/// point decoded with prost.
+fn sink_takes_both_protocols(extra: &[&str]) {
     let mut sink = Command::new(driftd_bin())
         .args(["bench", "--sink", "--listen", "127.0.0.1:0"])
+        .args(extra)
         .stdout(Stdio::piped())
         .spawn()
         .expect("start the sink");
@@ -67,7 +80,7 @@ fn the_sink_receives_every_request_the_tool_sends() {
         .and_then(|rest| rest.split_whitespace().next())
         .unwrap_or_else(|| panic!("unexpected first line: {first}"));
     let endpoint = format!("http://{addr}");
-    let mut requests = 0;
+    let (mut requests, mut points) = (0, 0);
     for protocol in ["grpc", "http"] {
         let out = bench(&[
             "--protocol",
@@ -80,6 +93,7 @@ fn the_sink_receives_every_request_the_tool_sends() {
         assert_eq!(number(&out, "failed ", ";"), 0, "{out}");
         assert!(out.contains("points per CPU-second"), "{out}");
         requests += number(&out, "requests: ", " ok");
+        points += number(&out, "sent ", " points");
     }
     Command::new("kill")
         .args(["-TERM", &sink.id().to_string()])
@@ -89,6 +103,10 @@ fn the_sink_receives_every_request_the_tool_sends() {
     stdout.read_to_string(&mut rest).expect("sink's summary");
     assert!(sink.wait().expect("wait").success());
     assert_eq!(number(&rest, "sink received ", " requests"), requests, "{rest}");
+    if extra.contains(&"--decode") {
+        assert_eq!(number(&rest, "sink decoded ", " points"), points, "{rest}");
+        assert_eq!(number(&rest, "with prost; ", " requests"), 0, "{rest}");
+    }
 }
 
 #[tokio::test]
