@@ -140,7 +140,7 @@ impl DriftProcessor {
 
     fn record(&self, update: Update, events: &mut Vec<DriftEvent>) {
         match update {
-            Update::Fed(Outcome::Event(e)) => events.push(e),
+            Update::Fed(Outcome::Event(e)) => events.push(*e),
             Update::Fed(Outcome::Quiet) | Update::Skipped(Skip::CounterStart | Skip::Distribution) => {}
             Update::Skipped(Skip::OutOfOrder) => self.counters.out_of_order.increment(1),
             Update::Overflow => self.overflowed(),

@@ -39,8 +39,9 @@ pub enum Skip {
 pub enum Outcome {
     /// Nothing to report.
     Quiet,
-    /// A drift started or ended.
-    Event(DriftEvent),
+    /// A drift started or ended. Boxed: events are rare, and an outcome returned by
+    /// value on every point stays one word instead of a whole event to copy.
+    Event(Box<DriftEvent>),
 }
 
 /// Hot per-series state.
@@ -166,13 +167,13 @@ impl SeriesDrift {
                         self.transition_time = time;
                         self.since_drift = Welford::default();
                         self.since_drift.add(judged.residual);
-                        Outcome::Event(self.event(p, id, labels, t, judged.z))
+                        Outcome::Event(Box::new(self.event(p, id, labels, t, judged.z)))
                     }
                     Some(t @ Transition::End { .. }) => {
                         self.state = SeriesState::Stable;
                         self.wariness = ((1.0 + self.wariness) * WARY_STEP - 1.0).min(WARY_MAX);
                         self.transition_time = time;
-                        Outcome::Event(self.event(p, id, labels, t, judged.z))
+                        Outcome::Event(Box::new(self.event(p, id, labels, t, judged.z)))
                     }
                     None if self.state == SeriesState::Stable => {
                         self.baseline.learn(&p.baseline, x, time, &judged);
@@ -209,7 +210,7 @@ impl SeriesDrift {
         self.transition_time = time;
         let mut e = self.event(p, id, labels, Transition::End { onset }, z);
         e.reason = Some(EndReason::Rebaselined);
-        Outcome::Event(e)
+        Outcome::Event(Box::new(e))
     }
 
     /// The value the detector sees: the point's value, or a per-second rate for counters.

@@ -42,7 +42,7 @@ impl Fixture {
 
     fn gauge(&mut self, i: u64, value: f64) -> Option<driftd_core::DriftEvent> {
         match self.feed(i * SECOND, value, ValueKind::Gauge).unwrap() {
-            Outcome::Event(e) => Some(e),
+            Outcome::Event(e) => Some(*e),
             Outcome::Quiet => None,
         }
     }
