@@ -63,19 +63,19 @@ const NAME_SEED: u64 = 0x6472_6966_7464_0001;
 
 impl SeriesHasher {
     /// Starts a series identity with its metric name.
-    pub fn new(metric: &str) -> Self {
+    pub fn new(metric: impl AsRef<[u8]>) -> Self {
         Self::with_suffix(metric, "")
     }
 
     /// Starts an identity for `metric` + `suffix` (e.g. `_mean` of a histogram) without
     /// concatenating them.
-    pub fn with_suffix(metric: &str, suffix: &str) -> Self {
+    pub fn with_suffix(metric: impl AsRef<[u8]>, suffix: &str) -> Self {
         // Streaming over both parts hashes exactly as `metric + suffix` would.
         let name = if suffix.is_empty() {
-            xxh3_64_with_seed(metric.as_bytes(), NAME_SEED)
+            xxh3_64_with_seed(metric.as_ref(), NAME_SEED)
         } else {
             let mut h = Xxh3::with_seed(NAME_SEED);
-            h.update(metric.as_bytes());
+            h.update(metric.as_ref());
             h.update(suffix.as_bytes());
             h.digest()
         };
@@ -83,9 +83,9 @@ impl SeriesHasher {
     }
 
     /// Adds one identifying label.
-    pub fn label(&mut self, key: &str, value: &str) {
-        let k = xxh3_64(key.as_bytes());
-        self.labels = self.labels.wrapping_add(xxh3_64_with_seed(value.as_bytes(), k));
+    pub fn label(&mut self, key: impl AsRef<[u8]>, value: impl AsRef<[u8]>) {
+        let k = xxh3_64(key.as_ref());
+        self.labels = self.labels.wrapping_add(xxh3_64_with_seed(value.as_ref(), k));
     }
 
     /// Adds every label of another partial identity (e.g. resource labels shared by

@@ -13,7 +13,7 @@ impl Telemetry<'_> {
     pub fn points(&self) -> ([Point; 2], usize) {
         let point = |origin: u32, value: f64| {
             let mut h = SeriesHasher::new(MEASUREMENTS[origin as usize]);
-            h.label(SERVICE_LABEL, &self.service_id);
+            h.label(SERVICE_LABEL, &*self.service_id);
             Point {
                 series: h.finish(),
                 time_unix_nano: self.time_unix_nano,
@@ -40,7 +40,7 @@ impl LabelSource for Telemetry<'_> {
 impl PointIn<'_> {
     /// The point, its series hashed from the metric name and labels.
     pub fn point(&self, origin: u32) -> Point {
-        let mut h = SeriesHasher::new(&self.metric);
+        let mut h = SeriesHasher::new(&*self.metric);
         for (k, v) in &self.labels {
             h.label(k, v);
         }

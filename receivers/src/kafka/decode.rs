@@ -84,8 +84,8 @@ fn required<'a>(v: Option<Cow<'a, str>>, field: &str) -> Result<Cow<'a, str>, Js
 impl JsonEvent<'_> {
     /// The event as a point (its series hashed from metric and source).
     pub fn point(&self) -> Point {
-        let mut h = SeriesHasher::new(&self.metric);
-        h.label(SERVICE_LABEL, &self.source_id);
+        let mut h = SeriesHasher::new(&*self.metric);
+        h.label(SERVICE_LABEL, &*self.source_id);
         Point {
             series: h.finish(),
             time_unix_nano: self.time_unix_nano,

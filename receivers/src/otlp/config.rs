@@ -158,8 +158,8 @@ impl IdentityConfig {
 
     /// Where a resource attribute sits in `resource_attributes`, if it is part of the
     /// identity (decoding tracks which ones a resource carries in a 64-bit set).
-    pub fn resource_index(&self, key: &str) -> Option<usize> {
-        self.resource_attributes.iter().position(|k| k == key)
+    pub fn resource_index(&self, key: impl AsRef<[u8]>) -> Option<usize> {
+        self.resource_attributes.iter().position(|k| k.as_bytes() == key.as_ref())
     }
 
     fn validate(&self, errors: &mut Vec<FieldError>) {
@@ -213,10 +213,10 @@ pub enum AttributeSelection {
 
 impl AttributeSelection {
     /// Whether a point attribute is selected.
-    pub fn selects(&self, key: &str) -> bool {
+    pub fn selects(&self, key: impl AsRef<[u8]>) -> bool {
         match self {
             AttributeSelection::All => true,
-            AttributeSelection::Only(keys) => keys.iter().any(|k| k == key),
+            AttributeSelection::Only(keys) => keys.iter().any(|k| k.as_bytes() == key.as_ref()),
         }
     }
 }

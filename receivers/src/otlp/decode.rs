@@ -24,7 +24,7 @@ use super::config::IdentityConfig;
 use super::labels::{key_value, with_text, Derived, Origin, Selection};
 use super::parts::{Layout, MetricData};
 pub use super::summary::{DecodeSummary, Refusal};
-use super::wire::{Field, Fields, Span, WireError};
+use super::wire::{Field, Fields, Span, Text, WireError};
 use driftd_core::model::{LabelHash, SeriesHasher};
 use driftd_core::{Point, ValueKind};
 use opentelemetry_proto::tonic::metrics::v1::{AggregationTemporality, DataPointFlags};
@@ -60,7 +60,7 @@ pub fn decode(
 
 /// One metric and where it sits in the request.
 struct MetricAt<'a> {
-    name: &'a str,
+    name: Text<'a>,
     selection: Selection<'a>,
     /// The identity of the metric's name and its resource, hashed once per metric:
     /// its own series, and a histogram's `_count` and `_mean` (for other kinds, copies
@@ -175,7 +175,7 @@ impl<'v> Sink<'v> {
                     "summary"
                 };
                 self.summary
-                    .refuse(name, Refusal::Unsupported(what), data.count_points()?);
+                    .refuse(name.as_str(), Refusal::Unsupported(what), data.count_points()?);
                 Ok(())
             }
         }
@@ -199,7 +199,7 @@ impl<'v> Sink<'v> {
             let checked = check_point(&dp).and_then(|()| dp.value.map_or(Err(Refusal::NoValue), finite));
             match checked {
                 Ok(v) => self.push(at, point, Derived::Value, dp.labels, dp.time_unix_nano, v, kind),
-                Err(r) => self.summary.refuse(at.name, r, 1),
+                Err(r) => self.summary.refuse(at.name.as_str(), r, 1),
             }
         }
         Ok(())
@@ -229,7 +229,7 @@ impl<'v> Sink<'v> {
                 Ok(())
             })?;
             if let Err(r) = check_point(&dp) {
-                self.summary.refuse(at.name, r, 1);
+                self.summary.refuse(at.name.as_str(), r, 1);
                 continue;
             }
             let (labels, t, count) = (dp.labels, dp.time_unix_nano, dp.count as f64);
@@ -258,7 +258,7 @@ impl<'v> Sink<'v> {
                 Err(r) => dropped = dropped.or(Some(r)),
             }
             if let Some(r) = dropped {
-                self.summary.refuse(at.name, r, 1);
+                self.summary.refuse(at.name.as_str(), r, 1);
             }
         }
         Ok(())

@@ -334,6 +334,12 @@ fn malformed_bytes_fail_the_whole_request() {
     // A metric name that is not UTF-8.
     let bad_name = field(1, &field(2, &field(2, &field(1, &[0xc3, 0x28]))));
     assert_eq!(run_bytes(&bad_name).unwrap_err(), WireError::NotUtf8(1));
+    // A resource attribute key, then a value, that is not UTF-8.
+    let resource_with = |kv: Vec<u8>| field(1, &[field(1, &field(1, &kv)), field(2, &[])].concat());
+    let bad_key = resource_with(field(1, &[b's', 0xff]));
+    assert_eq!(run_bytes(&bad_key).unwrap_err(), WireError::NotUtf8(1));
+    let bad_value = resource_with([field(1, b"service.name"), field(2, &field(1, &[0xe2, 0x82]))].concat());
+    assert_eq!(run_bytes(&bad_value).unwrap_err(), WireError::NotUtf8(1));
 }
 
 #[test]

@@ -56,6 +56,20 @@ fn identity_equals_the_materialised_labels_id() {
 }
 
 #[test]
+fn non_ascii_text_keeps_its_identity_and_labels() {
+    let req = request(
+        vec![string("service.name", "café")],
+        vec![gauge("größe_µs", vec![number(T, 1.0, vec![string("路由", "/ä")])])],
+    );
+    let (points, _) = run(&req);
+    let (p, labels) = &points[0];
+    assert_eq!(labels.metric, "größe_µs");
+    assert_eq!(labels.get("service.name"), Some("café"));
+    assert_eq!(labels.get("路由"), Some("/ä"));
+    assert_eq!(p.series, labels.id());
+}
+
+#[test]
 fn array_and_map_attributes_hash_as_their_json_text() {
     use opentelemetry_proto::tonic::common::v1::{AnyValue, ArrayValue, KeyValueList};
     let list = AnyInner::ArrayValue(ArrayValue {

@@ -3,7 +3,7 @@
 //! series), so both always agree.
 
 use super::config::{IdentityConfig, MAX_RESOURCE_ATTRIBUTES};
-use super::wire::{Fields, Span, WireError};
+use super::wire::{Fields, Span, Text, WireError};
 use driftd_core::{Buckets, LabelSource, SeriesLabels};
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::common::v1::AnyValue;
@@ -58,7 +58,7 @@ pub struct Origin {
 /// Calls `f` with the text an `AnyValue` (its encoded bytes) hashes and labels as:
 /// strings as they are, numbers and booleans as decimal text formatted on the stack;
 /// only arrays, maps and bytes (rare in identities) are decoded into owned values.
-pub fn with_text<R>(any_value: &[u8], f: impl FnOnce(&str) -> R) -> Result<R, WireError> {
+pub fn with_text<R>(any_value: &[u8], f: impl FnOnce(Text<'_>) -> R) -> Result<R, WireError> {
     // A oneof: the last of its fields on the wire wins.
     let mut last = None;
     for field in Fields::new(any_value) {
@@ -67,22 +67,23 @@ pub fn with_text<R>(any_value: &[u8], f: impl FnOnce(&str) -> R) -> Result<R, Wi
             last = Some(field);
         }
     }
-    let Some(field) = last else { return Ok(f("")) };
-    Ok(match field.number {
-        1 => f(field.str()?),
-        2 => f(if field.varint()? != 0 { "true" } else { "false" }),
-        3 => f(itoa::Buffer::new().format(field.varint()? as i64)),
-        4 => f(ryu::Buffer::new().format(field.double()?)),
+    let Some(field) = last else { return Ok(f(Text::default())) };
+    // Numbers are formatted into these stack buffers (cheap to make: uninitialised).
+    let (mut int, mut float) = (itoa::Buffer::new(), ryu::Buffer::new());
+    let json;
+    let text = match field.number {
+        1 => field.text()?,
+        2 => Text::from(if field.varint()? != 0 { "true" } else { "false" }),
+        3 => Text::from(int.format(field.varint()? as i64)),
+        4 => Text::from(float.format(field.double()?)),
         5..=7 => {
             let value = AnyValue::decode(any_value).map_err(|_| WireError::WrongType(field.number))?;
-            f(&value
-                .value
-                .as_ref()
-                .map_or(serde_json::Value::Null, json_of)
-                .to_string())
+            json = value.value.as_ref().map_or(serde_json::Value::Null, json_of).to_string();
+            Text::from(json.as_str())
         }
-        _ => f(""),
-    })
+        _ => Text::default(),
+    };
+    Ok(f(text))
 }
 
 /// Arrays and maps as plain JSON (`["a",1]`, `{"k":"v"}`); map keys come out sorted,
@@ -112,7 +113,7 @@ fn json_of(value: &Value) -> serde_json::Value {
 pub fn each_attribute<'a>(
     message: &'a [u8],
     field: u32,
-    mut each: impl FnMut(&'a str, &'a [u8]) -> Result<(), WireError>,
+    mut each: impl FnMut(Text<'a>, &'a [u8]) -> Result<(), WireError>,
 ) -> Result<(), WireError> {
     for f in Fields::new(message) {
         let f = f?;
@@ -125,12 +126,12 @@ pub fn each_attribute<'a>(
 }
 
 /// The key and encoded `AnyValue` of an encoded `KeyValue`.
-pub fn key_value(kv: &[u8]) -> Result<(&str, &[u8]), WireError> {
-    let (mut key, mut value) = ("", &[][..]);
+pub fn key_value(kv: &[u8]) -> Result<(Text<'_>, &[u8]), WireError> {
+    let (mut key, mut value) = (Text::default(), &[][..]);
     for f in Fields::new(kv) {
         let f = f?;
         match f.number {
-            1 => key = f.str()?,
+            1 => key = f.text()?,
             2 => value = f.bytes()?,
             _ => {}
         }
@@ -153,7 +154,7 @@ impl<'a> Selection<'a> {
     pub fn new(
         identity: &'a IdentityConfig,
         resource_metrics: &[u8],
-        mut each: impl FnMut(&str, &[u8]) -> Result<(), WireError>,
+        mut each: impl FnMut(Text<'_>, &[u8]) -> Result<(), WireError>,
     ) -> Result<Self, WireError> {
         let mut on_resource = 0u64;
         for f in Fields::new(resource_metrics) {
@@ -174,7 +175,7 @@ impl<'a> Selection<'a> {
 
     /// Whether a point attribute is part of the identity. A key the resource already
     /// contributes is left out, so a series never carries one label twice.
-    pub fn selects_point(&self, key: &str) -> bool {
+    pub fn selects_point(&self, key: Text<'_>) -> bool {
         let on_resource = |i: usize| self.on_resource & (1 << i) != 0;
         self.identity.point_attributes.selects(key) && !self.identity.resource_index(key).is_some_and(on_resource)
     }
@@ -202,7 +203,7 @@ impl<'a> RequestLabels<'a> {
     }
 
     fn try_labels(&self, o: &Origin) -> Result<SeriesLabels, WireError> {
-        let owned = |key: &str, value: &[u8]| with_text(value, |v| (key.to_string(), v.to_string()));
+        let owned = |key: Text<'_>, value: &[u8]| with_text(value, |v| (key.as_str().to_string(), v.as_str().to_string()));
         let mut labels = Vec::new();
         let selection = Selection::new(self.identity, o.resource.in_request(self.request), |k, v| {
             labels.push(owned(k, v)?);
@@ -219,7 +220,7 @@ impl<'a> RequestLabels<'a> {
         for f in Fields::new(o.metric.in_request(self.request)) {
             let f = f?;
             if f.number == 1 {
-                name = f.str()?;
+                name = f.text()?.as_str();
             }
         }
         Ok(SeriesLabels::new(format!("{name}{}", o.derived.suffix()), labels))

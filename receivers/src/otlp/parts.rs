@@ -2,7 +2,7 @@
 //! protobuf may send in several pieces) and a histogram point's bucket layout.
 
 use super::summary::Refusal;
-use super::wire::{Fields, WireError};
+use super::wire::{Fields, Text, WireError};
 
 /// A histogram point's bucket layout, checked as it is read.
 #[derive(Default)]
@@ -43,30 +43,45 @@ pub(super) struct MetricData<'a> {
     pub(super) kind: u32,
     /// The index, among the metric's fields, of the first field of the kind that won.
     from: usize,
+    /// That field's bytes, and how many fields of its kind follow from it: nearly
+    /// always one, which is then read without walking the metric again.
+    first: &'a [u8],
+    parts: usize,
 }
 
 impl<'a> MetricData<'a> {
     /// The metric's name (field 1) and data; `None` for a metric without data.
-    pub(super) fn read(metric: &'a [u8]) -> Result<Option<(&'a str, Self)>, WireError> {
-        let (mut name, mut kind, mut from) = ("", 0, 0);
+    pub(super) fn read(metric: &'a [u8]) -> Result<Option<(Text<'a>, Self)>, WireError> {
+        let (mut name, mut kind, mut from, mut first, mut parts) = (Text::default(), 0, 0, &[][..], 0);
         for (i, f) in Fields::new(metric).enumerate() {
             let f = f?;
             match f.number {
-                1 => name = f.str()?,
+                1 => name = f.text()?,
                 5 | 7 | 9 | 10 | 11 => {
-                    f.bytes()?;
+                    let part = f.bytes()?;
                     if f.number != kind {
-                        (kind, from) = (f.number, i);
+                        (kind, from, first, parts) = (f.number, i, part, 0);
                     }
+                    parts += 1;
                 }
                 _ => {}
             }
         }
-        Ok((kind != 0).then_some((name, MetricData { metric, kind, from })))
+        let data = MetricData {
+            metric,
+            kind,
+            from,
+            first,
+            parts,
+        };
+        Ok((kind != 0).then_some((name, data)))
     }
 
     /// Calls `each` with every part of the data, in wire order.
     pub(super) fn each(&self, mut each: impl FnMut(&'a [u8]) -> Result<(), WireError>) -> Result<(), WireError> {
+        if self.parts == 1 {
+            return each(self.first);
+        }
         for f in Fields::new(self.metric).skip(self.from) {
             let f = f?;
             if f.number == self.kind {
