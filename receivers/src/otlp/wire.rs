@@ -161,7 +161,7 @@ impl<'a> Fields<'a> {
 
     // Inlined into each loop over fields, where the field number is matched at once:
     // the hot path's largest cost was this call and its returned enum.
-    #[inline]
+    #[inline(always)]
     fn field(&mut self) -> Result<Field<'a>, WireError> {
         let key = self.varint()?;
         let number = u32::try_from(key >> 3).map_err(|_| WireError::InvalidKey)?;
