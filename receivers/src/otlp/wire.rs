@@ -68,6 +68,7 @@ impl<'a> Field<'a> {
     }
 
     /// A string field, checked to be UTF-8.
+    #[inline]
     pub fn text(self) -> Result<Text<'a>, WireError> {
         let b = self.bytes()?;
         // Strings in telemetry are nearly all ASCII, which a word-at-a-time test
@@ -262,7 +263,7 @@ impl<'a> Fields<'a> {
 impl<'a> Iterator for Fields<'a> {
     type Item = Result<Field<'a>, WireError>;
 
-    #[inline]
+    #[inline(always)]
     fn next(&mut self) -> Option<Self::Item> {
         if self.rest.is_empty() {
             return None;
