@@ -159,7 +159,9 @@ impl IdentityConfig {
     /// Where a resource attribute sits in `resource_attributes`, if it is part of the
     /// identity (decoding tracks which ones a resource carries in a 64-bit set).
     pub fn resource_index(&self, key: impl AsRef<[u8]>) -> Option<usize> {
-        self.resource_attributes.iter().position(|k| k.as_bytes() == key.as_ref())
+        self.resource_attributes
+            .iter()
+            .position(|k| k.as_bytes() == key.as_ref())
     }
 
     fn validate(&self, errors: &mut Vec<FieldError>) {

@@ -1,9 +1,9 @@
 //! Series identity: what the decoder hashes must equal what the labels say.
 
 use super::config::{AttributeSelection, IdentityConfig};
-use super::decode;
 use super::labels::Derived;
 use super::test_support::*;
+use super::{decode, WireError};
 use opentelemetry_proto::tonic::common::v1::any_value::Value as AnyInner;
 use opentelemetry_proto::tonic::metrics::v1::AggregationTemporality::Cumulative;
 use prost::Message;
@@ -67,6 +67,16 @@ fn non_ascii_text_keeps_its_identity_and_labels() {
     assert_eq!(labels.get("service.name"), Some("café"));
     assert_eq!(labels.get("路由"), Some("/ä"));
     assert_eq!(p.series, labels.id());
+}
+
+#[test]
+fn text_that_is_not_utf8_fails_the_request() {
+    // A resource attribute key, then a value.
+    let resource_with = |kv: Vec<u8>| field(1, &[field(1, &field(1, &kv)), field(2, &[])].concat());
+    let bad_key = resource_with(field(1, &[b's', 0xff]));
+    assert_eq!(run_bytes(&bad_key).unwrap_err(), WireError::NotUtf8(1));
+    let bad_value = resource_with([field(1, b"service.name"), field(2, &field(1, &[0xe2, 0x82]))].concat());
+    assert_eq!(run_bytes(&bad_value).unwrap_err(), WireError::NotUtf8(1));
 }
 
 #[test]

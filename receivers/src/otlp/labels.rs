@@ -67,7 +67,9 @@ pub fn with_text<R>(any_value: &[u8], f: impl FnOnce(Text<'_>) -> R) -> Result<R
             last = Some(field);
         }
     }
-    let Some(field) = last else { return Ok(f(Text::default())) };
+    let Some(field) = last else {
+        return Ok(f(Text::default()));
+    };
     // Numbers are formatted into these stack buffers (cheap to make: uninitialised).
     let (mut int, mut float) = (itoa::Buffer::new(), ryu::Buffer::new());
     let json;
@@ -78,7 +80,11 @@ pub fn with_text<R>(any_value: &[u8], f: impl FnOnce(Text<'_>) -> R) -> Result<R
         4 => Text::from(float.format(field.double()?)),
         5..=7 => {
             let value = AnyValue::decode(any_value).map_err(|_| WireError::WrongType(field.number))?;
-            json = value.value.as_ref().map_or(serde_json::Value::Null, json_of).to_string();
+            json = value
+                .value
+                .as_ref()
+                .map_or(serde_json::Value::Null, json_of)
+                .to_string();
             Text::from(json.as_str())
         }
         _ => Text::default(),
@@ -203,7 +209,8 @@ impl<'a> RequestLabels<'a> {
     }
 
     fn try_labels(&self, o: &Origin) -> Result<SeriesLabels, WireError> {
-        let owned = |key: Text<'_>, value: &[u8]| with_text(value, |v| (key.as_str().to_string(), v.as_str().to_string()));
+        let owned =
+            |key: Text<'_>, value: &[u8]| with_text(value, |v| (key.as_str().to_string(), v.as_str().to_string()));
         let mut labels = Vec::new();
         let selection = Selection::new(self.identity, o.resource.in_request(self.request), |k, v| {
             labels.push(owned(k, v)?);

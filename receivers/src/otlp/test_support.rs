@@ -3,7 +3,7 @@
 
 use super::config::IdentityConfig;
 use super::labels::RequestLabels;
-use super::{decode, DecodeSummary};
+use super::{decode, DecodeSummary, WireError};
 use driftd_core::component::BuildContext;
 use driftd_core::store::{EventPage, EventQuery, Store, StoreError};
 use driftd_core::{Batch, ConsumeError, Consumer, DriftEvent, LabelSource, Point, SeriesLabels};
@@ -139,6 +139,23 @@ pub fn run_with(
     let labels = RequestLabels::new(&bytes, &origins, identity);
     let out = points.iter().map(|p| (*p, labels.labels(p.origin))).collect();
     (out, summary)
+}
+
+/// Decodes encoded request bytes with the default identity.
+pub fn run_bytes(bytes: &[u8]) -> Result<(Vec<(Point, SeriesLabels)>, DecodeSummary), WireError> {
+    let identity = IdentityConfig::default();
+    let (mut points, mut origins) = (Vec::new(), Vec::new());
+    let summary = decode(bytes, &identity, &mut points, &mut origins)?;
+    let labels = RequestLabels::new(bytes, &origins, &identity);
+    Ok((points.iter().map(|p| (*p, labels.labels(p.origin))).collect(), summary))
+}
+
+/// A length-delimited field `number` holding `body`.
+pub fn field(number: u8, body: &[u8]) -> Vec<u8> {
+    let mut out = vec![(number << 3) | 2];
+    prost::encoding::encode_varint(body.len() as u64, &mut out);
+    out.extend_from_slice(body);
+    out
 }
 
 /// Decodes with the default identity.
