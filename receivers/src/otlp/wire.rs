@@ -161,7 +161,8 @@ impl<'a> Fields<'a> {
     }
 
     // Inlined into each loop over fields, where the field number is matched at once:
-    // the hot path's largest cost was this call and its returned enum.
+    // the hot path's largest cost was this call and its returned enum. `always`: the
+    // decoder is large enough that the inliner otherwise calls it out of line.
     #[inline(always)]
     fn field(&mut self) -> Result<Field<'a>, WireError> {
         let key = self.varint()?;
