@@ -39,8 +39,8 @@ pub enum Update {
 ///
 /// Entries are boxed: a hash map keeps between 1/8 and 9/16 of its slots empty (it
 /// doubles when 7/8 full), and an empty slot costs what an entry does. Boxed, a slot is
-/// 16 bytes and an entry's 264 are allocated only for series that exist, at the price
-/// of one pointer hop per point.
+/// 16 bytes and an entry's 272 (the state, its labels pointer and last-seen time) are
+/// allocated only for series that exist, at the price of one pointer hop per point.
 pub struct SeriesTable {
     series: ShardedMap<Box<Entry>>,
     profiles: Profiles,
@@ -70,12 +70,22 @@ impl SeriesBudget {
     }
 
     /// Takes a place for a new series; `false` when the cap is reached.
-    pub fn take(&self) -> bool {
+    fn take(&self) -> bool {
         self.used
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
                 (n < self.max).then_some(n + 1)
             })
             .is_ok()
+    }
+
+    /// The entry of series `id` in `shard`, made by `new` when the series is new and
+    /// a place is left for it; `None` when it is new and the cap is reached.
+    pub fn entry<'s, V>(&self, shard: &'s mut Shard<V>, id: SeriesId, new: impl FnOnce() -> V) -> Option<&'s mut V> {
+        match shard.entry(id) {
+            HashEntry::Occupied(e) => Some(e.into_mut()),
+            HashEntry::Vacant(_) if !self.take() => None,
+            HashEntry::Vacant(e) => Some(e.insert(new())),
+        }
     }
 
     /// Gives back the places of `n` series that went.
@@ -158,18 +168,17 @@ impl SeriesTable {
     }
 
     fn update_in(&self, shard: &mut Shard<Box<Entry>>, p: &Point, labels: &dyn LabelSource, now: u32) -> Update {
-        let e = match shard.entry(p.series) {
-            HashEntry::Occupied(e) => e.into_mut(),
-            HashEntry::Vacant(_) if !self.budget.take() => return Update::Overflow,
-            HashEntry::Vacant(e) => {
-                let labels = labels.labels(p.origin);
-                let index = self.profiles.index_for(&labels);
-                e.insert(Box::new(Entry {
-                    drift: SeriesDrift::new(self.profiles.get(index), index),
-                    labels: Arc::new(labels),
-                    last_seen: now,
-                }))
-            }
+        let new = || {
+            let labels = labels.labels(p.origin);
+            let index = self.profiles.index_for(&labels);
+            Box::new(Entry {
+                drift: SeriesDrift::new(self.profiles.get(index), index),
+                labels: Arc::new(labels),
+                last_seen: now,
+            })
+        };
+        let Some(e) = self.budget.entry(shard, p.series, new) else {
+            return Update::Overflow;
         };
         e.last_seen = now;
         let profile = self.profiles.get(e.drift.profile());

@@ -1,4 +1,4 @@
-//! Series expiry on the table, with the clock given explicitly (seconds).
+//! Series expiry and the series cap on the table, with the clock given explicitly (seconds).
 
 use super::*;
 use crate::drift::config::DriftConfig;
@@ -128,4 +128,23 @@ fn checkpoints_older_than_the_ttl_are_not_restored() {
         1,
         "0 keeps every checkpoint"
     );
+}
+
+#[test]
+fn past_the_cap_new_series_overflow_and_known_ones_go_on() {
+    let t = SeriesTable::new(Profiles::new(&DriftConfig::default()), 2);
+    assert!(matches!(feed(&t, 0, 0, 1.0, 0), Update::Fed(_)));
+    assert!(matches!(feed(&t, 1, 0, 1.0, 0), Update::Fed(_)));
+    assert!(matches!(feed(&t, 2, 0, 1.0, 0), Update::Overflow));
+    assert!(snapshot(&t, 2).is_none(), "an overflowing series is not tracked");
+    assert!(
+        matches!(feed(&t, 0, 1, 1.0, 0), Update::Fed(_)),
+        "known series are still fed"
+    );
+    // Expired series give their places back.
+    feed(&t, 0, 2, 1.0, 100);
+    assert_eq!(t.expire(100, TTL).series, 1);
+    assert!(matches!(feed(&t, 2, 0, 1.0, 100), Update::Fed(_)));
+    assert!(matches!(feed(&t, 3, 0, 1.0, 100), Update::Overflow));
+    assert_eq!(t.series_count(), 2);
 }

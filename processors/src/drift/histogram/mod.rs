@@ -21,7 +21,6 @@ use driftd_core::consumer::Buckets;
 use driftd_core::view::{SeriesSnapshot, SeriesView};
 use driftd_core::{DriftEvent, LabelSource, Point, SeriesId, SeriesLabels};
 use series::HistogramSeries;
-use std::collections::hash_map::Entry as HashEntry;
 use std::sync::Arc;
 
 struct Entry {
@@ -77,19 +76,18 @@ impl HistogramTable {
             return HistogramUpdate::Skipped(Skip::Distribution);
         }
         self.series.write(p.series, |shard| {
-            let e = match shard.entry(p.series) {
-                HashEntry::Occupied(e) => e.into_mut(),
-                HashEntry::Vacant(_) if !self.budget.take() => return HistogramUpdate::Overflow,
-                HashEntry::Vacant(e) => {
-                    let labels = source.labels(p.origin);
-                    let index = self.profiles.index_for(&labels);
-                    let derived = std::array::from_fn(|i| DerivedLabels(&labels).labels(i as u32).id());
-                    e.insert(Entry {
-                        series: HistogramSeries::new(index, derived),
-                        labels: Arc::new(labels),
-                        last_seen: now,
-                    })
+            let new = || {
+                let labels = source.labels(p.origin);
+                let index = self.profiles.index_for(&labels);
+                let derived = std::array::from_fn(|i| DerivedLabels(&labels).labels(i as u32).id());
+                Entry {
+                    series: HistogramSeries::new(index, derived),
+                    labels: Arc::new(labels),
+                    last_seen: now,
                 }
+            };
+            let Some(e) = self.budget.entry(shard, p.series, new) else {
+                return HistogramUpdate::Overflow;
             };
             e.last_seen = now;
             let profile = self.profiles.get(e.series.profile());
