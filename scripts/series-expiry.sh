@@ -9,6 +9,7 @@
 #   scripts/series-expiry.sh [SERIES (1000000)] [TTL seconds (20)]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/bench-target.sh
 series=${1:-1000000}
 ttl=${2:-20}
 cargo build --release --quiet --bin driftd
@@ -16,19 +17,17 @@ bin=./target/release/driftd
 config=$(mktemp --suffix .yaml)
 $bin default-config | sed "s/series_ttl: 1h/series_ttl: ${ttl}s/" >"$config"
 grep -q "series_ttl: ${ttl}s" "$config"
-export DRIFTD_OTLP_GRPC_ENDPOINT=127.0.0.1:14317 DRIFTD_OTLP_HTTP_ENDPOINT=127.0.0.1:14318
-export DRIFTD_PROMETHEUS_ENDPOINT=127.0.0.1:19464 DRIFTD_API_ENDPOINT=127.0.0.1:18000
 RUST_LOG=warn $bin --config "$config" &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; rm -f "$config"' EXIT
-for _ in $(seq 50); do curl -sf localhost:18000/health >/dev/null && break; sleep 0.1; done
+for _ in $(seq 50); do curl -sf "$DRIFTD_API_ENDPOINT/health" >/dev/null && break; sleep 0.1; done
 
 mib() { echo $(( $(awk -v k="$1:" '$1 == k {print $2}' "/proc/$pid/status") / 1024 )); }
-tracked() { curl -s localhost:18000/v1/system/status | sed -n 's/.*"series_tracked":\([0-9]*\).*/\1/p'; }
-expired() { curl -s localhost:19464/metrics | awk '/^driftd_processor_expired_series_total/ {print $2}'; }
+tracked() { curl -s "$DRIFTD_API_ENDPOINT/v1/system/status" | sed -n 's/.*"series_tracked":\([0-9]*\).*/\1/p'; }
+expired() { curl -s "$DRIFTD_PROMETHEUS_ENDPOINT/metrics" | awk '/^driftd_processor_expired_series_total/ {print $2}'; }
 
 load() {
-    $bin simulate --target otlp-grpc://127.0.0.1:14317 --series "$series" --samples 1 --rate max --duration 1h \
+    $bin simulate --target "otlp-grpc://$DRIFTD_OTLP_GRPC_ENDPOINT" --series "$series" --samples 1 --rate max --duration 1h \
         --concurrency $(( (series + 9999) / 10000 )) --truth /dev/null 2>&1 | tail -1
     echo "loaded: $(tracked) series tracked, VmRSS $(mib VmRSS) MiB"
 }

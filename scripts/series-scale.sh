@@ -11,28 +11,27 @@
 # `service.name` resource label, metric `latency_ms`), 10,000 series per request.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/bench-target.sh
 series=${1:-1000000}
 scrape_series=${2:-100000}
 cargo build --release --quiet --bin driftd
 bin=./target/release/driftd
-export DRIFTD_OTLP_GRPC_ENDPOINT=127.0.0.1:14317 DRIFTD_OTLP_HTTP_ENDPOINT=127.0.0.1:14318
-export DRIFTD_PROMETHEUS_ENDPOINT=127.0.0.1:19464 DRIFTD_API_ENDPOINT=127.0.0.1:18000
 RUST_LOG=warn $bin &
 pid=$!
 trap 'kill $pid 2>/dev/null || true' EXIT
-for _ in $(seq 50); do curl -sf localhost:18000/health >/dev/null && break; sleep 0.1; done
+for _ in $(seq 50); do curl -sf "$DRIFTD_API_ENDPOINT/health" >/dev/null && break; sleep 0.1; done
 
 kib() { awk -v k="$1:" '$1 == k {print $2}' "/proc/$pid/status"; }
-tracked() { curl -s localhost:18000/v1/system/status | sed -n 's/.*"series_tracked":\([0-9]*\).*/\1/p'; }
+tracked() { curl -s "$DRIFTD_API_ENDPOINT/v1/system/status" | sed -n 's/.*"series_tracked":\([0-9]*\).*/\1/p'; }
 simulate() { # SERIES SAMPLES
-    $bin simulate --target otlp-grpc://127.0.0.1:14317 --series "$1" --samples "$2" --rate max --duration 1h \
+    $bin simulate --target "otlp-grpc://$DRIFTD_OTLP_GRPC_ENDPOINT" --series "$1" --samples "$2" --rate max --duration 1h \
         --concurrency $(( ($1 + 9999) / 10000 )) --truth /dev/null 2>&1 | tail -1
 }
 # Times N scrapes (after one to warm up); prints each and the median.
 scrapes() {
-    curl -s -o /dev/null localhost:19464/metrics
+    curl -s -o /dev/null "$DRIFTD_PROMETHEUS_ENDPOINT/metrics"
     for _ in $(seq "$1"); do
-        curl -s -o /dev/null -w '%{time_total} %{size_download}\n' localhost:19464/metrics
+        curl -s -o /dev/null -w '%{time_total} %{size_download}\n' "$DRIFTD_PROMETHEUS_ENDPOINT/metrics"
     done | sort -n | awk '{t[NR] = $1; b = $2} END {
         printf "scrape: median %.0f ms, slowest %.0f ms, fastest %.0f ms (%d scrapes, %.1f MB each)\n",
             t[int((NR + 1) / 2)] * 1000, t[NR] * 1000, t[1] * 1000, NR, b / 1e6 }'
