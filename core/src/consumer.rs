@@ -15,9 +15,9 @@ pub trait LabelSource: Sync {
     /// The labels of the point whose `origin` is given.
     fn labels(&self, origin: u32) -> SeriesLabels;
 
-    /// Fills `out` with the buckets of a [`ValueKind::Histogram`] point; `false` when
-    /// the point has none (it is not a histogram, or it came from a source without
-    /// buckets).
+    /// Fills `out` with the buckets, sum and start time of a [`ValueKind::Histogram`]
+    /// point; `false` when the point has none (it is not a histogram, or it came from a
+    /// source without buckets).
     fn buckets(&self, origin: u32, out: &mut Buckets) -> bool {
         let _ = (origin, out);
         false
@@ -28,13 +28,19 @@ pub trait LabelSource: Sync {
 ///
 /// As in OTLP: `counts` has one more entry than `bounds`; bucket `i` holds values in
 /// `(bounds[i-1], bounds[i]]`, the first one everything up to `bounds[0]` and the last
-/// one everything above the last bound.
+/// one everything above the last bound. A histogram sent without buckets has no
+/// bounds and one count (its total).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Buckets {
     /// Upper bounds, strictly increasing.
     pub bounds: Vec<f64>,
     /// Count per bucket.
     pub counts: Vec<u64>,
+    /// Sum of the observations, when the point has a finite one.
+    pub sum: Option<f64>,
+    /// Start of the point's interval (`start_time_unix_nano`, 0 when not sent): for a
+    /// cumulative histogram, a new start time means the source restarted its counts.
+    pub start_time_unix_nano: u64,
 }
 
 impl Buckets {
@@ -42,6 +48,8 @@ impl Buckets {
     pub fn clear(&mut self) {
         self.bounds.clear();
         self.counts.clear();
+        self.sum = None;
+        self.start_time_unix_nano = 0;
     }
 }
 

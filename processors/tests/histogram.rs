@@ -67,6 +67,7 @@ fn latencies(rng: &mut StdRng, slow: f64) -> Buckets {
     Buckets {
         bounds: BOUNDS.to_vec(),
         counts,
+        ..Buckets::default()
     }
 }
 
@@ -161,6 +162,8 @@ fn a_tail_shift_shows_first_in_the_derived_p99_series_then_in_the_distribution()
         names,
         [
             ("rpc_latency_ms", "histogram"),
+            // Observations per second (these points carry no sum: no `_mean`).
+            ("rpc_latency_ms_count", "auto"),
             ("rpc_latency_ms_p50", "auto"),
             ("rpc_latency_ms_p90", "auto"),
             ("rpc_latency_ms_p99", "auto")

@@ -154,7 +154,7 @@ impl DriftProcessor {
         }
     }
 
-    /// A histogram point: its distribution, then its derived quantile series.
+    /// A histogram point: its distribution, then its derived series.
     fn histogram(
         &self,
         p: &Point,
@@ -167,7 +167,7 @@ impl DriftProcessor {
             HistogramUpdate::Fed { event, derived } => {
                 events.extend(event);
                 if let Some((points, labels)) = derived {
-                    for q in &points {
+                    for q in points.iter() {
                         self.record(self.table.update(q, &DerivedLabels(&labels), now), events);
                     }
                 }

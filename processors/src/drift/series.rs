@@ -27,7 +27,7 @@ const WARY_FADE: f32 = 1.0 - std::f32::consts::LN_2 / 1_000.0;
 pub enum Skip {
     /// Older than the series' newest point (or, for counters, not newer).
     OutOfOrder,
-    /// The first point of a counter: a rate needs two.
+    /// The first point of a counter, or its first after a reset: a rate needs two.
     CounterStart,
     /// A histogram's distribution, which scalar detectors do not read (and the
     /// histogram detector skips when its buckets are missing or malformed).
@@ -232,13 +232,14 @@ impl SeriesDrift {
                     return Err(Skip::OutOfOrder);
                 }
                 let seconds = (p.time_unix_nano - self.last_time) as f64 / 1e9;
-                // A counter that went down was reset: everything since counts.
-                let increase = if p.value >= self.counter_last {
-                    p.value - self.counter_last
-                } else {
-                    p.value
-                };
+                let increase = p.value - self.counter_last;
                 self.counter_last = p.value;
+                if increase < 0.0 {
+                    // A counter that went down was reset: its new total is only the
+                    // reference for the next rate (a rate over the gap would be a spike).
+                    self.last_time = p.time_unix_nano;
+                    return Err(Skip::CounterStart);
+                }
                 Ok(increase / seconds)
             }
             ValueKind::Histogram { .. } => Err(Skip::Distribution),

@@ -139,12 +139,18 @@ fn counters_become_per_second_rates_and_survive_resets() {
     f.feed(3 * SECOND, 120.0, ValueKind::CumulativeCounter).unwrap();
     let last = |f: &Fixture| f.drift.snapshot(f.profiles.get(0), SeriesId(1), &f.labels).last_value;
     assert_eq!(last(&f), 10.0);
-    f.feed(4 * SECOND, 5.0, ValueKind::CumulativeCounter).unwrap();
-    assert_eq!(last(&f), 5.0, "a reset counts the new total as the increase");
+    // A reset only sets the new reference: no sample, so no spike.
+    assert_eq!(
+        f.feed(4 * SECOND, 5.0, ValueKind::CumulativeCounter),
+        Err(Skip::CounterStart)
+    );
+    assert_eq!(last(&f), 10.0);
     assert_eq!(
         f.feed(4 * SECOND, 9.0, ValueKind::CumulativeCounter),
         Err(Skip::OutOfOrder)
     );
+    f.feed(6 * SECOND, 9.0, ValueKind::CumulativeCounter).unwrap();
+    assert_eq!(last(&f), 2.0);
 }
 
 #[test]

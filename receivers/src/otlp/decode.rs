@@ -12,12 +12,10 @@
 //! - Gauge → [`ValueKind::Gauge`].
 //! - Sum: monotonic and cumulative → [`ValueKind::CumulativeCounter`] (the processor
 //!   turns it into a rate); any other sum → `Gauge`.
-//! - Histogram → `<name>_count` (`CumulativeCounter` when cumulative, `Gauge` when
-//!   delta) and `<name>_mean` = sum / count (`Gauge`, when the sum is present and the
-//!   count is positive). For a cumulative histogram the mean is the mean since
-//!   `start_time_unix_nano`, so it reacts slowly. With at least two buckets (and
-//!   strictly increasing finite bounds, one fewer than the counts) the point also
-//!   gives `<name>` itself as [`ValueKind::Histogram`]: its bucket distribution.
+//! - Histogram → [`ValueKind::Histogram`] under the metric's own name: its buckets (a
+//!   histogram sent without buckets has one, its total), count and sum. The processor
+//!   turns cumulative points into per-interval deltas and derives `<name>_count` (a
+//!   rate per second), `<name>_mean` and the quantile series from each interval.
 //! - Exponential histograms and summaries are refused for now.
 
 use super::config::IdentityConfig;
@@ -62,12 +60,8 @@ pub fn decode(
 struct MetricAt<'a> {
     name: Text<'a>,
     selection: Selection<'a>,
-    /// The identity of the metric's name and its resource, hashed once per metric:
-    /// its own series, and a histogram's `_count` and `_mean` (for other kinds, copies
-    /// of the first).
+    /// The identity of the metric's name and its resource, hashed once per metric.
     own: SeriesHasher,
-    count: SeriesHasher,
-    mean: SeriesHasher,
     resource: Span,
     metric: Span,
 }
@@ -128,22 +122,12 @@ impl<'v> Sink<'v> {
             self.summary.refuse("", Refusal::EmptyName, n);
             return Ok(());
         }
-        let named = |derived: Derived| {
-            let mut h = SeriesHasher::with_suffix(name, derived.suffix());
-            h.merge(resource_hash);
-            h
-        };
-        let own = named(Derived::Value);
-        let (count, mean) = match data.kind {
-            9 => (named(Derived::HistogramCount), named(Derived::HistogramMean)),
-            _ => (own, own),
-        };
+        let mut own = SeriesHasher::new(name);
+        own.merge(resource_hash);
         let at = MetricAt {
             name,
             selection,
             own,
-            count,
-            mean,
             resource: Span::of(self.request, resource_metrics),
             metric: Span::of(self.request, metric),
         };
@@ -206,11 +190,7 @@ impl<'v> Sink<'v> {
     }
 
     fn histograms(&mut self, at: &MetricAt<'_>, data: &'v [u8], cumulative: bool) -> Result<(), WireError> {
-        let count_kind = if cumulative {
-            ValueKind::CumulativeCounter
-        } else {
-            ValueKind::Gauge
-        };
+        let kind = ValueKind::Histogram { cumulative };
         for f in Fields::new(data) {
             let f = f?;
             if f.number != 1 {
@@ -228,37 +208,15 @@ impl<'v> Sink<'v> {
                 }
                 Ok(())
             })?;
-            if let Err(r) = check_point(&dp) {
+            if let Err(r) = check_point(&dp).and_then(|()| layout.check()) {
                 self.summary.refuse(at.name.as_str(), r, 1);
                 continue;
             }
             let (labels, t, count) = (dp.labels, dp.time_unix_nano, dp.count as f64);
-            self.push(at, point, Derived::HistogramCount, labels, t, count, count_kind);
-            // A point partly kept is reported once, with the first thing dropped.
-            let mut dropped = None;
-            match dp.value {
-                Some(sum) if !sum.is_finite() => dropped = Some(Refusal::HistogramSumNotFinite),
-                Some(sum) if dp.count > 0 => self.push(
-                    at,
-                    point,
-                    Derived::HistogramMean,
-                    labels,
-                    t,
-                    sum / count,
-                    ValueKind::Gauge,
-                ),
-                _ => {}
-            }
-            match layout.check() {
-                Ok(true) => {
-                    let kind = ValueKind::Histogram { cumulative };
-                    self.push(at, point, Derived::Distribution, labels, t, count, kind);
-                }
-                Ok(false) => {}
-                Err(r) => dropped = dropped.or(Some(r)),
-            }
-            if let Some(r) = dropped {
-                self.summary.refuse(at.name.as_str(), r, 1);
+            self.push(at, point, Derived::Distribution, labels, t, count, kind);
+            // The point is taken without its mean, and says so.
+            if dp.value.is_some_and(|sum| !sum.is_finite()) {
+                self.summary.refuse(at.name.as_str(), Refusal::HistogramSumNotFinite, 1);
             }
         }
         Ok(())
@@ -275,11 +233,7 @@ impl<'v> Sink<'v> {
         value: f64,
         kind: ValueKind,
     ) {
-        let mut h = match derived {
-            Derived::Value | Derived::Distribution => at.own,
-            Derived::HistogramCount => at.count,
-            Derived::HistogramMean => at.mean,
-        };
+        let mut h = at.own;
         h.merge(point_labels);
         self.points.push(Point {
             series: h.finish(),

@@ -73,7 +73,7 @@ fn int_values_are_read_as_numbers() {
 }
 
 #[test]
-fn a_histogram_gives_count_and_mean_series() {
+fn a_histogram_is_one_point_under_its_own_name_with_its_temporality() {
     let req = request(
         service(),
         vec![
@@ -90,32 +90,36 @@ fn a_histogram_gives_count_and_mean_series() {
     assert_eq!(
         got,
         vec![
-            ("rpc_count", ValueKind::CumulativeCounter, 4.0),
-            ("rpc_mean", ValueKind::Gauge, 2.5),
-            ("batch_count", ValueKind::Gauge, 2.0),
-            ("batch_mean", ValueKind::Gauge, 1.5),
+            ("rpc", ValueKind::Histogram { cumulative: true }, 4.0),
+            ("batch", ValueKind::Histogram { cumulative: false }, 2.0),
         ]
     );
 }
 
 #[test]
-fn a_histogram_without_sum_or_with_zero_count_has_no_mean() {
-    let req = request(
-        service(),
-        vec![histogram(
-            "h",
-            Cumulative,
-            vec![histogram_point(3, None, vec![]), histogram_point(0, Some(0.0), vec![])],
-        )],
+fn a_histogram_without_buckets_gives_its_total_as_one_bucket_with_sum_and_start() {
+    let mut dp = histogram_point(3, Some(7.5), vec![]);
+    dp.start_time_unix_nano = T - 60;
+    let req = request(service(), vec![histogram("h", Cumulative, vec![dp])]);
+    let bytes = req.encode_to_vec();
+    let identity = IdentityConfig::default();
+    let (mut points, mut origins) = (Vec::new(), Vec::new());
+    decode(&bytes, &identity, &mut points, &mut origins).unwrap();
+    let mut buckets = Buckets::default();
+    assert!(RequestLabels::new(&bytes, &origins, &identity).buckets(points[0].origin, &mut buckets));
+    assert_eq!(
+        buckets,
+        Buckets {
+            bounds: vec![],
+            counts: vec![3],
+            sum: Some(7.5),
+            start_time_unix_nano: T - 60,
+        }
     );
-    let (points, summary) = run(&req);
-    assert_eq!(summary.refused, 0);
-    assert!(points.iter().all(|(_, l)| l.metric == "h_count"), "{points:?}");
-    assert_eq!(points.len(), 2);
 }
 
 #[test]
-fn a_histogram_with_a_nan_sum_keeps_its_count() {
+fn a_histogram_with_a_nan_sum_is_taken_without_its_mean_and_says_so() {
     let req = request(
         service(),
         vec![histogram(
@@ -124,11 +128,16 @@ fn a_histogram_with_a_nan_sum_keeps_its_count() {
             vec![histogram_point(3, Some(f64::NAN), vec![])],
         )],
     );
-    let (points, summary) = run(&req);
+    let bytes = req.encode_to_vec();
+    let identity = IdentityConfig::default();
+    let (mut points, mut origins) = (Vec::new(), Vec::new());
+    let summary = decode(&bytes, &identity, &mut points, &mut origins).unwrap();
     assert_eq!(points.len(), 1);
-    assert_eq!(points[0].1.metric, "h_count");
     assert_eq!(summary.refused, 1);
     assert!(summary.first_refusal.unwrap().contains("histogram sum"));
+    let mut buckets = Buckets::default();
+    assert!(RequestLabels::new(&bytes, &origins, &identity).buckets(points[0].origin, &mut buckets));
+    assert_eq!(buckets.sum, None);
 }
 
 #[test]
@@ -252,16 +261,22 @@ fn a_bucketed_histogram_also_gives_its_distribution_with_buckets() {
         buckets,
         Buckets {
             bounds: vec![1.0, 5.0],
-            counts: vec![1, 3, 2]
+            counts: vec![1, 3, 2],
+            sum: Some(12.0),
+            start_time_unix_nano: 0,
         }
     );
     // Scalar points have no buckets.
-    let count = points.iter().find(|p| p.kind == ValueKind::Gauge).unwrap();
-    assert!(!source.buckets(count.origin, &mut buckets));
+    let req = request(service(), vec![gauge("g", vec![number(T, 1.0, vec![])])]);
+    let bytes = req.encode_to_vec();
+    let (mut points, mut origins) = (Vec::new(), Vec::new());
+    decode(&bytes, &identity, &mut points, &mut origins).unwrap();
+    let source = RequestLabels::new(&bytes, &origins, &identity);
+    assert!(!source.buckets(points[0].origin, &mut buckets));
 }
 
 #[test]
-fn inconsistent_buckets_drop_only_the_distribution() {
+fn inconsistent_buckets_refuse_the_point() {
     for (counts, bounds) in [
         (vec![1, 2], vec![1.0, 2.0]),
         (vec![1, 2, 3], vec![2.0, 1.0]),
@@ -272,8 +287,7 @@ fn inconsistent_buckets_drop_only_the_distribution() {
             vec![histogram("h", Cumulative, vec![bucketed(counts, bounds)])],
         );
         let (points, summary) = run(&req);
-        let names: Vec<_> = points.iter().map(|(_, l)| l.metric.as_str()).collect();
-        assert_eq!(names, ["h_count", "h_mean"]);
+        assert!(points.is_empty(), "{points:?}");
         assert_eq!(summary.refused, 1);
         assert!(summary.first_refusal.unwrap().contains("buckets"));
     }

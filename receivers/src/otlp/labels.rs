@@ -14,30 +14,18 @@ use prost::Message;
 pub enum Derived {
     /// The point's own value (gauge or sum).
     Value,
-    /// A histogram's `<name>_count`.
-    HistogramCount,
-    /// A histogram's `<name>_mean` (sum / count).
-    HistogramMean,
-    /// A histogram's bucket distribution, under the histogram's own name.
+    /// A histogram: its buckets, count and sum (the processor derives the
+    /// per-interval `_count`, `_mean` and quantile series from them).
     Distribution,
 }
 
 impl Derived {
-    /// The suffix appended to the metric name.
-    pub fn suffix(self) -> &'static str {
-        match self {
-            Derived::Value | Derived::Distribution => "",
-            Derived::HistogramCount => "_count",
-            Derived::HistogramMean => "_mean",
-        }
-    }
-
     /// The data point field that holds the attributes: number and histogram data
     /// points number it differently.
     fn attributes_field(self) -> u32 {
         match self {
             Derived::Value => 7,
-            Derived::HistogramCount | Derived::HistogramMean | Derived::Distribution => 9,
+            Derived::Distribution => 9,
         }
     }
 }
@@ -230,19 +218,27 @@ impl<'a> RequestLabels<'a> {
                 name = f.text()?.as_str();
             }
         }
-        Ok(SeriesLabels::new(format!("{name}{}", o.derived.suffix()), labels))
+        Ok(SeriesLabels::new(name, labels))
     }
 }
 
-/// Reads the buckets of an encoded `HistogramDataPoint`.
+/// Reads the buckets, sum and start time of an encoded `HistogramDataPoint`; a point
+/// without buckets gives one count, its total.
 pub fn read_buckets(point: &[u8], out: &mut Buckets) -> Result<(), WireError> {
+    let mut count = 0;
     for f in Fields::new(point) {
         let f = f?;
         match f.number {
+            2 => out.start_time_unix_nano = f.fixed64()?,
+            4 => count = f.fixed64()?,
+            5 => out.sum = Some(f.double()?).filter(|s| s.is_finite()),
             6 => f.each_fixed64(|c| out.counts.push(c))?,
             7 => f.each_fixed64(|b| out.bounds.push(f64::from_bits(b)))?,
             _ => {}
         }
+    }
+    if out.counts.is_empty() {
+        out.counts.push(count);
     }
     Ok(())
 }
@@ -264,7 +260,7 @@ impl LabelSource for RequestLabels<'_> {
         out.clear();
         match self.origin(origin) {
             Some(o) if o.derived == Derived::Distribution => {
-                read_buckets(o.point.in_request(self.request), out).is_ok() && !out.counts.is_empty()
+                read_buckets(o.point.in_request(self.request), out).is_ok()
             }
             _ => false,
         }

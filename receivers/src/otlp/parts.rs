@@ -21,16 +21,14 @@ impl Layout {
         self.bounds += 1;
     }
 
-    /// `Ok(true)` for a distribution worth reading, `Ok(false)` for none (fewer than
-    /// two buckets), `Err` for one that contradicts itself.
-    pub(super) fn check(&self) -> Result<bool, Refusal> {
-        if self.buckets == 0 && self.bounds == 0 {
-            return Ok(false);
-        }
-        if self.buckets != self.bounds + 1 || self.disordered {
+    /// `Err` for a layout that contradicts itself; none at all (only a count and a
+    /// sum) is fine.
+    pub(super) fn check(&self) -> Result<(), Refusal> {
+        let none = self.buckets == 0 && self.bounds == 0;
+        if !none && (self.buckets != self.bounds + 1 || self.disordered) {
             return Err(Refusal::HistogramBucketsInvalid);
         }
-        Ok(self.buckets >= 2)
+        Ok(())
     }
 }
 

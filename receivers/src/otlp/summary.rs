@@ -18,10 +18,10 @@ pub enum Refusal {
     NoRecordedValue,
     /// The metric's name is empty.
     EmptyName,
-    /// A histogram's sum is NaN or infinite; its `_count` was still kept.
+    /// A histogram's sum is NaN or infinite; the point was still taken, without a mean.
     HistogramSumNotFinite,
     /// A histogram's buckets do not match its bounds, or its bounds are not finite and
-    /// increasing; its `_count` and `_mean` were still kept.
+    /// increasing.
     HistogramBucketsInvalid,
     /// A metric type driftd does not read yet.
     Unsupported(&'static str),
@@ -39,11 +39,11 @@ impl fmt::Display for Refusal {
             Refusal::NoRecordedValue => f.write_str("data point is flagged as having no recorded value"),
             Refusal::EmptyName => f.write_str("metric name is empty"),
             Refusal::HistogramSumNotFinite => {
-                f.write_str("histogram sum is NaN or infinite (only its `_count` was kept)")
+                f.write_str("histogram sum is NaN or infinite (the point was taken without its mean)")
             }
-            Refusal::HistogramBucketsInvalid => f.write_str(
-                "histogram buckets are not one more than its increasing finite bounds (its distribution was not kept)",
-            ),
+            Refusal::HistogramBucketsInvalid => {
+                f.write_str("histogram buckets are not one more than its increasing finite bounds")
+            }
             Refusal::Unsupported(kind) => write!(f, "{kind} metrics are not supported yet"),
         }
     }

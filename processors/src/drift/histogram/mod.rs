@@ -1,6 +1,6 @@
-//! Histogram series: distribution drift of OTLP histogram points, and the quantile
-//! series (`<name>_p50`, `_p90`, `_p99`) derived from their buckets, which the
-//! processor feeds to the scalar table like any other series.
+//! Histogram series: distribution drift of OTLP histogram points, and the series
+//! derived from each interval (`<name>_count` per second, `_mean`, `_p50`, `_p90`,
+//! `_p99`), which the processor feeds to the scalar table like any other series.
 //!
 //! Histogram state holds per-bucket arrays, so it lives in its own table beside the
 //! scalar one (whose entries stay within their fixed budget). It is not checkpointed:
@@ -11,7 +11,7 @@ mod series;
 #[cfg(test)]
 mod series_tests;
 
-pub use series::QUANTILES;
+pub use series::DERIVED;
 
 use super::rules::Profiles;
 use super::series::Skip;
@@ -20,7 +20,7 @@ use super::table::{expire_idle, Expired, SeriesBudget};
 use driftd_core::consumer::Buckets;
 use driftd_core::view::{SeriesSnapshot, SeriesView};
 use driftd_core::{DriftEvent, LabelSource, Point, SeriesId, SeriesLabels};
-use series::HistogramSeries;
+use series::{DerivedPoints, HistogramSeries};
 use std::sync::Arc;
 
 struct Entry {
@@ -35,13 +35,13 @@ struct Entry {
 // variant would only add an allocation.
 #[allow(clippy::large_enum_variant)]
 pub enum HistogramUpdate {
-    /// Read: maybe an event, and the derived quantile points (to feed with
+    /// Read: maybe an event, and the interval's derived points (to feed with
     /// [`DerivedLabels`] over `labels`).
     Fed {
         /// A drift started or ended.
         event: Option<DriftEvent>,
-        /// The quantile points and the histogram's labels.
-        derived: Option<([Point; 3], Arc<SeriesLabels>)>,
+        /// The derived points and the histogram's labels.
+        derived: Option<(DerivedPoints, Arc<SeriesLabels>)>,
     },
     /// Not read, and why.
     Skipped(Skip),
@@ -111,19 +111,25 @@ impl HistogramTable {
 }
 
 /// The labels of the series derived from a histogram: its own labels under the metric
-/// name plus the suffix of quantile `origin` (the derived points' origin).
+/// name plus the suffix of derived series `origin` (the derived points' origin, an
+/// index in [`DERIVED`]).
 pub struct DerivedLabels<'a>(pub &'a SeriesLabels);
 
 impl LabelSource for DerivedLabels<'_> {
     fn labels(&self, origin: u32) -> SeriesLabels {
-        let suffix = QUANTILES[origin as usize % QUANTILES.len()].1;
+        let suffix = DERIVED[origin as usize % DERIVED.len()];
         SeriesLabels::new(format!("{}{suffix}", self.0.metric), self.0.labels.clone())
     }
 }
 
+/// Histograms without buckets are not shown: they have no distribution to judge, and
+/// their derived series are in the scalar table.
 impl SeriesView for HistogramTable {
     fn series_count(&self) -> usize {
-        self.series.len()
+        let mut n = 0;
+        self.series
+            .for_each(|_, e| n += usize::from(e.series.has_distribution()));
+        n
     }
 
     fn points_processed(&self) -> u64 {
@@ -132,11 +138,18 @@ impl SeriesView for HistogramTable {
     }
 
     fn get(&self, id: SeriesId) -> Option<SeriesSnapshot> {
-        self.series.read(id, |e| e.map(|e| e.series.snapshot(id, &e.labels)))
+        self.series.read(id, |e| {
+            e.filter(|e| e.series.has_distribution())
+                .map(|e| e.series.snapshot(id, &e.labels))
+        })
     }
 
     fn for_each(&self, visit: &mut dyn FnMut(SeriesSnapshot)) {
-        self.series.for_each(|id, e| visit(e.series.snapshot(id, &e.labels)));
+        self.series.for_each(|id, e| {
+            if e.series.has_distribution() {
+                visit(e.series.snapshot(id, &e.labels))
+            }
+        });
     }
 }
 

@@ -1,9 +1,12 @@
 //! One histogram series' distribution drift: learning (INSUFFICIENT_DATA) → STABLE →
 //! DRIFT_DETECTED → STABLE, as for scalar series, on bucket distributions.
 //!
-//! - Cumulative points become deltas against the previous point; a bucket count that
-//!   went down means the source restarted, and the new counts are the delta (as for
-//!   counters). The first cumulative point only sets the reference.
+//! - Cumulative points become deltas against the previous point. A new start time or
+//!   a count that went down means the source restarted: that point, like the first,
+//!   only sets the reference (no sample, so a restart is never a spike).
+//! - Every interval gives the derived series (see [`DERIVED`]): the observations per
+//!   second, their mean (from the sum), and quantiles read from the buckets. A
+//!   histogram sent without buckets gives the first two and no distribution drift.
 //! - The baseline is every delta's counts, decayed with the baseline half-life (in
 //!   points), learned for `warmup_samples` points, followed while stable, frozen while
 //!   drifting, replaced by the drift's distribution after `accept_after`.
@@ -24,14 +27,67 @@ use std::sync::Arc;
 /// The quantiles derived from every point, and the suffixes of their series' names.
 pub const QUANTILES: [(f64, &str); 3] = [(0.5, "_p50"), (0.9, "_p90"), (0.99, "_p99")];
 
+/// The suffixes of the series derived from each interval of a histogram, in the order
+/// of the derived points' `origin`: observations per second, their mean, then the
+/// [`QUANTILES`].
+pub const DERIVED: [&str; 5] = ["_count", "_mean", "_p50", "_p90", "_p99"];
+
+/// The derived series' points of one interval (those it had: no mean without a sum or
+/// without observations, no quantiles without buckets or observations).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DerivedPoints {
+    points: [Point; DERIVED.len()],
+    len: usize,
+}
+
+impl DerivedPoints {
+    fn new() -> Self {
+        let none = Point {
+            series: SeriesId(0),
+            time_unix_nano: 0,
+            value: 0.0,
+            kind: ValueKind::Gauge,
+            origin: 0,
+        };
+        DerivedPoints {
+            points: [none; DERIVED.len()],
+            len: 0,
+        }
+    }
+
+    fn push(&mut self, series: &[SeriesId; DERIVED.len()], which: usize, time: u64, value: f64) {
+        self.points[self.len] = Point {
+            series: series[which],
+            time_unix_nano: time,
+            value,
+            kind: ValueKind::Gauge,
+            origin: which as u32,
+        };
+        self.len += 1;
+    }
+
+    /// The points, `origin` the index of their suffix in [`DERIVED`].
+    pub fn iter(&self) -> impl Iterator<Item = &Point> {
+        self.points[..self.len].iter()
+    }
+}
+
 /// What one point did.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Fed {
     /// A drift started or ended.
     pub event: Option<DriftEvent>,
-    /// The point's quantiles as gauge points of the derived series (origin: the index
-    /// in [`QUANTILES`]), when the point had observations.
-    pub derived: Option<[Point; 3]>,
+    /// The interval's points of the derived series, when the point gave an interval.
+    pub derived: Option<DerivedPoints>,
+}
+
+/// The previous cumulative point: the reference the next one's delta is taken from.
+#[derive(Debug, Clone, PartialEq, Default)]
+struct Reference {
+    /// Bucket counts (empty: no reference yet under these bounds).
+    counts: Vec<u64>,
+    sum: Option<f64>,
+    start_time: u64,
 }
 
 /// Per-series histogram state (apart from the scalar table: it holds arrays).
@@ -39,8 +95,7 @@ pub struct Fed {
 pub struct HistogramSeries {
     profile: u16,
     bounds: Vec<f64>,
-    /// Counts of the previous cumulative point (empty: none yet under these bounds).
-    previous: Vec<u64>,
+    previous: Reference,
     baseline: Distribution,
     recent: Distribution,
     /// The drift's own distribution, to become the baseline on acceptance.
@@ -53,17 +108,17 @@ pub struct HistogramSeries {
     last_time: u64,
     last_mean: f64,
     last: Distance,
-    derived: [SeriesId; 3],
+    derived: [SeriesId; DERIVED.len()],
 }
 
 impl HistogramSeries {
-    /// A new series watched with profile `index`; `derived` are the ids of its quantile
-    /// series, in the order of [`QUANTILES`].
-    pub fn new(index: u16, derived: [SeriesId; 3]) -> Self {
+    /// A new series watched with profile `index`; `derived` are the ids of its derived
+    /// series, in the order of [`DERIVED`].
+    pub fn new(index: u16, derived: [SeriesId; DERIVED.len()]) -> Self {
         HistogramSeries {
             profile: index,
             bounds: Vec::new(),
-            previous: Vec::new(),
+            previous: Reference::default(),
             baseline: Distribution::default(),
             recent: Distribution::default(),
             since_drift: Distribution::default(),
@@ -96,7 +151,8 @@ impl HistogramSeries {
     ) -> Result<Fed, Skip> {
         let cumulative = matches!(point.kind, ValueKind::Histogram { cumulative: true });
         let time = point.time_unix_nano;
-        if time < self.last_time || (cumulative && time == self.last_time && !self.previous.is_empty()) {
+        let referenced = !self.previous.counts.is_empty();
+        if time < self.last_time || (cumulative && time == self.last_time && referenced) {
             return Err(Skip::OutOfOrder);
         }
         let mut event = None;
@@ -108,26 +164,42 @@ impl HistogramSeries {
         } else if buckets.counts.len() != self.bounds.len() + 1 {
             return Err(Skip::Distribution);
         }
+        let since = self.interval_start(point, buckets);
         self.last_time = time;
-        if cumulative && !self.take_delta(&mut buckets.counts) {
+        if cumulative && !self.take_delta(buckets) {
             return match event {
                 Some(_) => Ok(Fed { event, derived: None }),
                 None => Err(Skip::CounterStart),
             };
         }
         let counts = &buckets.counts;
-        if counts.iter().all(|&c| c == 0) {
-            return Ok(Fed { event, derived: None });
+        let observed: u64 = counts.iter().sum();
+        let mut derived = DerivedPoints::new();
+        if let Some(since) = since.filter(|&s| s < time) {
+            derived.push(&self.derived, 0, time, observed as f64 * 1e9 / (time - since) as f64);
+        }
+        if observed == 0 {
+            return Ok(Fed {
+                event,
+                derived: Some(derived),
+            });
+        }
+        let mean = buckets.sum.map(|sum| sum / observed as f64);
+        if let Some(mean) = mean {
+            derived.push(&self.derived, 1, time, mean);
+        }
+        if self.bounds.is_empty() {
+            // Only a count and a sum: nothing to compare distributions with.
+            return Ok(Fed {
+                event,
+                derived: Some(derived),
+            });
+        }
+        for (i, (q, _)) in QUANTILES.iter().enumerate() {
+            derived.push(&self.derived, 2 + i, time, buckets::quantile(&self.bounds, counts, *q));
         }
         self.sample_count += 1;
-        self.last_mean = buckets::stats(&self.bounds, counts).mean;
-        let derived = std::array::from_fn(|i| Point {
-            series: self.derived[i],
-            time_unix_nano: time,
-            value: buckets::quantile(&self.bounds, counts, QUANTILES[i].0),
-            kind: ValueKind::Gauge,
-            origin: i as u32,
-        });
+        self.last_mean = mean.unwrap_or_else(|| buckets::stats(&self.bounds, counts).mean);
         let c = &p.histogram;
         self.recent.add(
             counts,
@@ -191,22 +263,40 @@ impl HistogramSeries {
         })
     }
 
-    /// Turns cumulative counts into deltas in place; `false` for the first point, which
-    /// only becomes the reference.
-    fn take_delta(&mut self, counts: &mut [u64]) -> bool {
-        if self.previous.len() != counts.len() {
-            self.previous = counts.to_vec();
-            return false;
+    /// When the interval `point` covers began: for a cumulative point the previous
+    /// point's time (none for the first or after a restart), for a delta point its
+    /// start time, else the previous point's time.
+    fn interval_start(&self, point: &Point, buckets: &Buckets) -> Option<u64> {
+        let previous = (self.last_time > 0).then_some(self.last_time);
+        match point.kind {
+            ValueKind::Histogram { cumulative: true } => previous,
+            _ if buckets.start_time_unix_nano > 0 => Some(buckets.start_time_unix_nano),
+            _ => previous,
         }
-        let restarted = counts.iter().zip(&self.previous).any(|(c, p)| c < p);
-        for (c, p) in counts.iter_mut().zip(self.previous.iter_mut()) {
-            let now = *c;
-            if !restarted {
+    }
+
+    /// Turns a cumulative point's counts and sum into deltas in place; `false` when it
+    /// only becomes the reference: the first point, and a restarted source (a new
+    /// start time, or a count that went down).
+    fn take_delta(&mut self, b: &mut Buckets) -> bool {
+        let r = &mut self.previous;
+        let restarted = r.counts.len() != b.counts.len()
+            || (r.start_time != b.start_time_unix_nano && r.start_time != 0 && b.start_time_unix_nano != 0)
+            || b.counts.iter().zip(&r.counts).any(|(c, p)| c < p);
+        let sum = b.sum;
+        if restarted {
+            r.counts.clone_from(&b.counts);
+        } else {
+            for (c, p) in b.counts.iter_mut().zip(r.counts.iter_mut()) {
+                let now = *c;
                 *c -= *p;
+                *p = now;
             }
-            *p = now;
+            b.sum = sum.zip(r.sum).map(|(now, before)| now - before);
         }
-        true
+        r.sum = sum;
+        r.start_time = b.start_time_unix_nano;
+        !restarted
     }
 
     /// Starts again under new bounds; a drift in progress ends `rebaselined`.
@@ -293,6 +383,12 @@ impl HistogramSeries {
         }
     }
 
+    /// Whether the series has buckets (a distribution to judge); one without is only
+    /// the source of its derived series.
+    pub fn has_distribution(&self) -> bool {
+        !self.bounds.is_empty()
+    }
+
     /// Whether the series is drifting.
     pub fn drifting(&self) -> bool {
         self.state == SeriesState::DriftDetected
@@ -317,10 +413,10 @@ impl HistogramSeries {
     }
 }
 
-/// OTLP's explicit-bucket layout: finite, strictly increasing bounds and one count more.
+/// OTLP's explicit-bucket layout: finite, strictly increasing bounds and one count
+/// more (no bounds and one count for a histogram without buckets).
 fn valid(b: &Buckets) -> bool {
-    !b.bounds.is_empty()
-        && b.counts.len() == b.bounds.len() + 1
+    b.counts.len() == b.bounds.len() + 1
         && b.bounds.iter().all(|x| x.is_finite())
         && b.bounds.windows(2).all(|w| w[0] < w[1])
 }

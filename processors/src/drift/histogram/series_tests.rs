@@ -48,7 +48,7 @@ impl Fixture {
         let labels = Arc::new(SeriesLabels::new("latency_ms", vec![]));
         let index = profiles.index_for(&labels);
         Fixture {
-            series: HistogramSeries::new(index, [SeriesId(10), SeriesId(11), SeriesId(12)]),
+            series: HistogramSeries::new(index, std::array::from_fn(|i| SeriesId(10 + i as u64))),
             profiles,
             labels,
             rng: StdRng::seed_from_u64(7),
@@ -72,7 +72,13 @@ impl Fixture {
         let mut buckets = Buckets {
             bounds: self.bounds.clone(),
             counts,
+            ..Buckets::default()
         };
+        self.feed_buckets(i, &mut buckets)
+    }
+
+    /// Feeds a whole point at second `i`.
+    fn feed_buckets(&mut self, i: u64, buckets: &mut Buckets) -> Result<Fed, Skip> {
         let point = Point {
             series: SeriesId(1),
             time_unix_nano: i * SECOND,
@@ -83,8 +89,7 @@ impl Fixture {
             origin: 0,
         };
         let profile = self.profiles.get(self.series.profile());
-        self.series
-            .update(profile, &point, &mut buckets, SeriesId(1), &self.labels)
+        self.series.update(profile, &point, buckets, SeriesId(1), &self.labels)
     }
 
     /// Draws one point of `l` at second `i`; the event it raised.
@@ -223,16 +228,75 @@ fn a_new_bucket_layout_restarts_learning_and_ends_a_drift() {
 }
 
 #[test]
-fn a_restarted_cumulative_source_counts_from_its_new_totals() {
+fn a_restarted_cumulative_source_gives_no_sample_then_counts_from_its_new_totals() {
     let mut f = Fixture::new("{}", true);
     assert_eq!(f.events(0..500, NORMAL), []);
-    // The source restarts: its totals begin again from one point's counts.
+    // The source restarts: its totals begin again from one point's counts, which only
+    // become the new reference (no spike of "everything since the restart").
     let fresh = f.draw(NORMAL);
     f.cumulative = Some(fresh.clone());
-    let fed = f.feed_counts(500, fresh).unwrap();
-    assert_eq!(fed.event, None);
-    assert!(fed.derived.is_some());
+    assert_eq!(f.feed_counts(500, fresh), Err(Skip::CounterStart));
     assert_eq!(f.events(501..1000, NORMAL), []);
+}
+
+/// (origin, value) of the derived points of a fed point.
+fn derived(fed: Result<Fed, Skip>) -> Vec<(u32, f64)> {
+    let fed = fed.expect("fed");
+    fed.derived
+        .expect("an interval")
+        .iter()
+        .map(|p| (p.origin, p.value))
+        .collect()
+}
+
+#[test]
+fn cumulative_points_give_the_rate_and_mean_of_each_interval_not_the_running_ones() {
+    let mut f = Fixture::new("{}", true);
+    // Every observation in the bucket (75, 100].
+    let totals = |k: u64, sum: f64, start: u64| {
+        let mut counts = vec![0; BOUNDS.len() + 1];
+        counts[5] = k;
+        Buckets {
+            bounds: BOUNDS.to_vec(),
+            counts,
+            sum: Some(sum),
+            start_time_unix_nano: start * SECOND,
+        }
+    };
+    assert_eq!(
+        f.feed_buckets(10, &mut totals(100, 8_000.0, 1)),
+        Err(Skip::CounterStart)
+    );
+    // 50 more observations in 10 s, summing 10,000: 5 a second with mean 200 (the
+    // running mean would be 120).
+    let d = derived(f.feed_buckets(20, &mut totals(150, 18_000.0, 1)));
+    assert_eq!(&d[..2], [(0, 5.0), (1, 200.0)]);
+    assert_eq!(d.len(), 5, "and the three quantiles: {d:?}");
+    // A new start time: the source restarted, even though its totals went up.
+    assert_eq!(
+        f.feed_buckets(30, &mut totals(200, 20_000.0, 25)),
+        Err(Skip::CounterStart)
+    );
+    let d = derived(f.feed_buckets(40, &mut totals(210, 21_000.0, 25)));
+    assert_eq!(&d[..2], [(0, 1.0), (1, 100.0)]);
+}
+
+#[test]
+fn a_histogram_without_buckets_gives_rate_and_mean_and_no_distribution() {
+    let mut f = Fixture::new("{}", false);
+    f.bounds.clear();
+    let mut point = |i: u64, count: u64, sum: f64| {
+        let mut b = Buckets {
+            bounds: vec![],
+            counts: vec![count],
+            sum: Some(sum),
+            start_time_unix_nano: (i - 2) * SECOND,
+        };
+        derived(f.feed_buckets(i, &mut b))
+    };
+    assert_eq!(point(10, 20, 500.0), [(0, 10.0), (1, 25.0)]);
+    assert_eq!(point(12, 0, 0.0), [(0, 0.0)], "no mean without observations");
+    assert!(!f.series.has_distribution());
 }
 
 #[test]
@@ -260,18 +324,23 @@ fn points_carry_their_quantiles_and_empty_or_stale_points_change_nothing() {
     let mut counts = vec![0u64; BOUNDS.len() + 1];
     (counts[0], counts[4], counts[6]) = (10, 80, 10);
     let fed = f.feed_counts(10, counts).unwrap();
+    // The first delta point without a start time has no interval to make a rate of,
+    // and without a sum no mean: only the quantiles.
     let derived = fed.derived.expect("quantile points");
     let values: Vec<_> = derived.iter().map(|p| (p.series, p.value, p.kind)).collect();
     assert_eq!(
         values,
         [
-            (SeriesId(10), 50.0 + 25.0 * 40.0 / 80.0, ValueKind::Gauge),
-            (SeriesId(11), 75.0, ValueKind::Gauge),
-            (SeriesId(12), 100.0 + 50.0 * 9.0 / 10.0, ValueKind::Gauge)
+            (SeriesId(12), 50.0 + 25.0 * 40.0 / 80.0, ValueKind::Gauge),
+            (SeriesId(13), 75.0, ValueKind::Gauge),
+            (SeriesId(14), 100.0 + 50.0 * 9.0 / 10.0, ValueKind::Gauge)
         ]
     );
+    // No observations in a second: a rate of 0, nothing else.
     let empty = f.feed_counts(11, vec![0; BOUNDS.len() + 1]).unwrap();
-    assert_eq!((empty.event, empty.derived), (None, None));
+    assert_eq!(empty.event, None);
+    let rate: Vec<_> = empty.derived.unwrap().iter().map(|p| (p.series, p.value)).collect();
+    assert_eq!(rate, [(SeriesId(10), 0.0)]);
     assert_eq!(f.feed_counts(9, vec![1; BOUNDS.len() + 1]), Err(Skip::OutOfOrder));
     assert_eq!(f.feed_counts(12, vec![1; 3]), Err(Skip::Distribution));
     assert_eq!(f.series.snapshot(SeriesId(1), &f.labels).sample_count, 1);
