@@ -217,9 +217,10 @@ pub struct Judged {
     /// How far one deviation may count, in standard deviations: 4 for Gaussian tails,
     /// down to 2 for heavy ones (see `Baseline::clip_for`).
     pub clip: f64,
-    /// The baseline's standard deviation and seasonal level at judging time, which
-    /// [`Baseline::learn`] starts from (computed once, not twice per sample).
-    sd: f64,
+    /// The baseline's standard deviation at judging time.
+    pub sd: f64,
+    /// The seasonal level at judging time. With `sd`, what [`Baseline::learn`] starts
+    /// from (computed once, not twice per sample).
     season: f64,
 }
 
@@ -232,6 +233,11 @@ impl Baseline {
     /// Whether enough has been learned to judge.
     pub fn ready(&self, p: &BaselineParams, time: u64) -> bool {
         self.n >= p.warmup && self.seasonal.as_ref().is_none_or(|s| s.complete(time))
+    }
+
+    /// The expected value at `time`: the location plus the seasonal level.
+    pub fn level(&self, time: u64) -> f64 {
+        self.loc + self.season(time)
     }
 
     fn season(&self, time: u64) -> f64 {

@@ -2,6 +2,7 @@
 
 use super::baseline::BaselineConfig;
 use super::detectors::DetectorConfig;
+use super::min_change::MinChange;
 use super::rules::RuleConfig;
 use driftd_core::config::FieldError;
 use serde::{Deserialize, Serialize};
@@ -29,6 +30,9 @@ pub struct DriftConfig {
     /// `0s` never accepts a drift.
     #[serde(default = "DriftConfig::default_accept_after", with = "humantime_serde")]
     pub accept_after: Duration,
+    /// How large a change must be to raise a drift (for series no rule matches).
+    #[serde(default)]
+    pub min_change: MinChange,
     /// Per-series overrides, first match wins.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rules: Vec<RuleConfig>,
@@ -72,6 +76,7 @@ impl DriftConfig {
     /// Cross-field rules.
     pub fn validate(&self) -> Vec<FieldError> {
         let mut errors = self.detector.validate("detector");
+        errors.extend(self.min_change.validate("min_change"));
         for (i, rule) in self.rules.iter().enumerate() {
             errors.extend(rule.validate(&format!("rules[{i}]")));
         }
@@ -91,6 +96,7 @@ impl Default for DriftConfig {
             baseline: BaselineConfig::default(),
             detector: DetectorConfig::default(),
             accept_after: Self::default_accept_after(),
+            min_change: MinChange::default(),
             rules: Vec::new(),
             max_series: Self::default_max_series(),
             checkpoint_interval: Self::default_checkpoint_interval(),

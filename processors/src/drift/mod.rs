@@ -9,6 +9,7 @@ mod config;
 pub mod detectors;
 mod expiry;
 mod histogram;
+mod min_change;
 mod rules;
 mod series;
 #[cfg(test)]
@@ -23,6 +24,7 @@ pub use detectors::{
     AutoConfig, CusumConfig, DetectorConfig, HistogramConfig, PageHinkleyConfig, RollingConfig, ZScoreConfig,
 };
 pub use histogram::HistogramTable;
+pub use min_change::MinChange;
 pub use rules::{Matcher, RuleConfig};
 pub use table::{Expired, SeriesTable};
 

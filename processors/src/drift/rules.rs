@@ -4,6 +4,7 @@
 use super::baseline::{BaselineConfig, BaselineParams};
 use super::config::DriftConfig;
 use super::detectors::{DetectorConfig, HistogramConfig};
+use super::min_change::MinChange;
 use driftd_core::config::FieldError;
 use driftd_core::SeriesLabels;
 use serde::{Deserialize, Serialize};
@@ -26,6 +27,9 @@ pub struct RuleConfig {
     /// `accept_after` for matching series (default: the processor's).
     #[serde(default, skip_serializing_if = "Option::is_none", with = "humantime_serde")]
     pub accept_after: Option<Duration>,
+    /// `min_change` for matching series (default: the processor's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_change: Option<MinChange>,
 }
 
 impl RuleConfig {
@@ -34,6 +38,9 @@ impl RuleConfig {
             .detector
             .as_ref()
             .map_or_else(Vec::new, |d| d.validate(&format!("{at}.detector")));
+        if let Some(m) = &self.min_change {
+            errors.extend(m.validate(&format!("{at}.min_change")));
+        }
         if self.matcher.metric.is_none() && self.matcher.labels.is_empty() {
             errors.push(FieldError::new(
                 format!("{at}.match"),
@@ -98,6 +105,8 @@ pub struct Profile {
     pub baseline: BaselineParams,
     /// Event-time nanoseconds after which a drift is accepted (0: never).
     pub accept_after: u64,
+    /// How large a change must be to matter.
+    pub min_change: MinChange,
 }
 
 /// The scalar detector and the histogram parameters a configured detector gives: the
@@ -125,13 +134,14 @@ impl Profiles {
     pub fn new(c: &DriftConfig) -> Self {
         // A rule names one detector: the other kind of series keeps the processor's.
         let (default_scalar, default_histogram) = split(&c.detector, &DetectorConfig::default(), &Default::default());
-        let profile = |detector: &DetectorConfig, baseline: &BaselineConfig, accept: Duration| {
+        let profile = |detector: &DetectorConfig, baseline: &BaselineConfig, accept: Duration, min_change| {
             let (detector, histogram) = split(detector, &default_scalar, &default_histogram);
             Profile {
                 detector,
                 histogram,
                 baseline: BaselineParams::from(baseline),
                 accept_after: u64::try_from(accept.as_nanos()).unwrap_or(u64::MAX),
+                min_change,
             }
         };
         let mut profiles: Vec<Profile> = c
@@ -142,10 +152,11 @@ impl Profiles {
                     r.detector.as_ref().unwrap_or(&c.detector),
                     r.baseline.as_ref().unwrap_or(&c.baseline),
                     r.accept_after.unwrap_or(c.accept_after),
+                    r.min_change.unwrap_or(c.min_change),
                 )
             })
             .collect();
-        profiles.push(profile(&c.detector, &c.baseline, c.accept_after));
+        profiles.push(profile(&c.detector, &c.baseline, c.accept_after, c.min_change));
         Profiles {
             matchers: c.rules.iter().map(|r| r.matcher.clone()).collect(),
             profiles,

@@ -3,17 +3,14 @@
 //! relearned when a drift lasts past `accept_after`. This is the hot, fixed-size part
 //! kept in the series table (≤ 256 bytes; labels live apart).
 
-use super::baseline::Baseline;
+use super::baseline::{Baseline, Judged};
 use super::detectors::{Detector, Sample, Transition};
 use super::rules::Profile;
-use super::stats::{Ewma, Welford};
+use super::stats::Welford;
 use driftd_core::view::{SeriesSnapshot, SeriesState};
 use driftd_core::{DriftEvent, EndReason, EventKind, Point, SeriesId, SeriesLabels, ValueKind};
 use std::collections::BTreeMap;
 use std::sync::Arc;
-
-/// Span (samples) of the "recent" statistics events report.
-const RECENT_SPAN: u32 = 20;
 
 /// Wariness added by each drift that ends by itself: thresholds ×1.5, compounding.
 const WARY_STEP: f32 = 1.5;
@@ -49,9 +46,12 @@ pub enum Outcome {
 pub struct SeriesDrift {
     baseline: Baseline,
     detector: Detector,
-    recent: Ewma,
-    /// Deseasonalised values since the drift began (to relearn from on acceptance).
+    /// Deseasonalised values since the drift began (to relearn from on acceptance, and
+    /// the "recent" figures events report). While stable: those of the detector's
+    /// current upward excursion (since its upward statistic last rested), and in
+    /// `falling` those of its downward one; a drift that starts is made of one of them.
     since_drift: Welford,
+    falling: Welford,
     /// Previous raw value of a counter (NaN until the first one arrives).
     counter_last: f64,
     last_time: u64,
@@ -76,8 +76,8 @@ impl SeriesDrift {
         SeriesDrift {
             baseline: Baseline::default(),
             detector: Detector::new(&profile.detector),
-            recent: Ewma::default(),
             since_drift: Welford::default(),
+            falling: Welford::default(),
             counter_last: f64::NAN,
             last_time: 0,
             last_value: 0.0,
@@ -93,7 +93,7 @@ impl SeriesDrift {
     /// updates so that the state's cache lines load side by side instead of one
     /// update at a time (the value means nothing).
     pub fn warm(&self) -> u64 {
-        self.sample_count ^ self.last_time ^ self.baseline.samples() ^ self.recent.seen() ^ self.since_drift.seen()
+        self.sample_count ^ self.last_time ^ self.baseline.samples() ^ self.since_drift.seen() ^ self.falling.seen()
     }
 
     /// The profile index this series was given.
@@ -137,7 +137,6 @@ impl SeriesDrift {
         self.sample_count += 1;
         self.last_time = time;
         self.last_value = x;
-        self.recent.add(x, 2.0 / (f64::from(RECENT_SPAN) + 1.0));
 
         let judged = self.baseline.judge(&p.baseline, x, time);
         let outcome = match self.state {
@@ -163,20 +162,51 @@ impl SeriesDrift {
                 };
                 match self.detector.update(&p.detector, &sample) {
                     Some(t @ Transition::Start { .. }) => {
+                        self.since_drift.add(judged.residual);
+                        self.falling.add(judged.residual);
+                        let (rising, falling) = (
+                            self.moved(p, &self.since_drift, judged.sd),
+                            self.moved(p, &self.falling, judged.sd),
+                        );
+                        if falling > rising {
+                            self.since_drift = self.falling;
+                        }
+                        self.falling = Welford::default();
+                        if rising.max(falling) < p.min_change.at(self.baseline.level(time)) {
+                            // Statistically a change, practically none: the series stays
+                            // stable, keeps learning, and the detector starts over.
+                            self.detector.reset();
+                            self.since_drift = Welford::default();
+                            self.baseline.learn(&p.baseline, x, time, &judged);
+                            return Ok(self.observed(&judged, Outcome::Quiet));
+                        }
                         self.state = SeriesState::DriftDetected;
                         self.transition_time = time;
-                        self.since_drift = Welford::default();
-                        self.since_drift.add(judged.residual);
                         Outcome::Event(Box::new(self.event(p, id, labels, t, judged.z)))
                     }
                     Some(t @ Transition::End { .. }) => {
                         self.state = SeriesState::Stable;
                         self.wariness = ((1.0 + self.wariness) * WARY_STEP - 1.0).min(WARY_MAX);
                         self.transition_time = time;
-                        Outcome::Event(Box::new(self.event(p, id, labels, t, judged.z)))
+                        let e = self.event(p, id, labels, t, judged.z);
+                        self.since_drift = Welford::default();
+                        Outcome::Event(Box::new(e))
                     }
                     None if self.state == SeriesState::Stable => {
                         self.baseline.learn(&p.baseline, x, time, &judged);
+                        // What a drift starting now would be made of. A jump of more
+                        // than 4 σ within an excursion starts it again: what came before
+                        // it belongs to the old level.
+                        let (rising, falling) = self.detector.excursions();
+                        for (open, samples) in [(rising, &mut self.since_drift), (falling, &mut self.falling)] {
+                            let jump = (judged.residual - samples.stats().mean).abs() > 4.0 * judged.sd;
+                            if !open || jump {
+                                *samples = Welford::default();
+                            }
+                            if open {
+                                samples.add(judged.residual);
+                            }
+                        }
                         Outcome::Quiet
                     }
                     None => {
@@ -186,8 +216,32 @@ impl SeriesDrift {
                 }
             }
         };
-        self.baseline.observe(&judged);
-        Ok(outcome)
+        Ok(self.observed(&judged, outcome))
+    }
+
+    /// Remembers the judged sample (for prewhitening the next one) and passes `outcome` on.
+    fn observed(&mut self, judged: &Judged, outcome: Outcome) -> Outcome {
+        self.baseline.observe(judged);
+        outcome
+    }
+
+    /// How far `samples` show the series moved from its baseline, to compare with the
+    /// profile's `min_change`: the larger of the change of level, less two standard
+    /// errors (a few noisy samples do not pass for a large change), and of how far the
+    /// samples lie from the baseline's level (their root mean square deviation: a wider
+    /// spread matters once the series strays by `min_change`). `sd`: the baseline's
+    /// spread now.
+    fn moved(&self, p: &Profile, samples: &Welford, sd: f64) -> f64 {
+        let moved = samples.stats();
+        let n = moved.samples.max(1) as f64;
+        let shift = moved.mean - self.baseline.stats(&p.baseline).mean;
+        let level = shift.abs() - 2.0 * sd / n.sqrt();
+        let spread = if moved.samples >= 2 {
+            (moved.stddev * moved.stddev + shift * shift).sqrt()
+        } else {
+            f64::NEG_INFINITY
+        };
+        level.max(spread)
     }
 
     /// A drift that lasted past `accept_after` becomes the new normal.
@@ -253,6 +307,17 @@ impl SeriesDrift {
         };
         let mut scores = BTreeMap::from([("z".to_string(), z)]);
         self.detector.scores(&mut scores);
+        // How far the series moved from its baseline, in its own units and relative to
+        // its level: what the drift's samples (or the detector's excursion) say.
+        let moved = self.since_drift.stats();
+        if moved.samples > 0 {
+            let change = moved.mean - self.baseline.stats(&p.baseline).mean;
+            scores.insert("change".to_string(), change);
+            let level = self.baseline.level(self.last_time);
+            if level != 0.0 {
+                scores.insert("change_percent".to_string(), 100.0 * change / level.abs());
+            }
+        }
         DriftEvent {
             id: DriftEvent::id_for(id, kind, self.last_time),
             kind,
@@ -266,10 +331,7 @@ impl SeriesDrift {
             value: self.last_value,
             scores,
             baseline: self.baseline.stats(&p.baseline),
-            recent: match kind {
-                EventKind::DriftStart => self.recent.stats(RECENT_SPAN),
-                EventKind::DriftEnd => self.since_drift.stats(),
-            },
+            recent: self.since_drift.stats(),
             acknowledged: false,
         }
     }

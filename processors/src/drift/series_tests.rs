@@ -195,3 +195,53 @@ fn a_drift_that_ends_by_itself_makes_the_series_warier() {
     let (wary, fresh) = (delay_of_a_step(&mut wary, 500), delay_of_a_step(&mut fresh, 500));
     assert!(2 * wary >= 3 * fresh, "wary {wary}, fresh {fresh}");
 }
+
+/// 100.000 ± 0.001 on a 0.001 grid: a near-constant gauge.
+fn near_constant(i: u64) -> f64 {
+    100.0 + (calm(i) - 10.0).round().clamp(-1.0, 1.0) * 0.001
+}
+
+#[test]
+fn a_near_constant_gauge_ignores_its_last_digits_and_states_a_real_move_in_units_and_percent() {
+    let mut f = Fixture::new("{}");
+    for i in 0..500 {
+        assert_eq!(f.gauge(i, near_constant(i)), None, "sample {i}");
+    }
+    // A blip of 0.005 (five steps of its resolution), then a lasting shift of 0.005:
+    // statistically far out, practically nothing.
+    for i in 500..1000 {
+        let blip = if i < 505 { 0.005 } else { 0.0 };
+        assert_eq!(f.gauge(i, near_constant(i) + blip), None, "sample {i}");
+    }
+    for i in 1000..2000 {
+        assert_eq!(f.gauge(i, near_constant(i) + 0.005), None, "sample {i}");
+    }
+    assert_eq!(f.state(), SeriesState::Stable);
+    // To 110: a drift, stated in units and relative to the level.
+    let (at, e) = (2000..2020)
+        .find_map(|i| f.gauge(i, near_constant(i) + 10.0).map(|e| (i, e)))
+        .expect("the move to 110 is a drift");
+    assert!(at <= 2003, "found at {at}");
+    assert_eq!(e.kind, EventKind::DriftStart);
+    assert!((e.scores["change"] - 10.0).abs() < 0.01, "{:?}", e.scores);
+    assert!((e.scores["change_percent"] - 10.0).abs() < 0.01, "{:?}", e.scores);
+}
+
+#[test]
+fn min_change_sets_how_large_a_change_must_be() {
+    // A 1 σ step of a series at 10 ± 1 is a 10% change: found by default, not when
+    // only changes of 20% matter, found again with an absolute bar below it.
+    let step = |yaml: &str| {
+        let mut f = Fixture::new(yaml);
+        (0..300).for_each(|i| {
+            f.gauge(i, calm(i));
+        });
+        (300..600).any(|i| f.gauge(i, calm(i) + 1.0).is_some())
+    };
+    assert!(step("{}"));
+    assert!(!step("min_change: {relative: 0.2}"));
+    assert!(!step("min_change: {relative: 0, absolute: 3}"));
+    assert!(step(
+        "rules:\n  - match: {metric: m}\n    min_change: {relative: 0.01}\nmin_change: {relative: 0.5}"
+    ));
+}

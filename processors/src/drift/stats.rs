@@ -49,11 +49,6 @@ pub struct Ewma {
 }
 
 impl Ewma {
-    /// Samples added (saturating at `u32::MAX`).
-    pub fn seen(&self) -> u64 {
-        u64::from(self.seen)
-    }
-
     /// Adds a sample with weight `alpha` (2 / (span + 1)).
     pub fn add(&mut self, x: f64, alpha: f64) {
         if self.seen == 0 {

@@ -11,6 +11,11 @@ use rand::SeedableRng;
 use rand_distr::{Distribution, Normal, StudentT};
 use std::sync::{Arc, Mutex};
 
+/// The level series vary around, with unit noise: a coefficient of variation of 10%,
+/// as latencies and rates have, so a 1 σ change is also one that matters (10% of the
+/// level, past the default `min_change`).
+pub const LEVEL: f64 = 10.0;
+
 /// Seconds between samples.
 pub const STEP_NS: u64 = 60_000_000_000;
 /// 2026-01-01T00:00:00Z
@@ -91,7 +96,7 @@ impl Series {
             Change::Creep { sigmas, over } if i >= self.at => sigmas * ((i - self.at) as f64 / over as f64),
             _ => 0.0,
         };
-        (time, 100.0 + season + shift + e * scale)
+        (time, LEVEL + season + shift + e * scale)
     }
 }
 

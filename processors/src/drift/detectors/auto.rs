@@ -146,6 +146,11 @@ impl Auto {
         Some(Transition::Start { severity, onset })
     }
 
+    /// Whether the small-shift statistics, upward and downward, are off zero.
+    pub(super) fn excursions(&self) -> (bool, bool) {
+        (self.small[0].s > 0.0, self.small[1].s > 0.0)
+    }
+
     /// Each statistic with its threshold, raised by the series' wariness.
     fn sides_mut(&mut self, c: &AutoConfig, s: &Sample) -> [(&mut Side, f64); 5] {
         let raise = 1.0 + s.wariness;

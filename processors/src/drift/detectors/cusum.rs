@@ -91,6 +91,11 @@ impl Cusum {
         })
     }
 
+    /// Whether the upward and the downward statistic are off zero.
+    pub(super) fn excursions(&self) -> (bool, bool) {
+        (self.up.s > 0.0, self.down.s > 0.0)
+    }
+
     pub(super) fn scores(&self, put: &mut dyn FnMut(&str, f64)) {
         put("cusum_up", self.up.s);
         put("cusum_down", self.down.s);

@@ -167,6 +167,17 @@ impl Detector {
         }
     }
 
+    /// Whether evidence of an upward and of a downward shift is being gathered (the
+    /// statistic of that direction is off zero). Detectors without such statistics
+    /// gather none.
+    pub fn excursions(&self) -> (bool, bool) {
+        match self {
+            Detector::Auto(d) => d.excursions(),
+            Detector::Cusum(d) => d.excursions(),
+            Detector::Zscore(_) | Detector::Rolling(_) | Detector::PageHinkley(_) => (false, false),
+        }
+    }
+
     /// Forgets everything (the baseline was replaced).
     pub fn reset(&mut self) {
         match self {
