@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MinChange {
-    /// Fraction of the baseline level (|mean|) a change must reach: 0.05 is 5%.
+    /// Fraction of the baseline level (|mean|) a change must reach: 0.03 is 3%.
     #[serde(default = "MinChange::default_relative")]
     pub relative: f64,
     /// A change must also be at least this large, in the metric's own units.
@@ -20,8 +20,10 @@ pub struct MinChange {
 }
 
 impl MinChange {
+    /// 3%: the largest round value that keeps the NAB score (a bar of 5% loses one of
+    /// its windows: QUALITY.md).
     fn default_relative() -> f64 {
-        0.05
+        0.03
     }
 
     /// The smallest change that matters for a series whose level is `level`.
