@@ -134,8 +134,6 @@ async fn protobuf_json_and_gzip_requests_are_accepted() {
         vec![
             ("http.requests".to_string(), 42.0, Some("200".to_string())),
             ("latency".to_string(), 12.5, None),
-            ("rpc_count".to_string(), 4.0, None),
-            ("rpc_mean".to_string(), 2.5, None),
             ("rpc".to_string(), 4.0, None),
         ]
     );
