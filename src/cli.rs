@@ -42,4 +42,8 @@ pub enum Command {
     Replay(crate::replay::ReplayArgs),
     /// Replay the NAB corpus through the configured processors and print its NAB score.
     Nab(crate::nab::NabArgs),
+    /// Measure the configured drift processor (or each detector) on synthetic series with
+    /// known truth: false alarms per family, detections per change; --check holds it to
+    /// the bars of QUALITY.md.
+    Eval(crate::eval::EvalArgs),
 }

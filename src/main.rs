@@ -3,6 +3,7 @@
 mod bench;
 mod cli;
 mod components;
+mod eval;
 mod nab;
 mod replay;
 mod simulate;
@@ -45,6 +46,7 @@ fn main() -> ExitCode {
         }
         Command::Replay(args) => replay::main(cli.config.as_deref(), args),
         Command::Nab(args) => nab::main(cli.config.as_deref(), args),
+        Command::Eval(args) => eval::main(cli.config.as_deref(), args),
         Command::Simulate(args) => match tokio::runtime::Runtime::new()
             .map_err(anyhow::Error::from)
             .and_then(|rt| rt.block_on(simulate::run(args)))

@@ -98,6 +98,13 @@ impl Processors {
         })
     }
 
+    /// The settings of the first drift processor of the chain.
+    pub fn drift(&self) -> Option<driftd_processors::drift::DriftConfig> {
+        self.chain.iter().find_map(|(_, p)| match p {
+            ProcessorConfig::Drift(d) => Some(d.clone()),
+        })
+    }
+
     /// The pipeline the processors come from.
     pub fn pipeline(&self) -> &str {
         &self.pipeline
