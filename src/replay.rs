@@ -100,9 +100,8 @@ impl Processors {
 
     /// The settings of the first drift processor of the chain.
     pub fn drift(&self) -> Option<driftd_processors::drift::DriftConfig> {
-        self.chain.iter().find_map(|(_, p)| match p {
-            ProcessorConfig::Drift(d) => Some(d.clone()),
-        })
+        // The drift processor is the only kind there is yet: the first is it.
+        self.chain.first().map(|(_, ProcessorConfig::Drift(d))| d.clone())
     }
 
     /// The pipeline the processors come from.

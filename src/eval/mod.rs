@@ -277,8 +277,8 @@ impl Report {
         }
         for d in &self.detections {
             let (least, delay) = match d.change {
-                Change::Step(s) if s == 2.0 => (0.95, Some(20)),
-                Change::Step(s) if s == 1.0 => (0.80, None),
+                Change::Step(2.0) => (0.95, Some(20)),
+                Change::Step(1.0) => (0.80, None),
                 _ => continue,
             };
             if rate(d.found) < least {
