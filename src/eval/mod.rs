@@ -11,7 +11,7 @@ use anyhow::Context;
 use driftd_processors::drift::{DetectorConfig, DriftConfig};
 use families::{Change, Family};
 use std::fmt::Write as _;
-use std::io::{IsTerminal, Write as _};
+use std::io::IsTerminal;
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -93,6 +93,16 @@ fn eval(config_path: Option<&Path>, args: &EvalArgs) -> anyhow::Result<bool> {
         }
     }
     Ok(met)
+}
+
+/// A Markdown table's introduction, head and rule.
+fn table_head(out: &mut String, intro: &str, columns: &[&str]) {
+    let _ = writeln!(
+        out,
+        "{intro}\n\n| {} |\n|{}",
+        columns.join(" | "),
+        "---|".repeat(columns.len())
+    );
 }
 
 /// How one in-control family did.
@@ -212,16 +222,17 @@ impl Report {
         let pct = |n: u64| 100.0 * n as f64 / self.series as f64;
         let mut out = String::new();
         let _ = writeln!(out, "### {what}\n");
-        let _ = writeln!(
-            out,
-            "False alarms: {} series × {} samples per family.\n",
+        let intro = format!(
+            "False alarms: {} series × {} samples per family.",
             self.series, args.samples
         );
-        let _ = writeln!(
-            out,
-            "| family | series with a drift_start | drift_starts per 100,000 samples | first drift_start: quartiles (sample) |"
-        );
-        let _ = writeln!(out, "|---|---|---|---|");
+        let columns = [
+            "family",
+            "series with a drift_start",
+            "drift_starts per 100,000 samples",
+            "first drift_start: quartiles (sample)",
+        ];
+        table_head(&mut out, &intro, &columns);
         for f in &self.in_control {
             let per_100k = f.starts as f64 * 100_000.0 / (self.series * args.samples) as f64;
             let quartiles = match f.first.len() {
@@ -236,16 +247,19 @@ impl Report {
                 pct(f.alarmed)
             );
         }
-        let _ = writeln!(
-            out,
-            "\nDetections: {} Gaussian series (100 ± 10) per row, found within {} samples of the change.\n",
+        out.push('\n');
+        let intro = format!(
+            "Detections: {} Gaussian series (100 ± 10) per row, found within {} samples of the change.",
             self.series, args.within
         );
-        let _ = writeln!(
-            out,
-            "| change | injected at sample | found | median delay | series with a drift_start before it |"
-        );
-        let _ = writeln!(out, "|---|---|---|---|---|");
+        let columns = [
+            "change",
+            "injected at sample",
+            "found",
+            "median delay",
+            "series with a drift_start before it",
+        ];
+        table_head(&mut out, &intro, &columns);
         for d in &self.detections {
             let delay = d.median_delay().map_or("–".to_string(), |m| m.to_string());
             let _ = writeln!(
@@ -258,7 +272,6 @@ impl Report {
             );
         }
         out.push('\n');
-        let _ = std::io::stdout().flush();
         out
     }
 
