@@ -19,7 +19,8 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 /// The encoding's version: a checkpoint of another version is ignored (relearned).
-const FORMAT: u8 = 2;
+/// 3: the series keeps its downward excursion where the 20-sample EWMA was.
+const FORMAT: u8 = 3;
 
 /// Most checkpoints written in one store call.
 const CHUNK: usize = 1_000;
