@@ -264,6 +264,8 @@ impl SeriesDrift {
         self.transition_time = time;
         let mut e = self.event(p, id, labels, Transition::End { onset }, z);
         e.reason = Some(EndReason::Rebaselined);
+        // The drift's samples are the baseline now; the next excursion starts empty.
+        self.since_drift = Welford::default();
         Outcome::Event(Box::new(e))
     }
 
