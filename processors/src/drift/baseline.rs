@@ -6,6 +6,7 @@
 //! exist and a slow exponential average afterwards. The baseline is frozen while a
 //! series drifts (the series decides when to call `learn`).
 
+use super::seasonal::Seasonal;
 use driftd_core::Stats;
 use serde::{Deserialize, Serialize};
 use std::num::NonZeroU32;
@@ -76,6 +77,7 @@ pub enum Seasonality {
 }
 
 impl Seasonality {
+    /// Hour buckets of the profile (0: none).
     fn buckets(self) -> usize {
         match self {
             Seasonality::None => 0,
@@ -106,62 +108,6 @@ impl From<&BaselineConfig> for BaselineParams {
             estimator: c.estimator,
             seasonality: c.seasonality,
         }
-    }
-}
-
-const HOUR: u64 = 3_600_000_000_000;
-
-/// Expected level per hour bucket, interpolated between bucket centres.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-struct Seasonal {
-    level: Box<[f64]>,
-    seen: Box<[u32]>,
-    first_time: u64,
-    /// The first whole season is in: residual statistics were restarted against it.
-    settled: bool,
-}
-
-impl Seasonal {
-    fn new(buckets: usize, time: u64) -> Self {
-        Seasonal {
-            level: vec![0.0; buckets].into_boxed_slice(),
-            seen: vec![0; buckets].into_boxed_slice(),
-            first_time: time,
-            settled: false,
-        }
-    }
-
-    fn slot(&self, time: u64) -> (usize, usize, f64) {
-        let n = self.level.len();
-        // Position in hours from the first bucket's centre.
-        let hours = (time % (HOUR * n as u64)) as f64 / HOUR as f64 - 0.5;
-        let pos = hours.rem_euclid(n as f64);
-        let i = pos.floor() as usize % n;
-        (i, (i + 1) % n, pos - pos.floor())
-    }
-
-    fn expected(&self, time: u64) -> f64 {
-        let (i, j, f) = self.slot(time);
-        let (a, b) = (self.level[i], self.level[j]);
-        let (a, b) = match (self.seen[i], self.seen[j]) {
-            (0, 0) => return 0.0,
-            (0, _) => (b, b),
-            (_, 0) => (a, a),
-            _ => (a, b),
-        };
-        a + (b - a) * f
-    }
-
-    fn learn(&mut self, time: u64, x: f64, alpha: f64) {
-        let i = ((time / HOUR) % self.level.len() as u64) as usize;
-        self.seen[i] = self.seen[i].saturating_add(1);
-        let w = (1.0 / f64::from(self.seen[i])).max(alpha);
-        self.level[i] += w * (x - self.level[i]);
-    }
-
-    /// Whether one whole season has been seen.
-    fn complete(&self, time: u64) -> bool {
-        time.saturating_sub(self.first_time) >= HOUR * self.level.len() as u64 && self.seen.iter().all(|&s| s > 0)
     }
 }
 

@@ -11,6 +11,7 @@ mod expiry;
 mod histogram;
 mod min_change;
 mod rules;
+mod seasonal;
 mod series;
 #[cfg(test)]
 mod series_tests;

@@ -199,7 +199,7 @@ impl SeriesDrift {
                         // it belongs to the old level.
                         let (rising, falling) = self.detector.excursions();
                         for (open, samples) in [(rising, &mut self.since_drift), (falling, &mut self.falling)] {
-                            let jump = (judged.residual - samples.stats().mean).abs() > 4.0 * judged.sd;
+                            let jump = (judged.residual - samples.mean()).abs() > 4.0 * judged.sd;
                             if !open || jump {
                                 *samples = Welford::default();
                             }

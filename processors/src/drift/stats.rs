@@ -18,6 +18,11 @@ impl Welford {
         self.n
     }
 
+    /// The mean of the samples (0 for none).
+    pub fn mean(&self) -> f64 {
+        self.mean
+    }
+
     /// Adds a sample.
     pub fn add(&mut self, x: f64) {
         self.n += 1;

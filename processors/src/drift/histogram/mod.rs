@@ -7,6 +7,7 @@
 //! after a restart histogram series learn their baselines again.
 
 mod buckets;
+mod interval;
 mod series;
 #[cfg(test)]
 mod series_tests;
@@ -20,7 +21,8 @@ use super::table::{expire_idle, Expired, SeriesBudget};
 use driftd_core::consumer::Buckets;
 use driftd_core::view::{SeriesSnapshot, SeriesView};
 use driftd_core::{DriftEvent, LabelSource, Point, SeriesId, SeriesLabels};
-use series::{DerivedPoints, HistogramSeries};
+use interval::DerivedPoints;
+use series::HistogramSeries;
 use std::sync::Arc;
 
 struct Entry {

@@ -15,6 +15,7 @@
 //! - Points with no observations carry no distribution and change nothing.
 
 use super::buckets::{self, chi_square_quantile, distance, Distance, Distribution};
+use super::interval::{interval_start, DerivedPoints, Reference};
 use crate::drift::detectors::{HistogramDetector, HistogramJudged, Transition};
 use crate::drift::rules::Profile;
 use crate::drift::series::Skip;
@@ -32,46 +33,6 @@ pub const QUANTILES: [(f64, &str); 3] = [(0.5, "_p50"), (0.9, "_p90"), (0.99, "_
 /// [`QUANTILES`].
 pub const DERIVED: [&str; 5] = ["_count", "_mean", "_p50", "_p90", "_p99"];
 
-/// The derived series' points of one interval (those it had: no mean without a sum or
-/// without observations, no quantiles without buckets or observations).
-#[derive(Debug, Clone, PartialEq)]
-pub struct DerivedPoints {
-    points: [Point; DERIVED.len()],
-    len: usize,
-}
-
-impl DerivedPoints {
-    fn new() -> Self {
-        let none = Point {
-            series: SeriesId(0),
-            time_unix_nano: 0,
-            value: 0.0,
-            kind: ValueKind::Gauge,
-            origin: 0,
-        };
-        DerivedPoints {
-            points: [none; DERIVED.len()],
-            len: 0,
-        }
-    }
-
-    fn push(&mut self, series: &[SeriesId; DERIVED.len()], which: usize, time: u64, value: f64) {
-        self.points[self.len] = Point {
-            series: series[which],
-            time_unix_nano: time,
-            value,
-            kind: ValueKind::Gauge,
-            origin: which as u32,
-        };
-        self.len += 1;
-    }
-
-    /// The points, `origin` the index of their suffix in [`DERIVED`].
-    pub fn iter(&self) -> impl Iterator<Item = &Point> {
-        self.points[..self.len].iter()
-    }
-}
-
 /// What one point did.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Fed {
@@ -79,15 +40,6 @@ pub struct Fed {
     pub event: Option<DriftEvent>,
     /// The interval's points of the derived series, when the point gave an interval.
     pub derived: Option<DerivedPoints>,
-}
-
-/// The previous cumulative point: the reference the next one's delta is taken from.
-#[derive(Debug, Clone, PartialEq, Default)]
-struct Reference {
-    /// Bucket counts (empty: no reference yet under these bounds).
-    counts: Vec<u64>,
-    sum: Option<f64>,
-    start_time: u64,
 }
 
 /// Per-series histogram state (apart from the scalar table: it holds arrays).
@@ -151,7 +103,7 @@ impl HistogramSeries {
     ) -> Result<Fed, Skip> {
         let cumulative = matches!(point.kind, ValueKind::Histogram { cumulative: true });
         let time = point.time_unix_nano;
-        let referenced = !self.previous.counts.is_empty();
+        let referenced = self.previous.is_set();
         if time < self.last_time || (cumulative && time == self.last_time && referenced) {
             return Err(Skip::OutOfOrder);
         }
@@ -164,9 +116,9 @@ impl HistogramSeries {
         } else if buckets.counts.len() != self.bounds.len() + 1 {
             return Err(Skip::Distribution);
         }
-        let since = self.interval_start(point, buckets);
+        let since = interval_start(self.last_time, point, buckets);
         self.last_time = time;
-        if cumulative && !self.take_delta(buckets) {
+        if cumulative && !self.previous.delta(buckets) {
             return match event {
                 Some(_) => Ok(Fed { event, derived: None }),
                 None => Err(Skip::CounterStart),
@@ -261,42 +213,6 @@ impl HistogramSeries {
             psi: self.last.psi,
             significant: n * self.last.psi > noise,
         })
-    }
-
-    /// When the interval `point` covers began: for a cumulative point the previous
-    /// point's time (none for the first or after a restart), for a delta point its
-    /// start time, else the previous point's time.
-    fn interval_start(&self, point: &Point, buckets: &Buckets) -> Option<u64> {
-        let previous = (self.last_time > 0).then_some(self.last_time);
-        match point.kind {
-            ValueKind::Histogram { cumulative: true } => previous,
-            _ if buckets.start_time_unix_nano > 0 => Some(buckets.start_time_unix_nano),
-            _ => previous,
-        }
-    }
-
-    /// Turns a cumulative point's counts and sum into deltas in place; `false` when it
-    /// only becomes the reference: the first point, and a restarted source (a new
-    /// start time, or a count that went down).
-    fn take_delta(&mut self, b: &mut Buckets) -> bool {
-        let r = &mut self.previous;
-        let restarted = r.counts.len() != b.counts.len()
-            || (r.start_time != b.start_time_unix_nano && r.start_time != 0 && b.start_time_unix_nano != 0)
-            || b.counts.iter().zip(&r.counts).any(|(c, p)| c < p);
-        let sum = b.sum;
-        if restarted {
-            r.counts.clone_from(&b.counts);
-        } else {
-            for (c, p) in b.counts.iter_mut().zip(r.counts.iter_mut()) {
-                let now = *c;
-                *c -= *p;
-                *p = now;
-            }
-            b.sum = sum.zip(r.sum).map(|(now, before)| now - before);
-        }
-        r.sum = sum;
-        r.start_time = b.start_time_unix_nano;
-        !restarted
     }
 
     /// Starts again under new bounds; a drift in progress ends `rebaselined`.
