@@ -6,6 +6,7 @@ use crate::consumer::Consumer;
 use crate::durability::Durability;
 use crate::event::DriftEvent;
 use crate::http::HttpListeners;
+use crate::incident::Incident;
 use crate::model::{Point, SeriesId};
 use crate::queue::QueueSettings;
 use crate::store::Store;
@@ -190,6 +191,12 @@ pub enum ExportError {
 pub trait EventSink: Send + Sync {
     /// Sends one batch of events.
     async fn export(&self, events: &[DriftEvent]) -> Result<(), ExportError>;
+    /// Sends one batch of incident updates (each the incident's whole state after the
+    /// change it names). Sinks that only speak of events ignore them.
+    async fn export_incidents(&self, incidents: &[Incident]) -> Result<(), ExportError> {
+        let _ = incidents;
+        Ok(())
+    }
     /// Flushes anything buffered (at shutdown).
     async fn flush(&self) -> Result<(), ExportError> {
         Ok(())

@@ -1,6 +1,7 @@
 //! The consumer chain: each stage hands a batch to the next by a direct call.
 
 use crate::event::DriftEvent;
+use crate::incident::Incident;
 #[cfg(doc)]
 use crate::model::ValueKind;
 use crate::model::{Point, SeriesLabels};
@@ -63,6 +64,8 @@ pub struct Batch<'a> {
     pub labels: &'a dyn LabelSource,
     /// Drift events raised while processing these points.
     pub events: &'a [DriftEvent],
+    /// Incidents those events opened, changed or resolved (each in its new state).
+    pub incidents: &'a [Incident],
 }
 
 impl<'a> Batch<'a> {
@@ -72,12 +75,18 @@ impl<'a> Batch<'a> {
             points,
             labels,
             events: &[],
+            incidents: &[],
         }
     }
 
     /// The same points carrying these events.
     pub fn with_events(self, events: &'a [DriftEvent]) -> Batch<'a> {
         Batch { events, ..self }
+    }
+
+    /// The same points and events carrying these incident updates.
+    pub fn with_incidents(self, incidents: &'a [Incident]) -> Batch<'a> {
+        Batch { incidents, ..self }
     }
 }
 

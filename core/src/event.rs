@@ -105,6 +105,9 @@ pub struct DriftEvent {
     /// Whether someone has acknowledged the event.
     #[serde(default)]
     pub acknowledged: bool,
+    /// The incident this drift belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incident: Option<String>,
 }
 
 impl DriftEvent {
@@ -149,6 +152,7 @@ mod tests {
             baseline: Stats::default(),
             recent: Stats::default(),
             acknowledged: false,
+            incident: None,
         };
         let json = serde_json::to_value(&e).unwrap();
         assert_eq!(json["timestamp"], "2026-01-12T10:30:45Z");

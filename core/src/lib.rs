@@ -9,6 +9,7 @@ pub mod consumer;
 pub mod durability;
 pub mod event;
 pub mod http;
+pub mod incident;
 pub mod model;
 pub mod queue;
 pub mod service;
@@ -18,4 +19,5 @@ pub mod view;
 
 pub use consumer::{Batch, Buckets, ConsumeError, Consumer, FanOut, LabelSource};
 pub use event::{DriftEvent, EndReason, EventKind, Severity, Stats};
+pub use incident::{Incident, IncidentChange, IncidentQuery, IncidentState, Member};
 pub use model::{Point, SeriesId, SeriesLabels, ValueKind, SERVICE_LABEL};

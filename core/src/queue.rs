@@ -5,6 +5,7 @@
 use crate::component::{EventSink, ExportError};
 use crate::consumer::{Batch, ConsumeError, Consumer};
 use crate::event::DriftEvent;
+use crate::incident::Incident;
 use metrics::{Counter, Gauge};
 use std::future::Future;
 use std::sync::Arc;
@@ -38,10 +39,17 @@ impl QueueMetrics {
     }
 }
 
+/// What an exporter's queue holds, in the order the pipeline produced it.
+#[derive(Debug)]
+enum Queued {
+    Event(DriftEvent),
+    Incident(Incident),
+}
+
 /// The pipeline-facing end of an exporter's queue.
 pub struct ExportQueue {
     name: String,
-    tx: mpsc::Sender<DriftEvent>,
+    tx: mpsc::Sender<Queued>,
     metrics: Arc<QueueMetrics>,
 }
 
@@ -97,8 +105,10 @@ impl ExportQueue {
 
 impl Consumer for ExportQueue {
     fn consume(&self, batch: &Batch<'_>) -> Result<(), ConsumeError> {
-        for event in batch.events {
-            match self.tx.try_send(event.clone()) {
+        let events = batch.events.iter().map(|e| Queued::Event(e.clone()));
+        let incidents = batch.incidents.iter().map(|i| Queued::Incident(i.clone()));
+        for item in events.chain(incidents) {
+            match self.tx.try_send(item) {
                 Ok(()) => self.metrics.depth.increment(1.0),
                 Err(mpsc::error::TrySendError::Full(_)) => {
                     self.metrics.dropped_full.increment(1);
@@ -115,7 +125,7 @@ async fn run_worker(
     name: String,
     sink: Arc<dyn EventSink>,
     settings: QueueSettings,
-    mut rx: mpsc::Receiver<DriftEvent>,
+    mut rx: mpsc::Receiver<Queued>,
     metrics: Arc<QueueMetrics>,
     closing: CancellationToken,
 ) {
@@ -134,15 +144,46 @@ async fn run_worker(
             break;
         }
         metrics.depth.decrement(batch.len() as f64);
-        let send = || sink.export(&batch);
-        match export_with_retry(&name, &settings.retry_on_failure, batch.len(), &metrics.retries, send).await {
-            Ok(()) => metrics.sent.increment(batch.len() as u64),
-            Err(e) => {
-                metrics.dropped_failed.increment(batch.len() as u64);
-                tracing::warn!(exporter = %name, events = batch.len(), error = %e, "export failed, events dropped");
+        // Events and incident updates go out in their order, each run in one call.
+        let mut items = batch.drain(..).peekable();
+        while let Some(first) = items.next() {
+            let (run, result) = match first {
+                Queued::Event(e) => {
+                    let mut events = vec![e];
+                    while let Some(Queued::Event(e)) = items.next_if(|q| matches!(q, Queued::Event(_))) {
+                        events.push(e);
+                    }
+                    let send = || sink.export(&events);
+                    let result =
+                        export_with_retry(&name, &settings.retry_on_failure, events.len(), &metrics.retries, send)
+                            .await;
+                    (events.len(), result)
+                }
+                Queued::Incident(i) => {
+                    let mut incidents = vec![i];
+                    while let Some(Queued::Incident(i)) = items.next_if(|q| matches!(q, Queued::Incident(_))) {
+                        incidents.push(i);
+                    }
+                    let send = || sink.export_incidents(&incidents);
+                    let result = export_with_retry(
+                        &name,
+                        &settings.retry_on_failure,
+                        incidents.len(),
+                        &metrics.retries,
+                        send,
+                    )
+                    .await;
+                    (incidents.len(), result)
+                }
+            };
+            match result {
+                Ok(()) => metrics.sent.increment(run as u64),
+                Err(e) => {
+                    metrics.dropped_failed.increment(run as u64);
+                    tracing::warn!(exporter = %name, items = run, error = %e, "export failed, dropped");
+                }
             }
         }
-        batch.clear();
     }
     if let Err(e) = sink.flush().await {
         tracing::warn!(exporter = %name, error = %e, "flush failed at shutdown");
@@ -224,6 +265,7 @@ mod tests {
             baseline: Stats::default(),
             recent: Stats::default(),
             acknowledged: false,
+            incident: None,
         }
     }
 

@@ -4,6 +4,7 @@
 //! same conformance suites.
 
 use crate::event::{DriftEvent, EventKind, Stats};
+use crate::incident::{Incident, IncidentQuery, IncidentState};
 use crate::model::{SeriesId, SeriesLabels};
 use crate::view::{SeriesSnapshot, SeriesState};
 use async_trait::async_trait;
@@ -189,13 +190,52 @@ pub trait Store: Send + Sync {
         Err(unsupported(self.backend(), "checkpoints"))
     }
 
+    /// Saves incidents, replacing the stored one of the same id unless that one is newer
+    /// (greater `updated_at`). An acknowledgement is kept: the processor never sends it.
+    async fn save_incidents(&self, incidents: &[Incident]) -> Result<(), StoreError> {
+        let _ = incidents;
+        Err(unsupported(self.backend(), "incidents"))
+    }
+    /// Incidents matching `query`, the latest opened first.
+    async fn incidents(&self, query: &IncidentQuery) -> Result<Vec<Incident>, StoreError> {
+        let _ = query;
+        Err(unsupported(self.backend(), "incidents"))
+    }
+    /// One incident by id.
+    async fn incident(&self, id: &str) -> Result<Option<Incident>, StoreError> {
+        let _ = id;
+        Err(unsupported(self.backend(), "incidents"))
+    }
+    /// Marks an incident acknowledged (shown as `acknowledged` while it is open); false
+    /// when no incident has that id.
+    async fn acknowledge_incident(&self, id: &str) -> Result<bool, StoreError> {
+        let _ = id;
+        Err(unsupported(self.backend(), "incidents"))
+    }
+
     /// Removes events whose event time is before `older_than` (ns since the epoch), and
-    /// statuses and checkpoints not updated since then. Returns how many items went
+    /// statuses, checkpoints and incidents not updated since then. Returns how many items went
     /// (0 where the backend expires data by itself).
     async fn prune(&self, older_than: u64) -> Result<u64, StoreError> {
         let _ = older_than;
         Ok(0)
     }
+}
+
+/// An incident as stored (its state as the processor last sent it) shown with the
+/// acknowledgement the store keeps beside it.
+pub fn with_acknowledgement(mut incident: Incident, acknowledged: bool) -> Incident {
+    if acknowledged && incident.state == IncidentState::Open {
+        incident.state = IncidentState::Acknowledged;
+    }
+    incident
+}
+
+/// Sorts incidents the latest opened first (ties: by id) and keeps the first `limit`.
+pub fn newest_incidents(mut incidents: Vec<Incident>, limit: usize) -> Vec<Incident> {
+    incidents.sort_by(|a, b| b.opened_at.cmp(&a.opened_at).then_with(|| a.id.cmp(&b.id)));
+    incidents.truncate(limit);
+    incidents
 }
 
 // Defaults so test doubles that only serve events stay small; every real backend

@@ -46,6 +46,26 @@ pub mod serde_rfc3339 {
         let s = String::deserialize(d)?;
         super::parse_rfc3339(&s).map_err(serde::de::Error::custom)
     }
+
+    /// The same for an optional time (`None` is skipped or null).
+    pub mod option {
+        use serde::{Deserialize, Deserializer, Serializer};
+
+        /// Serializes `Some` as RFC 3339, `None` as null.
+        pub fn serialize<S: Serializer>(v: &Option<u64>, s: S) -> Result<S::Ok, S::Error> {
+            match v {
+                Some(v) => super::serialize(v, s),
+                None => s.serialize_none(),
+            }
+        }
+
+        /// Deserializes RFC 3339 or null.
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+            Option::<String>::deserialize(d)?
+                .map(|s| super::super::parse_rfc3339(&s).map_err(serde::de::Error::custom))
+                .transpose()
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! driftd's processors. `drift` turns points into per-series drift state and events.
 
 pub mod drift;
+pub mod incidents;
 
 use driftd_core::component::{BuildContext, BuildError, ProcessorFactory};
 use driftd_core::config::{parse_body, ComponentConfig, ComponentId, FieldError, ParseError, Value};

@@ -1,10 +1,11 @@
-//! `exporters.storage`: drift events into `ctx.store`, through the core's queue.
+//! `exporters.storage`: drift events and incidents into `ctx.store`, through the core's
+//! queue.
 
 use async_trait::async_trait;
 use driftd_core::component::{BuildContext, EventSink, ExportError, Exporter};
 use driftd_core::queue::QueueSettings;
 use driftd_core::store::{Store, StoreError};
-use driftd_core::DriftEvent;
+use driftd_core::{DriftEvent, Incident};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -29,13 +30,21 @@ impl StoreSink {
     }
 }
 
+fn export_error(e: StoreError) -> ExportError {
+    match e {
+        StoreError::Unavailable(_) => ExportError::Transient(e.to_string()),
+        StoreError::Rejected(_) => ExportError::Permanent(e.to_string()),
+    }
+}
+
 #[async_trait]
 impl EventSink for StoreSink {
     async fn export(&self, events: &[DriftEvent]) -> Result<(), ExportError> {
-        self.store.append_events(events).await.map_err(|e| match e {
-            StoreError::Unavailable(_) => ExportError::Transient(e.to_string()),
-            StoreError::Rejected(_) => ExportError::Permanent(e.to_string()),
-        })
+        self.store.append_events(events).await.map_err(export_error)
+    }
+
+    async fn export_incidents(&self, incidents: &[Incident]) -> Result<(), ExportError> {
+        self.store.save_incidents(incidents).await.map_err(export_error)
     }
 }
 
@@ -96,7 +105,12 @@ mod tests {
             sample_event("m", "api", EventKind::DriftEnd, 2),
         ];
         sink.export(&events).await.expect("exports");
+        let incident = crate::storage::conformance::sample_incident("api", 1);
+        sink.export_incidents(std::slice::from_ref(&incident))
+            .await
+            .expect("exports");
         sink.flush().await.expect("flushes");
+        assert_eq!(store.incident(&incident.id).await.expect("reads"), Some(incident));
         let page = store
             .events(&EventQuery {
                 limit: 10,

@@ -86,7 +86,7 @@ pub async fn redis_cleanup(url: &str, prefix: &str) {
 /// if any) in PostgreSQL.
 pub async fn postgres_drop(prefix: &str) {
     let pool = sqlx::PgPool::connect(POSTGRES_URL).await.expect("connects");
-    for t in ["events", "status", "checkpoints"] {
+    for t in ["events", "status", "checkpoints", "incidents"] {
         sqlx::query(&format!("DROP TABLE IF EXISTS {prefix}{t}"))
             .execute(&pool)
             .await

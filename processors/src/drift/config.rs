@@ -4,6 +4,7 @@ use super::baseline::BaselineConfig;
 use super::detectors::DetectorConfig;
 use super::min_change::MinChange;
 use super::rules::RuleConfig;
+use crate::incidents::IncidentsConfig;
 use driftd_core::config::FieldError;
 use serde::{Deserialize, Serialize};
 use std::num::NonZeroUsize;
@@ -52,6 +53,9 @@ pub struct DriftConfig {
     /// no evidence of recovery). Whole seconds; `0s` keeps every series forever.
     #[serde(default = "DriftConfig::default_series_ttl", with = "humantime_serde")]
     pub series_ttl: Duration,
+    /// How drift events are grouped into incidents (one per entity and problem).
+    #[serde(default)]
+    pub incidents: IncidentsConfig,
 }
 
 impl DriftConfig {
@@ -77,6 +81,7 @@ impl DriftConfig {
     pub fn validate(&self) -> Vec<FieldError> {
         let mut errors = self.detector.validate("detector");
         errors.extend(self.min_change.validate("min_change"));
+        errors.extend(self.incidents.validate("incidents"));
         for (i, rule) in self.rules.iter().enumerate() {
             errors.extend(rule.validate(&format!("rules[{i}]")));
         }
@@ -101,6 +106,7 @@ impl Default for DriftConfig {
             max_series: Self::default_max_series(),
             checkpoint_interval: Self::default_checkpoint_interval(),
             series_ttl: Self::default_series_ttl(),
+            incidents: IncidentsConfig::default(),
         }
     }
 }

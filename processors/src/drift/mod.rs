@@ -24,20 +24,23 @@ pub use config::DriftConfig;
 pub use detectors::{
     AutoConfig, CusumConfig, DetectorConfig, HistogramConfig, PageHinkleyConfig, RollingConfig, ZScoreConfig,
 };
-pub use histogram::HistogramTable;
+pub use histogram::{HistogramTable, DERIVED};
 pub use min_change::MinChange;
 pub use rules::{Matcher, RuleConfig};
 pub use table::{Expired, SeriesTable};
 
+use crate::incidents::{EntityConfig, IncidentBook};
 use driftd_core::component::{BuildContext, BuildError};
 use driftd_core::config::ComponentId;
 use driftd_core::consumer::Buckets;
 use driftd_core::view::SeriesView;
+use driftd_core::Incident;
 use driftd_core::{Batch, ConsumeError, Consumer, DriftEvent, EventKind, LabelSource, Point, ValueKind};
 use histogram::{DerivedLabels, HistogramUpdate};
 use metrics::Counter;
 use rules::Profiles;
 use series::{Outcome, Skip};
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use table::{SeriesBudget, Update};
@@ -108,6 +111,10 @@ pub struct DriftProcessor {
     next: Arc<dyn Consumer>,
     counters: Counters,
     overflow_logged: AtomicBool,
+    incidents: parking_lot::Mutex<IncidentBook>,
+    /// Whether an incident waits out its window (then every batch ticks the book).
+    resolving: AtomicBool,
+    entity: EntityConfig,
 }
 
 impl DriftProcessor {
@@ -116,6 +123,8 @@ impl DriftProcessor {
         let p = name.to_string();
         // One cap for scalar and histogram series together.
         let budget = SeriesBudget::new(config.max_series.get());
+        let entity = config.incidents.entity.clone();
+        let incidents = parking_lot::Mutex::new(IncidentBook::new(config.incidents.clone()));
         DriftProcessor {
             name: p.clone(),
             table: Arc::new(SeriesTable::with_budget(Profiles::new(&config), budget.clone())),
@@ -128,6 +137,9 @@ impl DriftProcessor {
                 overflow: metrics::counter!("driftd_processor_overflow_points_total", "processor" => p),
             },
             overflow_logged: AtomicBool::new(false),
+            incidents,
+            resolving: AtomicBool::new(false),
+            entity,
         }
     }
 
@@ -155,6 +167,51 @@ impl DriftProcessor {
         if !self.overflow_logged.swap(true, Ordering::Relaxed) {
             tracing::warn!(processor = %self.name, "series limit reached: points of new series are dropped (raise max_series)");
         }
+    }
+
+    /// Folds this batch's events into incidents and resolves those whose window has
+    /// passed by the batch's newest time: nothing to do (one load) unless there are
+    /// events or an incident is resolving.
+    fn incidents(&self, events: &mut [DriftEvent], points: &[Point]) -> Vec<Incident> {
+        if events.is_empty() && !self.resolving.load(Ordering::Relaxed) {
+            return Vec::new();
+        }
+        let now = events
+            .iter()
+            .map(|e| e.timestamp)
+            .chain(points.last().map(|p| p.time_unix_nano))
+            .max()
+            .unwrap_or(0);
+        // Counted once per entity and batch: a scan of the table, on events only.
+        let counted = std::cell::RefCell::new(HashMap::new());
+        let instances = |entity: &str| {
+            *counted
+                .borrow_mut()
+                .entry(entity.to_string())
+                .or_insert_with(|| self.instances_of(entity))
+        };
+        let mut book = self.incidents.lock();
+        let mut changed = book.observe(events, &instances);
+        changed.extend(book.tick(now));
+        self.resolving.store(book.resolving(), Ordering::Relaxed);
+        drop(book);
+        for i in &changed {
+            tracing::info!(incident = %i.id, entity = %i.entity, change = ?i.change, severity = ?i.severity, summary = %i.summary, "incident");
+        }
+        changed
+    }
+
+    /// How many instances of `entity` the series table knows.
+    fn instances_of(&self, entity: &str) -> u32 {
+        let mut seen = HashSet::new();
+        self.table.for_each(&mut |s| {
+            if let Some(i) = self.entity.instance_of(&s.labels) {
+                if self.entity.entity_of(&s.labels) == entity && !seen.contains(i) {
+                    seen.insert(i.to_string());
+                }
+            }
+        });
+        u32::try_from(seen.len()).unwrap_or(u32::MAX)
     }
 
     /// A histogram point: its distribution, then its derived series.
@@ -210,6 +267,8 @@ impl Consumer for DriftProcessor {
                 }
             }
         }
-        self.next.consume(&batch.with_events(&events))
+        let incidents = self.incidents(&mut events, batch.points);
+        self.next
+            .consume(&batch.with_events(&events).with_incidents(&incidents))
     }
 }

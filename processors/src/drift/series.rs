@@ -335,6 +335,7 @@ impl SeriesDrift {
             baseline: self.baseline.stats(&p.baseline),
             recent: self.since_drift.stats(),
             acknowledged: false,
+            incident: None,
         }
     }
 

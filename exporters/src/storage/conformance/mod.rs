@@ -8,11 +8,13 @@
 
 mod checkpoints;
 mod events;
+mod incidents;
 mod prune;
 mod status;
 
 pub use checkpoints::checkpoints;
 pub use events::{acknowledge, append_and_query, dedupe_by_id, max_events_cap};
+pub use incidents::{incidents, resolved, sample_incident};
 pub use prune::prune;
 pub use status::status;
 
@@ -59,6 +61,7 @@ pub fn sample_event(metric: &str, service: &str, kind: EventKind, timestamp: u64
             samples: 20,
         },
         acknowledged: false,
+        incident: (kind == EventKind::DriftStart).then(|| format!("inc-{:016x}", timestamp)),
     }
 }
 
@@ -143,4 +146,5 @@ where
     status(fresh().await.as_ref()).await;
     checkpoints(fresh().await.as_ref()).await;
     prune(fresh().await.as_ref()).await;
+    incidents(fresh().await.as_ref()).await;
 }

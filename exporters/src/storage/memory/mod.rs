@@ -7,7 +7,8 @@ mod config;
 pub use config::MemoryConfig;
 
 use async_trait::async_trait;
-use driftd_core::store::{Checkpoint, EventPage, EventQuery, SeriesStatus, StatusQuery, Store, StoreError};
+use driftd_core::incident::{Incident, IncidentQuery};
+use driftd_core::store::{self, Checkpoint, EventPage, EventQuery, SeriesStatus, StatusQuery, Store, StoreError};
 use driftd_core::{DriftEvent, SeriesId};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::num::NonZeroUsize;
@@ -23,6 +24,8 @@ pub struct MemoryStore {
     events: RwLock<Events>,
     statuses: RwLock<BTreeMap<SeriesId, SeriesStatus>>,
     checkpoints: RwLock<HashMap<String, BTreeMap<SeriesId, Checkpoint>>>,
+    /// Incidents by id, with whether they were acknowledged.
+    incidents: RwLock<HashMap<String, (Incident, bool)>>,
 }
 
 #[derive(Default)]
@@ -42,6 +45,7 @@ impl MemoryStore {
             events: RwLock::new(Events::default()),
             statuses: RwLock::default(),
             checkpoints: RwLock::default(),
+            incidents: RwLock::default(),
         }
     }
 
@@ -165,6 +169,43 @@ impl Store for MemoryStore {
             .unwrap_or_default())
     }
 
+    async fn save_incidents(&self, incidents: &[Incident]) -> Result<(), StoreError> {
+        let mut stored = write(&self.incidents);
+        for incident in incidents {
+            match stored.get_mut(&incident.id) {
+                Some((old, _)) if old.updated_at > incident.updated_at => {}
+                Some((old, _)) => *old = incident.clone(),
+                None => {
+                    stored.insert(incident.id.clone(), (incident.clone(), false));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn incidents(&self, query: &IncidentQuery) -> Result<Vec<Incident>, StoreError> {
+        let stored = read(&self.incidents);
+        let shown = stored
+            .values()
+            .map(|(i, acked)| store::with_acknowledgement(i.clone(), *acked));
+        Ok(store::newest_incidents(
+            shown.filter(|i| query.matches(i)).collect(),
+            query.limit,
+        ))
+    }
+
+    async fn incident(&self, id: &str) -> Result<Option<Incident>, StoreError> {
+        let stored = read(&self.incidents);
+        Ok(stored
+            .get(id)
+            .map(|(i, acked)| store::with_acknowledgement(i.clone(), *acked)))
+    }
+
+    async fn acknowledge_incident(&self, id: &str) -> Result<bool, StoreError> {
+        let mut stored = write(&self.incidents);
+        Ok(stored.get_mut(id).map(|(_, acked)| *acked = true).is_some())
+    }
+
     async fn prune(&self, older_than: u64) -> Result<u64, StoreError> {
         let mut removed = 0;
         {
@@ -186,6 +227,10 @@ impl Store for MemoryStore {
             table.retain(|_, c| c.updated_at >= older_than);
             removed += (before - table.len()) as u64;
         }
+        let mut incidents = write(&self.incidents);
+        let before = incidents.len();
+        incidents.retain(|_, (i, _)| i.updated_at >= older_than);
+        removed += (before - incidents.len()) as u64;
         Ok(removed)
     }
 }

@@ -3,7 +3,8 @@
 //! exactly as written.
 
 use driftd_core::event::{DriftEvent, EndReason, Severity, Stats};
-use driftd_core::store::{Checkpoint, SeriesStatus, StoreError};
+use driftd_core::incident::Incident;
+use driftd_core::store::{self, Checkpoint, SeriesStatus, StoreError};
 use driftd_core::view::SeriesState;
 use driftd_core::{SeriesId, SeriesLabels};
 use sqlx::any::{AnyArguments, AnyRow};
@@ -37,6 +38,7 @@ pub(crate) const EVENT_COLUMNS: &[&str] = &[
     "recent_stddev",
     "recent_samples",
     "acknowledged",
+    "incident",
 ];
 
 /// Columns of the status table, in bind order.
@@ -63,6 +65,12 @@ pub(crate) const CHECKPOINT_COLUMNS: &[&str] = &[
     "state",
     "updated_unix_nano",
 ];
+
+/// Columns of the incidents table, in bind order (the table also has `acknowledged`,
+/// which only acknowledging writes). The body is the incident's JSON; the other columns
+/// are copies of its fields to filter and order by.
+pub(crate) const INCIDENT_COLUMNS: &[&str] =
+    &["id", "entity", "state", "opened_unix_nano", "updated_unix_nano", "body"];
 
 /// A u64 as SQL's signed BIGINT; values past i64::MAX (year 2262 in ns) are refused.
 pub(crate) fn int(value: u64, what: &str) -> Result<i64, StoreError> {
@@ -135,7 +143,8 @@ pub(crate) fn bind_event<'q>(q: Statement<'q>, e: &DriftEvent) -> Result<Stateme
         .bind(e.recent.mean)
         .bind(e.recent.stddev)
         .bind(int(e.recent.samples, "recent samples")?)
-        .bind(i64::from(e.acknowledged)))
+        .bind(i64::from(e.acknowledged))
+        .bind(e.incident.clone()))
 }
 
 /// Reads an event row.
@@ -177,6 +186,7 @@ pub(crate) fn event(row: &AnyRow) -> Result<DriftEvent, StoreError> {
         baseline: stats("baseline")?,
         recent: stats("recent")?,
         acknowledged: get::<i64>(row, "acknowledged")? != 0,
+        incident: get(row, "incident")?,
     })
 }
 
@@ -247,6 +257,27 @@ pub(crate) fn checkpoint(row: &AnyRow) -> Result<Checkpoint, StoreError> {
         state: state.unwrap_or_default(),
         updated_at: uint(get(row, "updated_unix_nano")?, "updated_at")?,
     })
+}
+
+/// Binds one incident's columns (see [`INCIDENT_COLUMNS`]).
+pub(crate) fn bind_incident<'q>(q: Statement<'q>, i: &Incident) -> Result<Statement<'q>, StoreError> {
+    let body = serde_json::to_string(i).map_err(|e| StoreError::Rejected(format!("incident {}: {e}", i.id)))?;
+    Ok(q.bind(i.id.clone())
+        .bind(i.entity.clone())
+        .bind(i.state.as_str())
+        .bind(int(i.opened_at, "opened_at")?)
+        .bind(int(i.updated_at, "updated_at")?)
+        .bind(body))
+}
+
+/// Reads an incident row (its columns and `acknowledged`).
+pub(crate) fn incident(row: &AnyRow) -> Result<Incident, StoreError> {
+    let body: String = get(row, "body")?;
+    let incident: Incident = serde_json::from_str(&body).map_err(|e| unreadable("incident", e))?;
+    Ok(store::with_acknowledgement(
+        incident,
+        get::<i64>(row, "acknowledged")? != 0,
+    ))
 }
 
 /// `($1, $2, ...), (...)` for `rows` rows of `columns` parameters each.

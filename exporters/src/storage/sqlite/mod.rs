@@ -44,7 +44,8 @@ impl Schema for SqliteSchema {
                     recent_mean REAL NOT NULL,
                     recent_stddev REAL NOT NULL,
                     recent_samples INTEGER NOT NULL,
-                    acknowledged INTEGER NOT NULL DEFAULT 0
+                    acknowledged INTEGER NOT NULL DEFAULT 0,
+                    incident TEXT
                 )",
                 t.events
             ),
@@ -84,9 +85,38 @@ impl Schema for SqliteSchema {
                 )",
                 t.checkpoints
             ),
+            format!(
+                "CREATE TABLE IF NOT EXISTS {} (
+                    id TEXT PRIMARY KEY,
+                    entity TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    opened_unix_nano INTEGER NOT NULL,
+                    updated_unix_nano INTEGER NOT NULL,
+                    body TEXT NOT NULL,
+                    acknowledged INTEGER NOT NULL DEFAULT 0
+                )",
+                t.incidents
+            ),
+            format!(
+                "CREATE INDEX IF NOT EXISTS {0}_entity_opened ON {0} (entity, opened_unix_nano)",
+                t.incidents
+            ),
         ];
         for sql in statements {
             sqlx::query(&sql).execute(pool).await?;
+        }
+        // Files written before events carried their incident (SQLite has no
+        // `ADD COLUMN IF NOT EXISTS`).
+        let has_incident: i64 = sqlx::query_scalar(&format!(
+            "SELECT COUNT(*) FROM pragma_table_info('{}') WHERE name = 'incident'",
+            t.events
+        ))
+        .fetch_one(pool)
+        .await?;
+        if has_incident == 0 {
+            sqlx::query(&format!("ALTER TABLE {} ADD COLUMN incident TEXT", t.events))
+                .execute(pool)
+                .await?;
         }
         Ok(())
     }
@@ -164,6 +194,34 @@ mod tests {
         drop(store);
         let store = opened(&config).await.expect("reopens");
         assert_eq!(store.load_checkpoints("drift").await.expect("loads"), [saved]);
+    }
+
+    #[tokio::test]
+    async fn a_file_from_before_incidents_gains_the_column() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let config = SqliteConfig {
+            path: dir.path().join("old.db").display().to_string(),
+            ..SqliteConfig::default()
+        };
+        let store = opened(&config).await.expect("opens");
+        let pool = store.ready().await.expect("ready");
+        sqlx::query("ALTER TABLE driftd_events DROP COLUMN incident")
+            .execute(pool)
+            .await
+            .expect("makes the old schema");
+        drop(store);
+        let store = opened(&config).await.expect("reopens the old file");
+        let e = conformance::sample_event("m", "api", driftd_core::EventKind::DriftStart, conformance::BASE_TIME);
+        assert!(e.incident.is_some());
+        store.append_events(std::slice::from_ref(&e)).await.expect("appends");
+        let page = store
+            .events(&driftd_core::store::EventQuery {
+                limit: 1,
+                ..Default::default()
+            })
+            .await
+            .expect("reads");
+        assert_eq!(page.events, [e], "the event keeps its incident");
     }
 
     #[tokio::test]

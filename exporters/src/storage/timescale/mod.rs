@@ -20,7 +20,7 @@ struct PostgresSchema {
     retention: Duration,
 }
 
-fn ddl(t: &Tables) -> [String; 5] {
+fn ddl(t: &Tables) -> [String; 8] {
     [
         // The primary key includes the time column because a hypertable's unique
         // indexes must; ids are derived from (series, kind, time), so it is as strict
@@ -48,6 +48,7 @@ fn ddl(t: &Tables) -> [String; 5] {
                 recent_stddev DOUBLE PRECISION NOT NULL,
                 recent_samples BIGINT NOT NULL,
                 acknowledged BIGINT NOT NULL DEFAULT 0,
+                incident TEXT,
                 PRIMARY KEY (id, time_unix_nano)
             )",
             t.events
@@ -88,6 +89,24 @@ fn ddl(t: &Tables) -> [String; 5] {
             )",
             t.checkpoints
         ),
+        format!(
+            "CREATE TABLE IF NOT EXISTS {} (
+                id TEXT PRIMARY KEY,
+                entity TEXT NOT NULL,
+                state TEXT NOT NULL,
+                opened_unix_nano BIGINT NOT NULL,
+                updated_unix_nano BIGINT NOT NULL,
+                body TEXT NOT NULL,
+                acknowledged BIGINT NOT NULL DEFAULT 0
+            )",
+            t.incidents
+        ),
+        format!(
+            "CREATE INDEX IF NOT EXISTS {0}_entity_opened ON {0} (entity, opened_unix_nano)",
+            t.incidents
+        ),
+        // Tables made before events carried their incident.
+        format!("ALTER TABLE {} ADD COLUMN IF NOT EXISTS incident TEXT", t.events),
     ]
 }
 

@@ -296,6 +296,7 @@ impl HistogramSeries {
             baseline: buckets::stats(&self.bounds, self.baseline.counts()),
             recent: buckets::stats(&self.bounds, recent.counts()),
             acknowledged: false,
+            incident: None,
         }
     }
 

@@ -1,0 +1,14 @@
+//! Incidents: the drift events of one entity that belong to one problem, grouped at the
+//! source so that people get one notification per problem, not one per series. Runs on
+//! events only (a handful per drift), never on points.
+
+mod book;
+mod config;
+mod entity;
+mod summary;
+#[cfg(test)]
+mod tests;
+
+pub use book::IncidentBook;
+pub use config::{EntityConfig, IncidentsConfig};
+pub use entity::{signal_of, UNKNOWN_SERVICE};
