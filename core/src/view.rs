@@ -2,6 +2,7 @@
 //! read at request time.
 
 use crate::event::Stats;
+use crate::incident::Incident;
 use crate::model::{SeriesId, SeriesLabels};
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, RwLock};
@@ -91,13 +92,92 @@ pub trait SeriesView: Send + Sync {
     fn for_each(&self, visit: &mut dyn FnMut(SeriesSnapshot));
 }
 
-/// Every series table in the running service; pull exporters read all of them.
+/// One entity (a service, see the drift processor's `incidents.entity`) at one moment.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct EntitySnapshot {
+    /// The entity's id: its service labels' values joined with `/`.
+    pub id: String,
+    /// Series of it tracked.
+    pub series: usize,
+    /// Of those, how many drift now.
+    pub drifting: usize,
+    /// Instances of it seen (0 when its series name none).
+    pub instances: usize,
+    /// 0 to 100: 100 when every signal agrees with its baseline (see the drift
+    /// processor's `incidents::health` for the formula).
+    pub health: f64,
+    /// Its open incident, if any.
+    pub incident: Option<Incident>,
+}
+
+impl EntitySnapshot {
+    /// `drifting` while a series drifts, `recovering` while its incident waits out the
+    /// quiet period, else `stable`.
+    pub fn state(&self) -> &'static str {
+        match (self.drifting, &self.incident) {
+            (1.., _) => "drifting",
+            (0, Some(_)) => "recovering",
+            (0, None) => "stable",
+        }
+    }
+
+    /// Two processors' views of the same entity as one.
+    fn merge(&mut self, other: EntitySnapshot) {
+        self.series += other.series;
+        self.drifting += other.drifting;
+        self.instances = self.instances.max(other.instances);
+        self.health = self.health.min(other.health);
+        if self.incident.is_none() {
+            self.incident = other.incident;
+        }
+    }
+}
+
+/// Read access to the entities one processor groups its series into.
+pub trait EntityView: Send + Sync {
+    /// Every entity with at least one series.
+    fn entities(&self) -> Vec<EntitySnapshot>;
+    /// Visits every series of `entity`.
+    fn series_of(&self, entity: &str, visit: &mut dyn FnMut(SeriesSnapshot));
+}
+
+/// Every series table (and entity view) in the running service; pull exporters read
+/// all of them.
 #[derive(Default)]
 pub struct SeriesViews {
     views: RwLock<Vec<Arc<dyn SeriesView>>>,
+    entities: RwLock<Vec<Arc<dyn EntityView>>>,
 }
 
 impl SeriesViews {
+    /// Adds an entity view (called by processors that group series into entities).
+    pub fn register_entities(&self, view: Arc<dyn EntityView>) {
+        self.entities.write().unwrap_or_else(|e| e.into_inner()).push(view);
+    }
+
+    /// Every entity across all views, sorted by id.
+    pub fn entities(&self) -> Vec<EntitySnapshot> {
+        let views = self.entities.read().unwrap_or_else(|e| e.into_inner()).clone();
+        let mut by_id: std::collections::BTreeMap<String, EntitySnapshot> = Default::default();
+        for entity in views.iter().flat_map(|v| v.entities()) {
+            match by_id.get_mut(&entity.id) {
+                Some(known) => known.merge(entity),
+                None => {
+                    by_id.insert(entity.id.clone(), entity);
+                }
+            }
+        }
+        by_id.into_values().collect()
+    }
+
+    /// Visits every series of `entity` in every view.
+    pub fn series_of(&self, entity: &str, visit: &mut dyn FnMut(SeriesSnapshot)) {
+        let views = self.entities.read().unwrap_or_else(|e| e.into_inner()).clone();
+        for v in views {
+            v.series_of(entity, visit);
+        }
+    }
+
     /// Adds a table (called by processors at build time).
     pub fn register(&self, view: Arc<dyn SeriesView>) {
         self.views.write().unwrap_or_else(|e| e.into_inner()).push(view);

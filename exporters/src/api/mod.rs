@@ -4,6 +4,7 @@
 mod config;
 mod error;
 mod events;
+mod incidents;
 pub mod query;
 mod series;
 
@@ -32,7 +33,7 @@ pub(crate) struct ApiState {
 
 /// Every route the API serves: one table, so the paths registered with the shared
 /// listener (to detect clashes) are exactly the ones served.
-fn routes() -> [(&'static str, MethodRouter<Arc<ApiState>>); 7] {
+fn routes() -> [(&'static str, MethodRouter<Arc<ApiState>>); 12] {
     [
         ("/health", get(series::health)),
         ("/v1/system/status", get(series::status)),
@@ -41,6 +42,11 @@ fn routes() -> [(&'static str, MethodRouter<Arc<ApiState>>); 7] {
         ("/v1/series", get(series::list)),
         ("/v1/events", get(events::list)),
         ("/v1/events/{id}/ack", post(events::acknowledge)),
+        ("/v1/incidents", get(incidents::list)),
+        ("/v1/incidents/{id}", get(incidents::get)),
+        ("/v1/incidents/{id}/ack", post(incidents::acknowledge)),
+        ("/v1/entities", get(incidents::entities)),
+        ("/v1/entities/{*id}", get(incidents::entity)),
     ]
 }
 

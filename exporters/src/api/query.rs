@@ -3,6 +3,7 @@
 //! when a parameter repeats, the last value counts.
 
 use super::error::ApiError;
+use driftd_core::incident::{IncidentQuery, IncidentState};
 use driftd_core::store::EventQuery;
 use driftd_core::time::parse_rfc3339;
 use driftd_core::view::SeriesState;
@@ -128,6 +129,19 @@ pub fn event_query(params: &[(String, String)]) -> Result<EventQuery, ApiError> 
     })
 }
 
+/// `state`, `entity`, `since`, `limit`.
+pub fn incident_query(params: &[(String, String)]) -> Result<IncidentQuery, ApiError> {
+    let state = value(params, "state")
+        .map(|v| v.parse::<IncidentState>().map_err(|e| ApiError::param("state", e)))
+        .transpose()?;
+    Ok(IncidentQuery {
+        state,
+        entity: value(params, "entity").map(str::to_string),
+        since: value(params, "since").map(|v| time("since", v)).transpose()?,
+        limit: page(params)?.limit,
+    })
+}
+
 /// A series id as the API prints it: exactly 16 hex digits.
 fn series_id(v: &str) -> Result<SeriesId, ApiError> {
     let invalid = || {
@@ -222,6 +236,22 @@ mod tests {
         assert_eq!(q.since, Some(1_768_213_845_000_000_000));
         assert_eq!(q.until, Some(1_768_215_600_000_000_000));
         assert_eq!((q.limit, q.offset), (5, 0));
+    }
+
+    #[test]
+    fn incident_filters_parse_and_name_accepted_values() {
+        let q = incident_query(&params(&[
+            ("state", "acknowledged"),
+            ("entity", "shop/checkout"),
+            ("since", "2026-01-12T10:30:45Z"),
+        ]))
+        .expect("parses");
+        assert_eq!(q.state, Some(IncidentState::Acknowledged));
+        assert_eq!(q.entity.as_deref(), Some("shop/checkout"));
+        assert_eq!(q.since, Some(1_768_213_845_000_000_000));
+        assert_eq!(q.limit, DEFAULT_LIMIT);
+        let m = message(incident_query(&params(&[("state", "closed")])));
+        assert!(m.contains("`state`") && m.contains("resolved"), "{m}");
     }
 
     #[test]

@@ -70,7 +70,9 @@ impl Scrape {
             series.reserve(self.views.series_count());
             self.views.for_each(&mut |s| series.push(s));
         }
+        let entities = self.views.entities();
         let exposition = render::Exposition {
+            entities: &entities,
             recorded: &recorded,
             series_tracked: self.views.series_count(),
             points_processed: self.views.points_processed(),

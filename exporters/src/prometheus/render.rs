@@ -4,7 +4,7 @@
 //! escaped once, into one buffer, and then copied into each family; numbers are
 //! formatted on the stack; the output is pre-sized chunks, sent as they fill.
 
-use driftd_core::view::SeriesSnapshot;
+use driftd_core::view::{EntitySnapshot, SeriesSnapshot};
 use driftd_core::SeriesLabels;
 use std::ops::Range;
 
@@ -18,7 +18,11 @@ pub struct Exposition<'a> {
     pub points_processed: u64,
     /// The series to export gauges for (empty when `series_metrics` is off).
     pub series: &'a [SeriesSnapshot],
+    /// Every entity, for `driftd_entity_health`.
+    pub entities: &'a [EntitySnapshot],
 }
+
+const ENTITY_HEALTH: &str = "driftd_entity_health";
 
 /// A sample value: integers are printed exactly, floats in their shortest form.
 #[derive(Copy, Clone)]
@@ -130,6 +134,21 @@ pub fn render_chunks(e: &Exposition<'_>, chunk: usize, emit: &mut dyn FnMut(Stri
             push_header(&mut out, name, help, kind);
             out.push_str(name);
             push_sample(&mut out, value);
+        }
+    }
+    if !e.entities.is_empty() && !exposes(e.recorded, ENTITY_HEALTH) {
+        push_header(
+            &mut out,
+            ENTITY_HEALTH,
+            "Health of the entity, 0 to 100: 100 when every signal agrees with its baseline.",
+            "gauge",
+        );
+        for entity in e.entities {
+            out.push_str(ENTITY_HEALTH);
+            out.push_str("{entity=\"");
+            push_escaped(&mut out, &entity.id);
+            out.push_str("\"}");
+            push_sample(&mut out, Sample::Float(entity.health));
         }
     }
     for family in &SERIES_FAMILIES {

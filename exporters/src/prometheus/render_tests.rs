@@ -15,6 +15,7 @@ fn scrape(recorded: &str, series: &[SeriesSnapshot]) -> String {
         series_tracked: series.len(),
         points_processed: 4_200,
         series,
+        entities: &[],
     })
 }
 
@@ -215,10 +216,39 @@ fn chunks_are_whole_lines_that_add_up_to_the_scrape() {
         series_tracked: series.len(),
         points_processed: 1,
         series: &series,
+        entities: &[],
     };
     let mut chunks = Vec::new();
     render_chunks(&exposition, 4096, &mut |c| chunks.push(c));
     assert!(chunks.len() > 10, "{} chunks", chunks.len());
     assert!(chunks.iter().all(|c| c.ends_with('\n') && c.len() < 4096 + 200));
     assert_eq!(chunks.concat(), render(&exposition));
+}
+
+#[test]
+fn entity_health_is_one_gauge_per_entity() {
+    let entity = |id: &str, health| EntitySnapshot {
+        id: id.to_string(),
+        series: 3,
+        drifting: 1,
+        instances: 0,
+        health,
+        incident: None,
+    };
+    let entities = [entity("checkout", 80.0), entity("shop/\"search\"", 100.0)];
+    let text = render(&Exposition {
+        recorded: "",
+        series_tracked: 0,
+        points_processed: 0,
+        series: &[],
+        entities: &entities,
+    });
+    assert_eq!(
+        samples(&text, "driftd_entity_health"),
+        [
+            "driftd_entity_health{entity=\"checkout\"} 80.0",
+            "driftd_entity_health{entity=\"shop/\\\"search\\\"\"} 100.0"
+        ]
+    );
+    assert_eq!(text.matches("# TYPE driftd_entity_health gauge").count(), 1);
 }

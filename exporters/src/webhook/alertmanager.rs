@@ -1,18 +1,20 @@
-//! Alertmanager `POST /api/v2/alerts`: a drift_start fires an alert, a drift_end
-//! resolves it (`endsAt` in the past), and alerts still firing are sent again every
-//! `resend_interval` with `endsAt` pushed forward, as Alertmanager expects of a client
-//! (it resolves an alert on its own when it stops hearing about it).
+//! Alertmanager `POST /api/v2/alerts`: an incident that opens fires one alert (labels
+//! `alertname=DriftIncident`, `incident_id`, `entity`, `severity`), its resolve resolves
+//! it (`endsAt` in the past); per series (`group_by: series`) a drift_start fires and a
+//! drift_end resolves. Alerts still firing are sent again every `resend_interval` with
+//! `endsAt` pushed forward, as Alertmanager expects of a client (it resolves an alert
+//! on its own when it stops hearing about it).
 
 use super::text;
 use driftd_core::event::{DriftEvent, EventKind, Severity};
 use driftd_core::time::{now_unix_nano, rfc3339};
-use driftd_core::SeriesId;
+use driftd_core::{Incident, IncidentChange};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// Labels driftd sets itself; a series label with one of these names is prefixed.
-const OWN_LABELS: [&str; 4] = ["alertname", "metric", "series_id", "severity"];
+const OWN_LABELS: [&str; 6] = ["alertname", "metric", "series_id", "severity", "incident_id", "entity"];
 
 /// A Prometheus label name from any string: `service.name` → `service_name`.
 pub(crate) fn label_name(key: &str) -> String {
@@ -29,7 +31,7 @@ pub(crate) fn label_name(key: &str) -> String {
     name
 }
 
-fn severity_label(s: Option<Severity>) -> &'static str {
+pub(crate) fn severity_label(s: Option<Severity>) -> &'static str {
     match s {
         Some(Severity::Severe) => "critical",
         _ => "warning",
@@ -57,10 +59,24 @@ fn firing_alert(e: &DriftEvent) -> Value {
     })
 }
 
-/// Alerts firing now, by series, as last sent (without `endsAt`).
+/// The alert an incident fires (without `endsAt`).
+fn incident_alert(i: &Incident) -> Value {
+    json!({
+        "labels": {
+            "alertname": "DriftIncident",
+            "incident_id": i.id,
+            "entity": i.entity,
+            "severity": severity_label(Some(i.severity)),
+        },
+        "annotations": {"summary": i.summary, "description": text::incident_details(i)},
+        "startsAt": rfc3339(i.opened_at),
+    })
+}
+
+/// Alerts firing now, by series id or incident id, as last sent (without `endsAt`).
 #[derive(Default)]
 pub(crate) struct Firing {
-    alerts: BTreeMap<SeriesId, Value>,
+    alerts: BTreeMap<String, Value>,
 }
 
 /// `endsAt` for a firing alert: four resend intervals ahead, so a driftd that stops
@@ -75,12 +91,13 @@ impl Firing {
     pub fn body(&self, events: &[&DriftEvent], resend: Duration) -> Value {
         let mut alerts = Vec::with_capacity(events.len());
         // Alerts fired earlier in this same batch.
-        let mut fired_now: BTreeMap<SeriesId, Value> = BTreeMap::new();
+        let mut fired_now: BTreeMap<String, Value> = BTreeMap::new();
         for e in events {
+            let key = e.series_id.to_string();
             match e.kind {
                 EventKind::DriftStart => {
                     let alert = firing_alert(e);
-                    fired_now.insert(e.series_id, alert.clone());
+                    fired_now.insert(key, alert.clone());
                     let mut alert = alert;
                     alert["endsAt"] = Value::String(expires(resend));
                     alerts.push(alert);
@@ -89,9 +106,7 @@ impl Firing {
                     // Resolve with the labels the alert fired with; if driftd does not
                     // know them (it restarted meanwhile), resolve either severity.
                     let ended = rfc3339(e.timestamp.min(now_unix_nano()));
-                    let known = fired_now
-                        .remove(&e.series_id)
-                        .or_else(|| self.alerts.get(&e.series_id).cloned());
+                    let known = fired_now.remove(&key).or_else(|| self.alerts.get(&key).cloned());
                     let fired: Vec<Value> = match known {
                         Some(a) => vec![a],
                         None => ["critical", "warning"]
@@ -115,11 +130,72 @@ impl Firing {
         for e in events {
             match e.kind {
                 EventKind::DriftStart => {
-                    self.alerts.insert(e.series_id, firing_alert(e));
+                    self.alerts.insert(e.series_id.to_string(), firing_alert(e));
                 }
                 EventKind::DriftEnd => {
-                    self.alerts.remove(&e.series_id);
+                    self.alerts.remove(&e.series_id.to_string());
                 }
+            }
+        }
+    }
+
+    /// The body for incident updates: an opened incident fires; an escalated one fires
+    /// with its new severity and, when that changed the labels, resolves the alert it
+    /// fired before (so Alertmanager holds one alert per incident); a resolved one
+    /// resolves (both severities when driftd restarted since it fired).
+    pub fn incident_body(&self, incidents: &[&Incident], resend: Duration) -> Value {
+        let mut alerts = Vec::with_capacity(incidents.len());
+        let mut fired_now: BTreeMap<&str, Value> = BTreeMap::new();
+        let now = now_unix_nano();
+        for i in incidents {
+            let before = fired_now
+                .remove(i.id.as_str())
+                .or_else(|| self.alerts.get(&i.id).cloned());
+            let resolve = |mut alert: Value, at: u64| {
+                alert["endsAt"] = Value::String(rfc3339(at.min(now)));
+                alert
+            };
+            match i.change {
+                IncidentChange::Opened | IncidentChange::Escalated | IncidentChange::Updated => {
+                    let alert = incident_alert(i);
+                    if let Some(old) = before.filter(|old| old["labels"] != alert["labels"]) {
+                        alerts.push(resolve(old, now));
+                    }
+                    let mut firing = alert.clone();
+                    firing["endsAt"] = Value::String(expires(resend));
+                    alerts.push(firing);
+                    fired_now.insert(&i.id, alert);
+                }
+                IncidentChange::Resolved => {
+                    let ended = i.resolved_at.unwrap_or(i.updated_at);
+                    let fired = match before {
+                        Some(alert) => vec![alert],
+                        None => [driftd_core::Severity::Moderate, driftd_core::Severity::Severe]
+                            .map(|severity| {
+                                incident_alert(&Incident {
+                                    severity,
+                                    ..(*i).clone()
+                                })
+                            })
+                            .to_vec(),
+                    };
+                    for mut alert in fired {
+                        alert["annotations"] = incident_alert(i)["annotations"].clone();
+                        alerts.push(resolve(alert, ended));
+                    }
+                }
+            }
+        }
+        Value::Array(alerts)
+    }
+
+    /// Records delivered incident updates.
+    pub fn apply_incidents(&mut self, incidents: &[&Incident]) {
+        for i in incidents {
+            if i.change == IncidentChange::Resolved {
+                self.alerts.remove(&i.id);
+            } else {
+                self.alerts.insert(i.id.clone(), incident_alert(i));
             }
         }
     }

@@ -17,11 +17,24 @@ pub enum Format {
     Slack,
     /// A Discord webhook message (`content` and `embeds`).
     Discord,
-    /// PagerDuty Events API v2: one trigger per drift_start, one resolve per drift_end,
-    /// `dedup_key` = series id.
+    /// PagerDuty Events API v2: a trigger when an incident opens or escalates, a
+    /// resolve when it resolves, `dedup_key` = incident id (per series: series id).
     Pagerduty,
     /// Alertmanager `POST /api/v2/alerts`, re-sent while firing.
     Alertmanager,
+}
+
+/// What one notification is about.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GroupBy {
+    /// One notification when an incident opens, one when it escalates, one when it
+    /// resolves; the dedup key is the incident id.
+    #[default]
+    Incident,
+    /// One per drift_start and drift_end of each series (with `cooldown`); the dedup
+    /// key is the series id.
+    Series,
 }
 
 /// Where drift alerts are posted and how.
@@ -35,14 +48,23 @@ pub struct WebhookConfig {
     /// Body format.
     #[serde(default)]
     pub format: Format,
+    /// Notify per incident (default) or per series.
+    #[serde(default)]
+    pub group_by: GroupBy,
+    /// `group_by: incident`: at most this many incidents opened or escalated are
+    /// announced per minute; the rest are named in the next message. Resolves are
+    /// always sent.
+    #[serde(default = "WebhookConfig::default_max_per_minute")]
+    pub max_per_minute: u32,
     /// Extra request headers (e.g. `Authorization`); values are secrets.
     #[serde(default)]
     pub headers: BTreeMap<String, Secret>,
     /// How long one request may take; a timeout is retried.
     #[serde(default = "WebhookConfig::default_timeout", with = "humantime_serde")]
     pub timeout: Duration,
-    /// A drift_start of a series within this long (event time) of the last one sent for
-    /// it is suppressed, and so is the drift_end that closes it; both are counted.
+    /// `group_by: series`: a drift_start of a series within this long (event time) of
+    /// the last one sent for it is suppressed, and so is the drift_end that closes it;
+    /// both are counted.
     #[serde(default = "WebhookConfig::default_cooldown", with = "humantime_serde")]
     pub cooldown: Duration,
     /// After each message, wait this long; events that arrive meanwhile go out
@@ -70,6 +92,9 @@ impl WebhookConfig {
     fn default_resend() -> Duration {
         Duration::from_secs(60)
     }
+    fn default_max_per_minute() -> u32 {
+        20
+    }
 
     /// A config for `url` in `format`, everything else default.
     pub fn new(url: &str, format: Format) -> Self {
@@ -95,6 +120,9 @@ impl WebhookConfig {
                     "the value holds characters a header cannot",
                 ));
             }
+        }
+        if self.max_per_minute == 0 {
+            errors.push(FieldError::new("max_per_minute", "must be at least 1, e.g. 20"));
         }
         if self.timeout.is_zero() {
             errors.push(FieldError::new("timeout", "must be longer than 0s, e.g. 5s"));
@@ -129,6 +157,8 @@ mod tests {
     fn defaults() {
         let c = parse("url: http://127.0.0.1:9093/api/v2/alerts");
         assert_eq!(c.format, Format::Generic);
+        assert_eq!(c.group_by, GroupBy::Incident);
+        assert_eq!(c.max_per_minute, 20);
         assert_eq!(c.timeout, Duration::from_secs(5));
         assert_eq!(c.cooldown, Duration::from_secs(300));
         assert_eq!(c.group_window, Duration::ZERO);

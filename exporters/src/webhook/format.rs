@@ -2,8 +2,9 @@
 //! group of events, within each service's size limits.
 
 use super::text;
-use driftd_core::event::{DriftEvent, EventKind};
+use driftd_core::event::{DriftEvent, EventKind, Severity};
 use driftd_core::time::rfc3339;
+use driftd_core::{Incident, IncidentChange};
 use serde_json::{json, Value};
 
 /// Slack allows 50 blocks per message; one is kept for "and N more".
@@ -83,6 +84,87 @@ pub(crate) fn discord(events: &[&DriftEvent]) -> Value {
     let mut content = text::summary(events);
     if events.len() > DISCORD_EMBEDS {
         content.push_str(&format!(" (showing {DISCORD_EMBEDS} of {})", events.len()));
+    }
+    json!({ "content": clip(&content, 2000), "embeds": embeds })
+}
+
+/// The heading of an incident message, with the rate limiter's note.
+fn incidents_heading(incidents: &[&Incident], note: Option<&str>) -> String {
+    let mut heading = text::incidents_summary(incidents);
+    if let Some(note) = note {
+        heading.push_str(" — ");
+        heading.push_str(note);
+    }
+    heading
+}
+
+/// `{"text": heading, "incidents": [incident JSON...]}`.
+pub(crate) fn generic_incidents(incidents: &[&Incident], note: Option<&str>) -> Value {
+    json!({ "text": incidents_heading(incidents, note), "incidents": incidents })
+}
+
+fn incident_icon(i: &Incident) -> &'static str {
+    match (i.change, i.severity) {
+        (IncidentChange::Resolved, _) => ":white_check_mark:",
+        (_, Severity::Severe) => ":rotating_light:",
+        _ => ":warning:",
+    }
+}
+
+fn incident_color(i: &Incident) -> u32 {
+    match (i.change, i.severity) {
+        (IncidentChange::Resolved, _) => 0x2E_B886,
+        (_, Severity::Severe) => 0xD0_0000,
+        _ => 0xE8_A317,
+    }
+}
+
+/// A Slack message: the heading and one section per incident.
+pub(crate) fn slack_incidents(incidents: &[&Incident], note: Option<&str>) -> Value {
+    let mut blocks: Vec<Value> = incidents
+        .iter()
+        .take(SLACK_BLOCKS)
+        .map(|i| {
+            let body = format!(
+                "{} *{}*\n{}",
+                incident_icon(i),
+                text::incident_title(i),
+                text::incident_details(i)
+            );
+            json!({"type": "section", "text": {"type": "mrkdwn", "text": clip(&body, 3000)}})
+        })
+        .collect();
+    if incidents.len() > SLACK_BLOCKS {
+        blocks.push(json!({
+            "type": "context",
+            "elements": [{"type": "mrkdwn", "text": format!("and {} more", incidents.len() - SLACK_BLOCKS)}]
+        }));
+    }
+    json!({ "text": incidents_heading(incidents, note), "blocks": blocks })
+}
+
+/// A Discord message: the heading as `content` and one embed per incident.
+pub(crate) fn discord_incidents(incidents: &[&Incident], note: Option<&str>) -> Value {
+    let embeds: Vec<Value> = incidents
+        .iter()
+        .take(DISCORD_EMBEDS)
+        .map(|i| {
+            json!({
+                "title": clip(&text::incident_title(i), 256),
+                "description": clip(&text::incident_details(i), 4096),
+                "color": incident_color(i),
+                "timestamp": rfc3339(i.updated_at),
+                "fields": [
+                    {"name": "incident", "value": i.id, "inline": true},
+                    {"name": "entity", "value": i.entity, "inline": true},
+                    {"name": "status", "value": text::incident_word(i), "inline": true},
+                ],
+            })
+        })
+        .collect();
+    let mut content = incidents_heading(incidents, note);
+    if incidents.len() > DISCORD_EMBEDS {
+        content.push_str(&format!(" (showing {DISCORD_EMBEDS} of {})", incidents.len()));
     }
     json!({ "content": clip(&content, 2000), "embeds": embeds })
 }

@@ -1,27 +1,31 @@
 //! `webhook`: drift alerts posted over HTTP as generic JSON, Slack, Discord,
-//! PagerDuty (Events API v2) or Alertmanager messages.
+//! PagerDuty (Events API v2) or Alertmanager messages: per incident (the default: one
+//! notification when it opens, escalates and resolves, rate-limited per receiver) or
+//! per series (`group_by: series`, with a per-series cooldown).
 //!
 //! The core's queue drives it: 5xx, 408, 429, timeouts and connection errors are
 //! transient (retried with backoff and jitter), other 4xx permanent (dropped and
 //! counted); a hanging endpoint fills the queue, which then drops and counts, so
-//! ingestion never waits on it. Per-series cooldown and grouping live here.
+//! ingestion never waits on it.
 
 mod alertmanager;
 mod config;
 mod cooldown;
 mod format;
+mod limit;
 mod pagerduty;
 #[cfg(test)]
 mod tests;
 mod text;
 
-pub use config::{Format, WebhookConfig};
+pub use config::{Format, GroupBy, WebhookConfig};
 
 use async_trait::async_trait;
 use cooldown::Cooldown;
 use driftd_core::component::{BuildError, EventSink, ExportError, Exporter};
 use driftd_core::config::ComponentId;
-use driftd_core::DriftEvent;
+use driftd_core::{DriftEvent, Incident};
+use limit::Limit;
 use metrics::Counter;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE};
 use serde_json::Value;
@@ -38,12 +42,15 @@ struct Inner {
     client: reqwest::Client,
     url: String,
     format: Format,
+    group_by: GroupBy,
     routing_key: String,
     group_window: Duration,
     resend_interval: Duration,
     cooldown: Mutex<Cooldown>,
+    limit: Mutex<Limit>,
     firing: Mutex<alertmanager::Firing>,
     suppressed: Counter,
+    rate_limited: Counter,
     resend_failures: Counter,
     stop: CancellationToken,
 }
@@ -75,6 +82,7 @@ impl WebhookSink {
             client,
             url: config.url.expose().to_string(),
             format: config.format,
+            group_by: config.group_by,
             routing_key: config
                 .routing_key
                 .as_ref()
@@ -83,8 +91,10 @@ impl WebhookSink {
             group_window: config.group_window,
             resend_interval: config.resend_interval,
             cooldown: Mutex::new(Cooldown::new(config.cooldown)),
+            limit: Mutex::new(Limit::new(config.max_per_minute)),
             firing: Mutex::default(),
             suppressed: metrics::counter!("driftd_webhook_suppressed_events_total", "exporter" => name.to_string()),
+            rate_limited: metrics::counter!("driftd_webhook_rate_limited_incidents_total", "exporter" => name.to_string()),
             resend_failures: metrics::counter!("driftd_webhook_resend_failures_total", "exporter" => name.to_string()),
             stop: CancellationToken::new(),
         });
@@ -149,6 +159,37 @@ impl Inner {
     }
 }
 
+impl Inner {
+    async fn deliver_incidents(&self, incidents: &[&Incident], note: Option<&str>) -> Result<(), ExportError> {
+        match self.format {
+            Format::Generic => self.post(&format::generic_incidents(incidents, note)).await,
+            Format::Slack => self.post(&format::slack_incidents(incidents, note)).await,
+            Format::Discord => self.post(&format::discord_incidents(incidents, note)).await,
+            Format::Pagerduty => {
+                for i in incidents {
+                    self.post(&pagerduty::incident(&self.routing_key, i)).await?;
+                }
+                Ok(())
+            }
+            Format::Alertmanager => {
+                let body = lock(&self.firing).incident_body(incidents, self.resend_interval);
+                self.post(&body).await
+            }
+        }
+    }
+
+    /// After a message, waits `group_window` so that what arrives meanwhile waits in
+    /// the queue and is handed over as one batch, which becomes one message.
+    async fn hold_the_line(&self) {
+        if !self.group_window.is_zero() {
+            tokio::select! {
+                _ = tokio::time::sleep(self.group_window) => {}
+                _ = self.stop.cancelled() => {}
+            }
+        }
+    }
+}
+
 /// Re-sends firing alerts every `every` until the sink is dropped or `stop` fires.
 async fn resend_firing(inner: Weak<Inner>, stop: CancellationToken, every: Duration) {
     let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
@@ -172,6 +213,9 @@ async fn resend_firing(inner: Weak<Inner>, stop: CancellationToken, every: Durat
 impl EventSink for WebhookSink {
     async fn export(&self, events: &[DriftEvent]) -> Result<(), ExportError> {
         let inner = &self.inner;
+        if inner.group_by != GroupBy::Series {
+            return Ok(());
+        }
         let plan = lock(&inner.cooldown).plan(events);
         if !plan.send.is_empty() {
             inner.deliver(&plan.send).await?;
@@ -182,13 +226,29 @@ impl EventSink for WebhookSink {
         inner.suppressed.increment(plan.suppressed);
         let sent = !plan.send.is_empty();
         lock(&inner.cooldown).commit(plan);
-        if sent && !inner.group_window.is_zero() {
-            // Hold the line: what arrives meanwhile waits in the queue and is handed
-            // over as one batch, which becomes one message.
-            tokio::select! {
-                _ = tokio::time::sleep(inner.group_window) => {}
-                _ = inner.stop.cancelled() => {}
-            }
+        if sent {
+            inner.hold_the_line().await;
+        }
+        Ok(())
+    }
+
+    async fn export_incidents(&self, incidents: &[Incident]) -> Result<(), ExportError> {
+        let inner = &self.inner;
+        if inner.group_by != GroupBy::Incident {
+            return Ok(());
+        }
+        let plan = lock(&inner.limit).plan(incidents, std::time::Instant::now());
+        if !plan.send.is_empty() {
+            inner.deliver_incidents(&plan.send, plan.note.as_deref()).await?;
+        }
+        if inner.format == Format::Alertmanager {
+            lock(&inner.firing).apply_incidents(&plan.send);
+        }
+        inner.rate_limited.increment(plan.held.len() as u64);
+        let sent = !plan.send.is_empty();
+        lock(&inner.limit).commit(plan);
+        if sent {
+            inner.hold_the_line().await;
         }
         Ok(())
     }

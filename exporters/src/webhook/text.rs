@@ -3,6 +3,7 @@
 
 use driftd_core::event::{DriftEvent, EndReason, EventKind, Severity};
 use driftd_core::time::rfc3339;
+use driftd_core::{Incident, IncidentChange};
 
 /// A number for people: at most 4 significant digits after the point, no noise.
 fn num(v: f64) -> String {
@@ -96,6 +97,75 @@ pub(crate) fn summary(events: &[&DriftEvent]) -> String {
         (0, e) => format!("driftd: {e} series back to normal"),
         (s, e) => format!("driftd: {s} series drifted, {e} back to normal"),
     }
+}
+
+/// `opened`, `escalated`, `updated`, `resolved`.
+pub(crate) fn incident_word(i: &Incident) -> &'static str {
+    match i.change {
+        IncidentChange::Opened => "opened",
+        IncidentChange::Escalated => "escalated",
+        IncidentChange::Updated => "updated",
+        IncidentChange::Resolved => "resolved",
+    }
+}
+
+fn severity_word(s: Severity) -> &'static str {
+    match s {
+        Severity::Severe => "severe",
+        Severity::Moderate => "moderate",
+    }
+}
+
+/// One line: `checkout: incident opened (severe)`.
+pub(crate) fn incident_title(i: &Incident) -> String {
+    format!(
+        "{}: incident {} ({})",
+        i.entity,
+        incident_word(i),
+        severity_word(i.severity)
+    )
+}
+
+/// The summary, then one line per member: what moved, from what to what, where.
+pub(crate) fn incident_details(i: &Incident) -> String {
+    let mut text = i.summary.clone();
+    for m in &i.members {
+        let change = m.change_percent.map(|p| format!(" ({p:+.0}%)")).unwrap_or_default();
+        text.push_str(&format!(
+            "\n• {} ({}): {} → {}{change}, {}, since {}",
+            m.signal,
+            m.series.join(", "),
+            num(m.before),
+            num(m.after),
+            severity_word(m.severity),
+            rfc3339(m.onset)
+        ));
+        if !m.instances.is_empty() {
+            text.push_str(&format!(" on {}", m.instances.join(", ")));
+        }
+    }
+    text.push_str(&format!("\nincident {} opened {}", i.id, rfc3339(i.opened_at)));
+    text
+}
+
+/// A heading for a group of incident updates.
+pub(crate) fn incidents_summary(incidents: &[&Incident]) -> String {
+    if let [one] = incidents {
+        return incident_title(one);
+    }
+    let count = |change| incidents.iter().filter(|i| i.change == change).count();
+    let parts: Vec<String> = [
+        (IncidentChange::Opened, "opened"),
+        (IncidentChange::Escalated, "escalated"),
+        (IncidentChange::Resolved, "resolved"),
+    ]
+    .iter()
+    .filter_map(|(change, word)| match count(*change) {
+        0 => None,
+        n => Some(format!("{n} {word}")),
+    })
+    .collect();
+    format!("driftd: incidents {}", parts.join(", "))
 }
 
 #[cfg(test)]

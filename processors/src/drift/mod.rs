@@ -29,7 +29,7 @@ pub use min_change::MinChange;
 pub use rules::{Matcher, RuleConfig};
 pub use table::{Expired, SeriesTable};
 
-use crate::incidents::{EntityConfig, IncidentBook};
+use crate::incidents::{Entities, EntityConfig, IncidentBook};
 use driftd_core::component::{BuildContext, BuildError};
 use driftd_core::config::ComponentId;
 use driftd_core::consumer::Buckets;
@@ -64,6 +64,7 @@ pub async fn build(
     let processor = Arc::new(DriftProcessor::new(&id.to_string(), config.clone(), next));
     ctx.views.register(processor.table());
     ctx.views.register(processor.histograms.clone());
+    ctx.views.register_entities(Arc::new(processor.entities()));
     // Checkpoints are keyed by pipeline too: one processor config may serve several.
     let name = format!("{pipeline}/{id}");
     if !config.series_ttl.is_zero() {
@@ -111,7 +112,7 @@ pub struct DriftProcessor {
     next: Arc<dyn Consumer>,
     counters: Counters,
     overflow_logged: AtomicBool,
-    incidents: parking_lot::Mutex<IncidentBook>,
+    incidents: Arc<parking_lot::Mutex<IncidentBook>>,
     /// Whether an incident waits out its window (then every batch ticks the book).
     resolving: AtomicBool,
     entity: EntityConfig,
@@ -124,7 +125,7 @@ impl DriftProcessor {
         // One cap for scalar and histogram series together.
         let budget = SeriesBudget::new(config.max_series.get());
         let entity = config.incidents.entity.clone();
-        let incidents = parking_lot::Mutex::new(IncidentBook::new(config.incidents.clone()));
+        let incidents = Arc::new(parking_lot::Mutex::new(IncidentBook::new(config.incidents.clone())));
         DriftProcessor {
             name: p.clone(),
             table: Arc::new(SeriesTable::with_budget(Profiles::new(&config), budget.clone())),
@@ -199,6 +200,16 @@ impl DriftProcessor {
             tracing::info!(incident = %i.id, entity = %i.entity, change = ?i.change, severity = ?i.severity, summary = %i.summary, "incident");
         }
         changed
+    }
+
+    /// Its series grouped into entities, for the API and `/metrics`.
+    pub fn entities(&self) -> Entities {
+        Entities {
+            config: self.entity.clone(),
+            table: self.table.clone(),
+            histograms: self.histograms.clone(),
+            book: self.incidents.clone(),
+        }
     }
 
     /// How many instances of `entity` the series table knows.

@@ -44,6 +44,11 @@ impl IncidentBook {
         self.open.values().any(|o| o.quiet_since.is_some())
     }
 
+    /// The incidents open now.
+    pub fn open_incidents(&self) -> impl Iterator<Item = &Incident> {
+        self.open.values().map(|o| &o.incident)
+    }
+
     /// Folds `events` in, tags each with its incident, and returns the incidents they
     /// opened, changed or resolved, each once, in its new state. `instances` counts the
     /// known instances of an entity (0 when its series name none).

@@ -4,6 +4,7 @@
 
 mod book;
 mod config;
+mod entities;
 mod entity;
 mod summary;
 #[cfg(test)]
@@ -11,4 +12,5 @@ mod tests;
 
 pub use book::IncidentBook;
 pub use config::{EntityConfig, IncidentsConfig};
+pub use entities::{health, Entities};
 pub use entity::{signal_of, UNKNOWN_SERVICE};

@@ -10,7 +10,9 @@
 //!       endpoint: 127.0.0.1:4318
 //!       max_request_body_size: 4194304
 //!   identity:
-//!     resource_attributes: [service.name]
+//!     # the service, and the instance within it (the incidents' entity and instance)
+//!     resource_attributes: [service.name, service.namespace, deployment.environment.name,
+//!                           deployment.environment, service.instance.id, host.name, k8s.pod.name]
 //!     point_attributes: all
 //! ```
 
@@ -152,8 +154,20 @@ pub struct IdentityConfig {
 }
 
 impl IdentityConfig {
+    /// The service and its instance: what incidents group by (see the drift
+    /// processor's `incidents.entity`). Attributes a resource lacks are simply absent.
     fn default_resource_attributes() -> Vec<String> {
-        vec![driftd_core::SERVICE_LABEL.to_string()]
+        [
+            driftd_core::SERVICE_LABEL,
+            "service.namespace",
+            "deployment.environment.name",
+            "deployment.environment",
+            "service.instance.id",
+            "host.name",
+            "k8s.pod.name",
+        ]
+        .map(str::to_string)
+        .to_vec()
     }
 
     /// Where a resource attribute sits in `resource_attributes`, if it is part of the

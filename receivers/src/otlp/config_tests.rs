@@ -31,7 +31,15 @@ fn present_protocols_take_the_otlp_defaults() {
     assert_eq!(grpc.max_recv_msg_size(), 4 << 20);
     assert_eq!(http.endpoint, "127.0.0.1:4318".parse().unwrap());
     assert_eq!(http.max_request_body_size.get(), 4 << 20);
-    assert_eq!(c.identity.resource_attributes, vec!["service.name".to_string()]);
+    assert_eq!(
+        c.identity.resource_attributes[..2],
+        ["service.name", "service.namespace"]
+    );
+    assert!(c
+        .identity
+        .resource_attributes
+        .iter()
+        .any(|a| a == "service.instance.id"));
     assert_eq!(c.identity.point_attributes, AttributeSelection::All);
     assert!(c.validate().is_empty());
 }

@@ -125,23 +125,29 @@ fn int_and_string_attributes_with_the_same_text_hash_alike() {
 #[test]
 fn configured_attributes_select_the_identity() {
     let req = request(
-        vec![string("service.name", "api"), string("host.name", "h1")],
+        vec![
+            string("service.name", "api"),
+            string("host.name", "h1"),
+            string("process.pid", "4242"),
+        ],
         vec![gauge(
             "g",
             vec![number(T, 1.0, vec![string("route", "/a"), string("peer", "x")])],
         )],
     );
+    // The default names the service and its instance, not per-process attributes.
     let default = run(&req).0[0].clone();
-    assert_eq!(default.1.get("host.name"), None);
+    assert_eq!(default.1.get("host.name"), Some("h1"));
+    assert_eq!(default.1.get("process.pid"), None);
 
-    let with_host = IdentityConfig {
-        resource_attributes: vec!["service.name".into(), "host.name".into()],
+    let service_only = IdentityConfig {
+        resource_attributes: vec!["service.name".into()],
         ..Default::default()
     };
-    let hosted = run_with(&req, &with_host).0[0].clone();
-    assert_ne!(default.0.series, hosted.0.series);
-    assert_eq!(hosted.1.get("host.name"), Some("h1"));
-    assert_eq!(hosted.0.series, hosted.1.id());
+    let merged = run_with(&req, &service_only).0[0].clone();
+    assert_ne!(default.0.series, merged.0.series);
+    assert_eq!(merged.1.get("host.name"), None);
+    assert_eq!(merged.0.series, merged.1.id());
 
     let only_route = IdentityConfig {
         point_attributes: AttributeSelection::Only(vec!["route".into()]),

@@ -3,6 +3,7 @@
 
 mod delivery;
 mod formats;
+mod incidents;
 
 use super::{Format, WebhookConfig, WebhookSink};
 use axum::body::Bytes;
@@ -106,8 +107,17 @@ impl Server {
     }
 }
 
-/// A config for `server` in `format`, with `yaml` fields on top.
+/// A per-series (`group_by: series`) config for `server` in `format`, with `yaml`
+/// fields on top.
 pub(super) fn config(server: &Server, format: Format, yaml: &str) -> WebhookConfig {
+    WebhookConfig {
+        group_by: super::GroupBy::Series,
+        ..incident_config(server, format, yaml)
+    }
+}
+
+/// A config for `server` in `format` with the defaults (per incident), `yaml` on top.
+pub(super) fn incident_config(server: &Server, format: Format, yaml: &str) -> WebhookConfig {
     let mut c = WebhookConfig::new(&server.url(), format);
     if !yaml.is_empty() {
         let mut v = serde_yaml::to_value(&c).expect("serializes");
