@@ -4,12 +4,15 @@
 //! counter and export every second for 200 s; one service's latency doubles after
 //! 120 s. The stable services must raise no drift at all, the stepped ones must.
 //!
+//! The drift events fold into incidents: exactly one for each stepped service, with the
+//! latency histogram among its members, and none for the stable ones.
+//!
 //! The four runs go side by side against one driftd (one service pair each), so the
 //! test takes about as long as one run.
 
 mod common;
 
-use common::{get_json, Driftd, TEST_CONFIG};
+use common::{get_json, prometheus_sum, Driftd, TEST_CONFIG};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -35,6 +38,13 @@ async fn events_of(api: &str, service: &str) -> Vec<serde_json::Value> {
     let (status, body) = get_json(&format!("{api}/v1/events?service={service}&limit=1000")).await;
     assert_eq!(status, 200, "{body}");
     body["events"].as_array().cloned().unwrap_or_default()
+}
+
+/// The incidents of entity `entity`.
+async fn incidents_of(api: &str, entity: &str) -> Vec<serde_json::Value> {
+    let (status, body) = get_json(&format!("{api}/v1/incidents?entity={entity}")).await;
+    assert_eq!(status, 200, "{body}");
+    body["incidents"].as_array().cloned().unwrap_or_default()
 }
 
 fn describe(events: &[serde_json::Value]) -> Vec<String> {
@@ -114,6 +124,33 @@ async fn the_real_sdk_raises_drift_only_for_the_service_that_changed() {
         }
         if !stepped.iter().any(|e| e["kind"] == "drift_start") {
             failures.push(format!("{prefix}: the stepped service raised no drift"));
+        }
+        let stable_incidents = incidents_of(&api, &format!("{prefix}-stable")).await;
+        let stepped_incidents = incidents_of(&api, &format!("{prefix}-stepped")).await;
+        let summaries: Vec<_> = stepped_incidents.iter().map(|i| i["summary"].clone()).collect();
+        println!("{prefix}: stepped incidents {summaries:?}");
+        if !stable_incidents.is_empty() {
+            failures.push(format!("{prefix}: the stable service has incidents: {stable_incidents:?}"));
+        }
+        match stepped_incidents.as_slice() {
+            [one] => {
+                let signals: Vec<&str> = one["members"]
+                    .as_array()
+                    .map(|m| m.iter().filter_map(|m| m["signal"].as_str()).collect())
+                    .unwrap_or_default();
+                if !signals.contains(&"http.server.duration") {
+                    failures.push(format!("{prefix}: the incident lacks the latency histogram: {signals:?}"));
+                }
+            }
+            other => failures.push(format!(
+                "{prefix}: expected one incident for the stepped service, got {}: {summaries:?}",
+                other.len()
+            )),
+        }
+        let health = format!("entity=\"{prefix}-stable\"");
+        let stable_health = prometheus_sum(&d.url("prometheus"), "driftd_entity_health", &[&health]).await;
+        if stable_health != 100.0 {
+            failures.push(format!("{prefix}: the stable service's health is {stable_health}, not 100"));
         }
     }
     assert!(failures.is_empty(), "{failures:#?}\n{}", d.logs());

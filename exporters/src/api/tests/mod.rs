@@ -2,6 +2,7 @@
 //! real memory store.
 
 mod events;
+mod incidents;
 mod series;
 
 use super::*;
