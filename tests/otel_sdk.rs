@@ -130,7 +130,9 @@ async fn the_real_sdk_raises_drift_only_for_the_service_that_changed() {
         let summaries: Vec<_> = stepped_incidents.iter().map(|i| i["summary"].clone()).collect();
         println!("{prefix}: stepped incidents {summaries:?}");
         if !stable_incidents.is_empty() {
-            failures.push(format!("{prefix}: the stable service has incidents: {stable_incidents:?}"));
+            failures.push(format!(
+                "{prefix}: the stable service has incidents: {stable_incidents:?}"
+            ));
         }
         match stepped_incidents.as_slice() {
             [one] => {
@@ -139,7 +141,9 @@ async fn the_real_sdk_raises_drift_only_for_the_service_that_changed() {
                     .map(|m| m.iter().filter_map(|m| m["signal"].as_str()).collect())
                     .unwrap_or_default();
                 if !signals.contains(&"http.server.duration") {
-                    failures.push(format!("{prefix}: the incident lacks the latency histogram: {signals:?}"));
+                    failures.push(format!(
+                        "{prefix}: the incident lacks the latency histogram: {signals:?}"
+                    ));
                 }
             }
             other => failures.push(format!(
@@ -150,7 +154,9 @@ async fn the_real_sdk_raises_drift_only_for_the_service_that_changed() {
         let health = format!("entity=\"{prefix}-stable\"");
         let stable_health = prometheus_sum(&d.url("prometheus"), "driftd_entity_health", &[&health]).await;
         if stable_health != 100.0 {
-            failures.push(format!("{prefix}: the stable service's health is {stable_health}, not 100"));
+            failures.push(format!(
+                "{prefix}: the stable service's health is {stable_health}, not 100"
+            ));
         }
     }
     assert!(failures.is_empty(), "{failures:#?}\n{}", d.logs());

@@ -191,9 +191,21 @@ mod tests {
             .save_checkpoints("drift", std::slice::from_ref(&saved))
             .await
             .expect("saves");
+        let incident = conformance::sample_incident("checkout", conformance::BASE_TIME);
+        store
+            .save_incidents(std::slice::from_ref(&incident))
+            .await
+            .expect("saves");
+        assert!(store.acknowledge_incident(&incident.id).await.expect("acks"));
         drop(store);
         let store = opened(&config).await.expect("reopens");
         assert_eq!(store.load_checkpoints("drift").await.expect("loads"), [saved]);
+        let back = store.incident(&incident.id).await.expect("reads").expect("kept");
+        assert_eq!(
+            back.state,
+            driftd_core::IncidentState::Acknowledged,
+            "incidents and their acknowledgement survive"
+        );
     }
 
     #[tokio::test]
