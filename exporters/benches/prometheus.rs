@@ -54,6 +54,7 @@ fn scrape(c: &mut Criterion) {
                 series_tracked: SERIES,
                 points_processed: 1,
                 series: &series,
+                entities: &[],
             }))
         })
     });

@@ -103,8 +103,8 @@ pub async fn incidents(store: &dyn Store) {
     escalated.change = IncidentChange::Escalated;
     escalated.severity = Severity::Severe;
     escalated.updated_at = t(30);
-    save(store, &[escalated.clone()]).await;
-    save(store, &[checkout.clone()]).await;
+    save(store, std::slice::from_ref(&escalated)).await;
+    save(store, std::slice::from_ref(&checkout)).await;
     assert_eq!(
         store
             .incident(&checkout.id)
@@ -133,7 +133,7 @@ pub async fn incidents(store: &dyn Store) {
     let mut updated = escalated.clone();
     updated.change = IncidentChange::Updated;
     updated.updated_at = t(40);
-    save(store, &[updated.clone()]).await;
+    save(store, std::slice::from_ref(&updated)).await;
     let shown = store
         .incident(&checkout.id)
         .await
@@ -154,14 +154,14 @@ pub async fn incidents(store: &dyn Store) {
     );
     assert_eq!(
         query(store, &by_state(IncidentState::Open)).await,
-        [search.clone()],
+        std::slice::from_ref(&search),
         "{b}: state=open leaves out acknowledged ones"
     );
     let done = resolved(&updated, t(50));
-    save(store, &[done.clone()]).await;
+    save(store, std::slice::from_ref(&done)).await;
     assert_eq!(
         query(store, &by_state(IncidentState::Resolved)).await,
-        [done.clone()],
+        std::slice::from_ref(&done),
         "{b}: a resolved incident shows resolved, acknowledged or not"
     );
 
@@ -170,20 +170,24 @@ pub async fn incidents(store: &dyn Store) {
         entity: Some("shop/search".into()),
         ..all()
     };
-    assert_eq!(query(store, &by_entity).await, [search.clone()], "{b}: entity filter");
+    assert_eq!(
+        query(store, &by_entity).await,
+        std::slice::from_ref(&search),
+        "{b}: entity filter"
+    );
     let since = IncidentQuery {
         since: Some(t(45)),
         ..all()
     };
     assert_eq!(
         query(store, &since).await,
-        [done.clone()],
+        std::slice::from_ref(&done),
         "{b}: since filters on the last update"
     );
     let one = IncidentQuery { limit: 1, ..all() };
     assert_eq!(
         query(store, &one).await,
-        [search.clone()],
+        std::slice::from_ref(&search),
         "{b}: limit keeps the latest opened"
     );
 
