@@ -4,15 +4,16 @@
 //! only its DDL (a [`Schema`]) and its connection settings.
 
 mod filter;
+mod incidents;
 mod rows;
 
 use crate::db_error::is_transient;
 use async_trait::async_trait;
-use driftd_core::incident::{Incident, IncidentQuery, IncidentState};
+use driftd_core::incident::{Incident, IncidentQuery};
 use driftd_core::store::{Checkpoint, EventPage, EventQuery, SeriesStatus, StatusQuery, Store, StoreError};
 use driftd_core::DriftEvent;
 use filter::{Filter, Param};
-use rows::{CHECKPOINT_COLUMNS, EVENT_COLUMNS, INCIDENT_COLUMNS, STATUS_COLUMNS};
+use rows::{CHECKPOINT_COLUMNS, EVENT_COLUMNS, STATUS_COLUMNS};
 use sqlx::AnyPool;
 use std::collections::{HashMap, HashSet};
 use tokio::sync::OnceCell;
@@ -315,68 +316,19 @@ impl Store for SqlStore {
     }
 
     async fn save_incidents(&self, incidents: &[Incident]) -> Result<(), StoreError> {
-        let newest = newest_per_key(incidents, |i| i.id.clone(), |i| i.updated_at);
-        let table = &self.tables.incidents;
-        for chunk in newest.chunks(ROWS_PER_INSERT / 4) {
-            let sql = insert_sql(table, INCIDENT_COLUMNS, chunk.len()) + &upsert_newer(table, "id", INCIDENT_COLUMNS);
-            let mut q = sqlx::query(&sql);
-            for i in chunk {
-                q = rows::bind_incident(q, i)?;
-            }
-            self.execute(q, "cannot save incidents").await?;
-        }
-        Ok(())
+        self.write_incidents(incidents).await
     }
 
     async fn incidents(&self, query: &IncidentQuery) -> Result<Vec<Incident>, StoreError> {
-        let mut f = Filter::default();
-        match query.state {
-            None => {}
-            Some(IncidentState::Resolved) => f.add("state", "=", Param::Text("resolved".into())),
-            Some(shown) => {
-                f.add("state", "=", Param::Text("open".into()));
-                let acked = i64::from(shown == IncidentState::Acknowledged);
-                f.add("acknowledged", "=", Param::Int(acked));
-            }
-        }
-        if let Some(e) = &query.entity {
-            f.add("entity", "=", Param::Text(e.clone()));
-        }
-        if let Some(t) = query.since {
-            f.add(
-                "updated_unix_nano",
-                ">=",
-                Param::Int(i64::try_from(t).unwrap_or(i64::MAX)),
-            );
-        }
-        let (paging, limit, offset) = f.page(query.limit, 0);
-        let sql = format!(
-            "SELECT {}, acknowledged FROM {}{} ORDER BY opened_unix_nano DESC, id{paging}",
-            INCIDENT_COLUMNS.join(", "),
-            self.tables.incidents,
-            f.sql
-        );
-        let q = f.bind(sqlx::query(&sql)).bind(limit).bind(offset);
-        let rows = self.fetch(q, "cannot read incidents").await?;
-        rows.iter().map(rows::incident).collect()
+        self.read_incidents(query).await
     }
 
     async fn incident(&self, id: &str) -> Result<Option<Incident>, StoreError> {
-        let sql = format!(
-            "SELECT {}, acknowledged FROM {} WHERE id = $1",
-            INCIDENT_COLUMNS.join(", "),
-            self.tables.incidents
-        );
-        let rows = self
-            .fetch(sqlx::query(&sql).bind(id.to_string()), "cannot read an incident")
-            .await?;
-        rows.first().map(rows::incident).transpose()
+        self.read_incident(id).await
     }
 
     async fn acknowledge_incident(&self, id: &str) -> Result<bool, StoreError> {
-        let sql = format!("UPDATE {} SET acknowledged = 1 WHERE id = $1", self.tables.incidents);
-        let q = sqlx::query(&sql).bind(id.to_string());
-        Ok(self.execute(q, "cannot acknowledge an incident").await? > 0)
+        self.acknowledge_stored_incident(id).await
     }
 
     async fn prune(&self, older_than: u64) -> Result<u64, StoreError> {
