@@ -16,7 +16,7 @@ mod series;
 #[cfg(test)]
 mod series_tests;
 mod shards;
-mod stats;
+pub(crate) mod stats;
 mod table;
 
 pub use baseline::{BaselineConfig, Estimator, Seasonality};
@@ -29,7 +29,7 @@ pub use min_change::MinChange;
 pub use rules::{Matcher, RuleConfig};
 pub use table::{Expired, SeriesTable};
 
-use crate::incidents::{Entities, EntityConfig, IncidentBook};
+use crate::incidents::{Canary, Entities, EntityConfig, IncidentBook};
 use driftd_core::component::{BuildContext, BuildError};
 use driftd_core::config::ComponentId;
 use driftd_core::consumer::Buckets;
@@ -116,6 +116,8 @@ pub struct DriftProcessor {
     /// Whether an incident waits out its window (then every batch ticks the book).
     resolving: AtomicBool,
     entity: EntityConfig,
+    /// The cohort comparisons, when `incidents.canary` is set.
+    canary: Option<Canary>,
 }
 
 impl DriftProcessor {
@@ -126,6 +128,7 @@ impl DriftProcessor {
         let budget = SeriesBudget::new(config.max_series.get());
         let entity = config.incidents.entity.clone();
         let incidents = Arc::new(parking_lot::Mutex::new(IncidentBook::new(config.incidents.clone())));
+        let canary = config.incidents.canary.as_ref().map(|c| Canary::new(c, entity.clone()));
         DriftProcessor {
             name: p.clone(),
             table: Arc::new(SeriesTable::with_budget(Profiles::new(&config), budget.clone())),
@@ -141,6 +144,7 @@ impl DriftProcessor {
             incidents,
             resolving: AtomicBool::new(false),
             entity,
+            canary,
         }
     }
 
@@ -225,13 +229,15 @@ impl DriftProcessor {
         u32::try_from(seen.len()).unwrap_or(u32::MAX)
     }
 
-    /// A histogram point: its distribution, then its derived series.
+    /// A histogram point: its distribution, then its derived series (whose points the
+    /// canary comparison also gets in `compared`, but for the `_count` volume).
     fn histogram(
         &self,
         p: &Point,
         labels: &dyn LabelSource,
         buckets: &mut Buckets,
         events: &mut Vec<DriftEvent>,
+        compared: &mut Vec<Point>,
         now: u32,
     ) {
         match self.histograms.update(p, labels, buckets, now) {
@@ -240,6 +246,9 @@ impl DriftProcessor {
                 if let Some((points, labels)) = derived {
                     for q in points.iter() {
                         self.record(self.table.update(q, &DerivedLabels(&labels), now), events);
+                    }
+                    if self.canary.is_some() {
+                        compared.extend(points.iter().filter(|q| DERIVED[q.origin as usize] != "_count"));
                     }
                 }
             }
@@ -256,14 +265,19 @@ impl Consumer for DriftProcessor {
         let mut events: Vec<DriftEvent> = Vec::new();
         // Reused by every histogram point of the batch; empty (no allocation) otherwise.
         let mut buckets = Buckets::default();
+        // Derived histogram points for the canary comparison (empty when it is off).
+        let mut derived = Vec::new();
         let now = self.table.clock();
         self.table.update_all(batch.points, batch.labels, now, |update| {
             self.record(update, &mut events)
         });
         for p in batch.points {
             if let ValueKind::Histogram { .. } = p.kind {
-                self.histogram(p, batch.labels, &mut buckets, &mut events, now);
+                self.histogram(p, batch.labels, &mut buckets, &mut events, &mut derived, now);
             }
+        }
+        if let Some(canary) = &self.canary {
+            canary.observe(batch.points.iter().chain(&derived), self.table.as_ref(), &mut events);
         }
         self.table.count_points(batch.points.len());
         for e in &events {

@@ -31,6 +31,19 @@ impl Welford {
         self.m2 += d * (x - self.mean);
     }
 
+    /// Adds every sample `other` summarises (Chan et al.'s pairwise update).
+    pub fn merge(&mut self, other: &Welford) {
+        if other.n == 0 {
+            return;
+        }
+        let n = self.n + other.n;
+        let d = other.mean - self.mean;
+        let (a, b) = (self.n as f64, other.n as f64);
+        self.mean += d * b / n as f64;
+        self.m2 += other.m2 + d * d * a * b / n as f64;
+        self.n = n;
+    }
+
     /// The figures.
     pub fn stats(&self) -> Stats {
         Stats {

@@ -57,7 +57,7 @@ impl IncidentBook {
         // Entities changed by this batch, with the change that matters most.
         let mut touched: Vec<(String, IncidentChange)> = Vec::new();
         for e in events.iter_mut() {
-            let entity = self.config.entity.entity_of(&e.series);
+            let entity = self.config.entity_of(e);
             // A drift after the window opens a new incident: the old one resolves first.
             if let Some(resolved) = self.resolve_if_quiet(&entity, e.timestamp) {
                 touched.retain(|(t, _)| *t != entity);
@@ -184,7 +184,8 @@ impl IncidentBook {
         } else {
             strongest.max(was)
         };
-        open.incident.instances_total = instances(entity);
+        // A cohort's incident counts the instances of its whole service.
+        open.incident.instances_total = instances(&self.config.entity.entity_of(&e.series));
         e.incident = Some(open.incident.id.clone());
         if opened {
             IncidentChange::Opened

@@ -1,6 +1,8 @@
 //! `processors.drift.incidents` settings.
 
+use super::canary::{CanaryConfig, CANARY};
 use driftd_core::config::FieldError;
+use driftd_core::DriftEvent;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -12,6 +14,7 @@ use std::time::Duration;
 ///   entity:
 ///     service: [service.namespace, service.name, deployment.environment.name, deployment.environment]
 ///     instance: [service.instance.id, host.name, k8s.pod.name]
+///   canary: {cohort: service.version}    # off unless set
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -24,6 +27,9 @@ pub struct IncidentsConfig {
     /// Which labels make a series' entity and its instance.
     #[serde(default)]
     pub entity: EntityConfig,
+    /// Compare a cohort of each service (a canary) with the rest of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub canary: Option<CanaryConfig>,
 }
 
 impl IncidentsConfig {
@@ -34,6 +40,19 @@ impl IncidentsConfig {
     /// The window in nanoseconds.
     pub fn window_nanos(&self) -> u64 {
         u64::try_from(self.window.as_nanos()).unwrap_or(u64::MAX)
+    }
+
+    /// The entity a drift event belongs to: its series' service, and for a canary
+    /// comparison the cohort too (`checkout@service.version=2`).
+    pub fn entity_of(&self, e: &DriftEvent) -> String {
+        let service = self.entity.entity_of(&e.series);
+        match &self.canary {
+            Some(c) if e.detector == CANARY => {
+                let label = c.cohort().0;
+                format!("{service}@{label}={}", e.series.get(label).unwrap_or_default())
+            }
+            _ => service,
+        }
     }
 
     /// Cross-field rules.
@@ -51,6 +70,9 @@ impl IncidentsConfig {
                 "name at least one label (e.g. `service.name`)",
             ));
         }
+        if let Some(c) = &self.canary {
+            errors.extend(c.validate(&format!("{at}.canary")));
+        }
         errors
     }
 }
@@ -60,6 +82,7 @@ impl Default for IncidentsConfig {
         IncidentsConfig {
             window: Self::default_window(),
             entity: EntityConfig::default(),
+            canary: None,
         }
     }
 }

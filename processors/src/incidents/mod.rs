@@ -3,6 +3,7 @@
 //! events only (a handful per drift), never on points.
 
 mod book;
+pub mod canary;
 mod config;
 mod entities;
 mod entity;
@@ -11,6 +12,7 @@ mod summary;
 mod tests;
 
 pub use book::IncidentBook;
+pub use canary::{Canary, CanaryConfig};
 pub use config::{EntityConfig, IncidentsConfig};
 pub use entities::{health, Entities};
 pub use entity::{signal_of, UNKNOWN_SERVICE};

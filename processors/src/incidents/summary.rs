@@ -2,7 +2,11 @@
 //!
 //! `checkout: http.server.duration p99 +96% (103 → 202) since 14:02:05 UTC, with
 //! http.server.requests -20% (50 → 40); 3 of 3 instances`
+//!
+//! and for a canary comparison `checkout@service.version=2: http.server.duration p99
+//! +30% (120 → 156) against the rest since 14:02:05 UTC`.
 
+use super::canary::CANARY;
 use super::entity::aspect_of;
 use driftd_core::{Incident, IncidentState, Member};
 use std::fmt::Write as _;
@@ -24,6 +28,9 @@ pub fn summarise(i: &Incident) -> String {
             s.push_str(", ");
         }
         member(&mut s, m);
+        if m.detector == CANARY {
+            s.push_str(" against the rest");
+        }
         if n == 0 {
             let since = driftd_core::time::rfc3339(m.onset.min(i.opened_at));
             let _ = write!(s, " since {} UTC", since.get(11..19).unwrap_or(&since));
