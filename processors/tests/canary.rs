@@ -2,141 +2,24 @@
 //! service send a latency histogram every second, one of them on another version.
 //! Runs: cargo test -p driftd-processors --test canary
 
-use driftd_core::consumer::Buckets;
+mod fleet;
+
 use driftd_core::{
-    Batch, ConsumeError, Consumer, DriftEvent, EndReason, EventKind, Incident, IncidentState, LabelSource, Point,
-    SeriesLabels, ValueKind,
+    Batch, Consumer, EndReason, EventKind, Incident, IncidentState, LabelSource, Point, SeriesLabels, ValueKind,
 };
 use driftd_processors::drift::{DriftConfig, DriftProcessor};
+use fleet::{instance, run, Instance, Out, Service, SECOND, T0};
 use rand::rngs::StdRng;
-use rand::{RngExt, SeedableRng};
-use rand_distr::{Distribution, LogNormal, Normal};
+use rand::SeedableRng;
+use rand_distr::{Distribution, Normal};
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-const SECOND: u64 = 1_000_000_000;
-/// 2026-01-01T00:00:07Z: not on a slice boundary.
-const T0: u64 = 1_767_225_607 * SECOND;
-const BOUNDS: [f64; 12] = [
-    10.0, 25.0, 50.0, 75.0, 100.0, 150.0, 200.0, 300.0, 500.0, 750.0, 1000.0, 2500.0,
-];
-
-/// What the processor passed on.
-#[derive(Default)]
-struct Out {
-    events: Mutex<Vec<DriftEvent>>,
-    incidents: Mutex<Vec<Incident>>,
-}
-
-impl Consumer for Out {
-    fn consume(&self, batch: &Batch<'_>) -> Result<(), ConsumeError> {
-        self.events.lock().unwrap().extend_from_slice(batch.events);
-        self.incidents.lock().unwrap().extend_from_slice(batch.incidents);
-        Ok(())
-    }
-}
-
-impl Out {
-    /// The newest state of every canary incident (its entity names the cohort), by id.
-    fn incidents(&self) -> BTreeMap<String, Incident> {
-        let mut newest = BTreeMap::new();
-        for i in self.incidents.lock().unwrap().iter().filter(|i| i.entity.contains('@')) {
-            newest.insert(i.id.clone(), i.clone());
-        }
-        newest
-    }
-
-    fn canary_events(&self) -> Vec<DriftEvent> {
-        let events = self.events.lock().unwrap();
-        events.iter().filter(|e| e.detector == "canary").cloned().collect()
-    }
-}
-
-/// One instance: its labels and how slow it is.
-struct Instance {
-    labels: SeriesLabels,
-    /// Latency multiplier (1.0: as the others).
-    slower: f64,
-}
-
-fn instance(n: usize, version: &str, slower: f64) -> Instance {
-    let labels = vec![
-        ("service.name".to_string(), "checkout".to_string()),
-        ("service.instance.id".to_string(), format!("checkout-{n}")),
-        ("service.version".to_string(), version.to_string()),
-    ];
-    Instance {
-        labels: SeriesLabels::new("http.server.duration", labels),
-        slower,
-    }
-}
-
-/// One second of every instance: a delta histogram of 50 requests each, with the sum.
-struct Second {
-    labels: Vec<SeriesLabels>,
-    buckets: Vec<Buckets>,
-}
-
-impl LabelSource for Second {
-    fn labels(&self, origin: u32) -> SeriesLabels {
-        self.labels[origin as usize].clone()
-    }
-
-    fn buckets(&self, origin: u32, out: &mut Buckets) -> bool {
-        let b = &self.buckets[origin as usize];
-        out.bounds.extend_from_slice(&b.bounds);
-        out.counts.extend_from_slice(&b.counts);
-        out.sum = b.sum;
-        true
-    }
-}
-
-/// Latencies around 100 ms (log-normal, σ 0.5), each instance a little off the others
-/// (±1%, as hosts are).
-struct Service {
-    rng: StdRng,
-    offsets: Vec<f64>,
-}
-
-impl Service {
-    fn new(seed: u64, instances: usize) -> Self {
-        let mut rng = StdRng::seed_from_u64(seed);
-        let offsets = (0..instances).map(|_| rng.random_range(0.99..1.01)).collect();
-        Service { rng, offsets }
-    }
-
-    fn second(&mut self, at: u64, instances: &[Instance]) -> (Vec<Point>, Second) {
-        let latency = LogNormal::new(100f64.ln(), 0.5).unwrap();
-        let mut second = Second {
-            labels: Vec::new(),
-            buckets: Vec::new(),
-        };
-        let mut points = Vec::new();
-        for (k, i) in instances.iter().enumerate() {
-            let mut counts = vec![0u64; BOUNDS.len() + 1];
-            let mut sum = 0.0;
-            for _ in 0..50 {
-                let x = latency.sample(&mut self.rng) * i.slower * self.offsets[k];
-                counts[BOUNDS.partition_point(|&b| b < x)] += 1;
-                sum += x;
-            }
-            points.push(Point {
-                series: i.labels.id(),
-                time_unix_nano: T0 + at * SECOND,
-                value: 50.0,
-                kind: ValueKind::Histogram { cumulative: false },
-                origin: k as u32,
-            });
-            second.labels.push(i.labels.clone());
-            second.buckets.push(Buckets {
-                bounds: BOUNDS.to_vec(),
-                counts,
-                sum: Some(sum),
-                start_time_unix_nano: 0,
-            });
-        }
-        (points, second)
-    }
+/// The newest state of every canary incident (its entity names the cohort), by id.
+fn canary_incidents(out: &Out) -> BTreeMap<String, Incident> {
+    let mut all = out.incidents();
+    all.retain(|_, i| i.entity.contains('@'));
+    all
 }
 
 fn processor(cohort: &str) -> (DriftProcessor, Arc<Out>) {
@@ -146,17 +29,9 @@ fn processor(cohort: &str) -> (DriftProcessor, Arc<Out>) {
     (DriftProcessor::new("drift", config, out.clone()), out)
 }
 
-/// Feeds seconds `from..to` of `instances`.
-fn run(p: &DriftProcessor, service: &mut Service, instances: &[Instance], from: u64, to: u64) {
-    for at in from..to {
-        let (points, second) = service.second(at, instances);
-        p.consume(&Batch::new(&points, &second)).unwrap();
-    }
-}
-
 fn fleet(v2_slower: f64) -> Vec<Instance> {
-    let mut fleet: Vec<Instance> = (0..4).map(|n| instance(n, "1", 1.0)).collect();
-    fleet.push(instance(4, "2", v2_slower));
+    let mut fleet: Vec<Instance> = (0..4).map(|n| instance("checkout", n, "1", 1.0)).collect();
+    fleet.push(instance("checkout", 4, "2", v2_slower));
     fleet
 }
 
@@ -166,7 +41,7 @@ fn a_slower_new_version_is_one_canary_incident_within_two_minutes() {
         let (p, out) = processor("service.version");
         let mut service = Service::new(seed, 5);
         run(&p, &mut service, &fleet(1.3), 0, 600);
-        let incidents = out.incidents();
+        let incidents = canary_incidents(&out);
         assert_eq!(incidents.len(), 1, "seed {seed}: {incidents:#?}");
         let i = incidents.values().next().unwrap();
         assert_eq!(i.entity, "checkout@service.version=2");
@@ -198,7 +73,7 @@ fn an_equal_new_version_raises_nothing() {
         run(&p, &mut service, &fleet(1.0), 0, 1800);
         let events = out.canary_events();
         assert!(events.is_empty(), "seed {seed}: {events:#?}");
-        assert!(out.incidents().is_empty());
+        assert!(canary_incidents(&out).is_empty());
     }
 }
 
@@ -208,7 +83,7 @@ fn a_canary_that_is_fixed_recovers_and_its_incident_resolves() {
     let mut service = Service::new(7, 5);
     run(&p, &mut service, &fleet(1.3), 0, 300);
     run(&p, &mut service, &fleet(1.0), 300, 900);
-    let incidents = out.incidents();
+    let incidents = canary_incidents(&out);
     assert_eq!(incidents.len(), 1, "{incidents:#?}");
     assert_eq!(incidents.values().next().unwrap().state, IncidentState::Resolved);
     // (The fix is also a drift of v2's own series, against their slow history.)
@@ -226,12 +101,12 @@ fn a_version_rolled_out_to_most_instances_is_the_new_normal() {
     // Two more instances move to v2: v1 is now the minority, but the older version.
     let rolled: Vec<Instance> = (0..5)
         .map(|n| match n {
-            0 | 1 => instance(n, "1", 1.0),
-            _ => instance(n, "2", 1.3),
+            0 | 1 => instance("checkout", n, "1", 1.0),
+            _ => instance("checkout", n, "2", 1.3),
         })
         .collect();
     run(&p, &mut service, &rolled, 300, 900);
-    let incidents = out.incidents();
+    let incidents = canary_incidents(&out);
     assert_eq!(incidents.len(), 1, "no incident on the old version: {incidents:#?}");
     assert_eq!(incidents.values().next().unwrap().state, IncidentState::Resolved);
     let events = out.canary_events();
@@ -279,7 +154,7 @@ fn a_named_cohort_is_compared_with_everything_else() {
                 .collect();
             p.consume(&Batch::new(&points, &labels)).unwrap();
         }
-        let incidents = out.incidents();
+        let incidents = canary_incidents(&out);
         assert_eq!(incidents.len(), expected, "canary at {canary_level}: {incidents:#?}");
         if let Some(i) = incidents.values().next() {
             assert_eq!(i.entity, "cart@deployment.canary=true");
@@ -300,7 +175,7 @@ fn smaller_differences_take_longer_and_ten_percent_is_found_within_two_minutes()
             let (p, out) = processor("service.version");
             let mut service = Service::new(seed, 5);
             run(&p, &mut service, &fleet(slower), 0, 600);
-            after.extend(out.incidents().values().map(|i| (i.opened_at - T0) / SECOND));
+            after.extend(canary_incidents(&out).values().map(|i| (i.opened_at - T0) / SECOND));
         }
         after.sort_unstable();
         let median = after.get(after.len() / 2).copied();
