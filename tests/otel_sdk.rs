@@ -9,16 +9,45 @@
 //!
 //! The four runs go side by side against one driftd (one service pair each), so the
 //! test takes about as long as one run.
+//!
+//! Beside them (a second test, run in parallel), a fifth pair whose stepped service
+//! recovers goes through a driftd that notifies a real Prometheus Alertmanager (Debian
+//! `prometheus-alertmanager`, installed by `scripts/alertmanager.sh`, started by the
+//! test): it must hold exactly one alert for the stepped service while it drifts, none
+//! for the stable one, and none once the incident resolved.
 
 mod common;
 
 use common::{get_json, prometheus_sum, Driftd, TEST_CONFIG};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// Seconds of 1 s exports per run, and when the stepped service's latency doubles.
 const DURATION_S: u64 = 200;
 const STEP_AT_S: u64 = 120;
+
+/// The SDK scenario `scenario.py` with `args`, its output piped.
+fn scenario(python: &str, args: &[&str]) -> Child {
+    Command::new(python)
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/otel_sdk/scenario.py"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the SDK scenario")
+}
+
+/// Waits for a scenario and checks its exports all succeeded.
+fn finished(name: &str, child: Child) {
+    let out = child.wait_with_output().expect("SDK scenario ran");
+    assert!(
+        out.status.success(),
+        "{name}: the SDK's exports failed\nstdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    println!("{name}: {}", String::from_utf8_lossy(&out.stdout).trim());
+}
 
 fn sdk_python() -> String {
     let out = Command::new("bash")
@@ -71,42 +100,30 @@ async fn the_real_sdk_raises_drift_only_for_the_service_that_changed() {
         ("http", "delta", d.url("otlp/http")),
     ];
     let started = Instant::now();
+    let (duration, step_at) = (DURATION_S.to_string(), STEP_AT_S.to_string());
     let children: Vec<_> = runs
         .iter()
         .map(|(protocol, temporality, endpoint)| {
-            let child = Command::new(&python)
-                .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/otel_sdk/scenario.py"))
-                .args([
-                    "--endpoint",
-                    endpoint,
-                    "--protocol",
-                    protocol,
-                    "--temporality",
-                    temporality,
-                ])
-                .args([
-                    "--duration",
-                    &DURATION_S.to_string(),
-                    "--step-at",
-                    &STEP_AT_S.to_string(),
-                ])
-                .args(["--prefix", &format!("{protocol}-{temporality}")])
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .expect("start the SDK scenario");
-            (format!("{protocol}-{temporality}"), child)
+            let prefix = format!("{protocol}-{temporality}");
+            let args = [
+                "--endpoint",
+                endpoint,
+                "--protocol",
+                protocol,
+                "--temporality",
+                temporality,
+                "--duration",
+                &duration,
+                "--step-at",
+                &step_at,
+                "--prefix",
+                &prefix,
+            ];
+            (prefix.clone(), scenario(&python, &args))
         })
         .collect();
     for (prefix, child) in children {
-        let out = child.wait_with_output().expect("SDK scenario ran");
-        assert!(
-            out.status.success(),
-            "{prefix}: the SDK's exports failed\nstdout: {}\nstderr: {}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        println!("{prefix}: {}", String::from_utf8_lossy(&out.stdout).trim());
+        finished(&prefix, child);
     }
     assert!(started.elapsed() >= Duration::from_secs(DURATION_S));
     // The last exports are through the pipeline once the API has their series.
@@ -160,4 +177,155 @@ async fn the_real_sdk_raises_drift_only_for_the_service_that_changed() {
         }
     }
     assert!(failures.is_empty(), "{failures:#?}\n{}", d.logs());
+}
+
+/// A real Alertmanager on a free port, stopped on drop.
+struct Alertmanager {
+    child: Child,
+    url: String,
+    _dir: common::TempDir,
+}
+
+impl Alertmanager {
+    fn start() -> Alertmanager {
+        let out = Command::new("bash")
+            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/alertmanager.sh"))
+            .stderr(Stdio::inherit())
+            .output()
+            .expect("run scripts/alertmanager.sh");
+        assert!(
+            out.status.success(),
+            "scripts/alertmanager.sh could not install Alertmanager"
+        );
+        let bin = String::from_utf8(out.stdout).unwrap().trim().to_string();
+        let dir = common::TempDir::new("alertmanager");
+        let config = dir.0.join("alertmanager.yml");
+        std::fs::write(&config, "route:\n  receiver: nobody\nreceivers:\n  - name: nobody\n").unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(bin)
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!("--storage.path={}", dir.0.display()))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .arg("--cluster.listen-address=")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start prometheus-alertmanager");
+        Alertmanager {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            _dir: dir,
+        }
+    }
+
+    /// The active alerts it holds (`None` while it is not up yet).
+    async fn alerts(&self) -> Option<Vec<serde_json::Value>> {
+        let resp = reqwest::get(format!("{}/api/v2/alerts?active=true", self.url))
+            .await
+            .ok()?;
+        resp.json::<Vec<serde_json::Value>>().await.ok()
+    }
+}
+
+impl Drop for Alertmanager {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The `entity` labels of `alerts`.
+fn entities(alerts: &[serde_json::Value]) -> Vec<String> {
+    alerts
+        .iter()
+        .map(|a| a["labels"]["entity"].as_str().unwrap_or("?").to_string())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_real_alertmanager_holds_one_alert_per_incident_until_it_resolves() {
+    let python = sdk_python();
+    let am = Alertmanager::start();
+    common::eventually(Duration::from_secs(30), "Alertmanager up", || am.alerts()).await;
+    let config = format!(
+        r#"
+receivers:
+  otlp:
+    protocols:
+      grpc:
+        endpoint: 127.0.0.1:0
+processors:
+  drift:
+    incidents:
+      window: 30s
+exporters:
+  api:
+    endpoint: 127.0.0.1:0
+  storage: {{}}
+  webhook/alertmanager:
+    url: {}/api/v2/alerts
+    format: alertmanager
+    resend_interval: 10s
+    cooldown: 0s
+service:
+  pipelines:
+    metrics:
+      receivers: [otlp]
+      processors: [drift]
+      exporters: [api, storage, webhook/alertmanager]
+"#,
+        am.url
+    );
+    let d = Driftd::start(&config);
+    let endpoint = d.url("otlp/grpc");
+    // Learns for 120 s, doubles its latency for 80 s, then runs normally for 130 s.
+    let args = [
+        "--endpoint",
+        &endpoint,
+        "--protocol",
+        "grpc",
+        "--temporality",
+        "cumulative",
+        "--duration",
+        "330",
+        "--step-at",
+        "120",
+        "--recover-at",
+        "200",
+        "--prefix",
+        "am",
+    ];
+    let child = scenario(&python, &args);
+    // While it runs: never more than one alert, never one for the stable service.
+    let mut most = 0;
+    let mut seen = Vec::new();
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(330) {
+        let alerts = am.alerts().await.unwrap_or_default();
+        let names = entities(&alerts);
+        assert!(names.len() <= 1, "{names:?}\n{alerts:#?}\n{}", d.logs());
+        assert!(!names.iter().any(|e| e == "am-stable"), "{alerts:#?}");
+        most = most.max(names.len());
+        if let Some(a) = alerts.first() {
+            seen.push(a.clone());
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    finished("am", child);
+    assert_eq!(most, 1, "the stepped service never alerted\n{}", d.logs());
+    let alert = &seen[0];
+    assert_eq!(alert["labels"]["alertname"], "DriftIncident");
+    assert_eq!(alert["labels"]["entity"], "am-stepped");
+    let incidents = incidents_of(&d.url("api"), "am-stepped").await;
+    assert_eq!(incidents.len(), 1, "{incidents:#?}");
+    assert_eq!(alert["labels"]["incident_id"], incidents[0]["id"]);
+    // Recovered: the incident resolved in driftd, and the alert left Alertmanager.
+    assert_eq!(incidents[0]["state"], "resolved", "{incidents:#?}\n{}", d.logs());
+    let left = am.alerts().await.unwrap_or_default();
+    assert!(left.is_empty(), "still active after the resolve: {left:#?}");
+    println!("alert: {}", alert["annotations"]);
 }

@@ -1,6 +1,7 @@
 //! A restart keeps what was learned, for every persistent storage backend: baselines
 //! come back from checkpoints (a step right after the restart is found at once, with
-//! no relearning) and the event history from before is still served.
+//! no relearning), the event history from before is still served, and the open
+//! incident is still open, goes on in the new process and can be acknowledged.
 
 mod common;
 
@@ -63,6 +64,13 @@ async fn starts(api: &str) -> Vec<Value> {
         .unwrap_or_default()
 }
 
+async fn incidents(api: &str) -> Vec<Value> {
+    get(&format!("{api}/v1/incidents")).await["incidents"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
 async fn send(d: &Driftd, range: std::ops::Range<u64>, value: impl Fn(usize, u64) -> f64) {
     let mut client = MetricsServiceClient::connect(d.url("otlp/grpc"))
         .await
@@ -92,6 +100,15 @@ async fn restart_keeps_baselines_and_history(storage: &str) {
     .await;
     assert_eq!(before.len(), 1, "{before:?}");
     assert_eq!(before[0]["series"]["labels"]["service.name"], SERVICES[0]);
+    let opened = eventually(Duration::from_secs(10), "the incident of the first drift", || async {
+        let i = incidents(&api).await;
+        (!i.is_empty()).then_some(i)
+    })
+    .await;
+    assert_eq!(opened.len(), 1, "{opened:?}");
+    assert_eq!(opened[0]["entity"], SERVICES[0]);
+    assert_eq!(opened[0]["state"], "open");
+    assert_eq!(before[0]["incident"], opened[0]["id"]);
     let status = first.stop();
     assert!(status.success(), "clean exit: {status}\n{}", first.logs());
 
@@ -113,6 +130,21 @@ async fn restart_keeps_baselines_and_history(storage: &str) {
         "the event from before the restart is still served: {history:?}"
     );
     assert_eq!(history[0]["id"], before[0]["id"]);
+    // The incident is still there, still open (its series still drifts), and can be
+    // acknowledged over the API.
+    assert!(second.logs().contains("restored open incidents"), "{}", second.logs());
+    let kept = incidents(&api).await;
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert_eq!((&kept[0]["id"], &kept[0]["state"]), (&opened[0]["id"], &"open".into()));
+    let id = opened[0]["id"].as_str().unwrap();
+    let ack = reqwest::Client::new()
+        .post(format!("{api}/v1/incidents/{id}/ack"))
+        .send()
+        .await
+        .expect("ack");
+    assert_eq!(ack.status(), 200);
+    let fetched = get(&format!("{api}/v1/incidents/{id}")).await;
+    assert_eq!(fetched["state"], "acknowledged", "{fetched}");
 
     send(&second, 230..240, |s, i| sample(s, i) + if s == 1 { 60.0 } else { 0.0 }).await;
     let after = eventually(Duration::from_secs(10), "the second drift_start", || async {

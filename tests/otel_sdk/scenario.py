@@ -4,7 +4,8 @@ Uses the actual OpenTelemetry Python SDK and OTLP exporters (gRPC or HTTP) to
 send metrics from two services in one process to a collector:
 
   {prefix}-stable   latency ~ log-normal around 100 ms for the whole run
-  {prefix}-stepped  same, but latency doubles (median 200 ms) from --step-at on
+  {prefix}-stepped  same, but latency doubles (median 200 ms) from --step-at on,
+                    and is back to normal from --recover-at on (if given)
 
 Both record a histogram `http.server.duration` (ms) and a counter
 `http.server.requests` with http.route="/checkout", at the same request rate.
@@ -83,6 +84,7 @@ def main():
     p.add_argument("--temporality", choices=["cumulative", "delta"], default="cumulative")
     p.add_argument("--duration", type=float, default=200.0)
     p.add_argument("--step-at", type=float, default=120.0)
+    p.add_argument("--recover-at", type=float, default=math.inf)
     p.add_argument("--prefix", default="svc")
     p.add_argument("--interval-ms", type=int, default=1000)
     p.add_argument("--rate", type=float, default=50.0, help="requests/s per service")
@@ -97,7 +99,8 @@ def main():
     i = 0
     while (elapsed := time.monotonic() - start) < args.duration:
         for svc in (stable, stepped):
-            factor = 2.0 if svc is stepped and elapsed >= args.step_at else 1.0
+            stepped_now = args.step_at <= elapsed < args.recover_at
+            factor = 2.0 if svc is stepped and stepped_now else 1.0
             latency = factor * svc["rng"].lognormvariate(math.log(100.0), 0.25)
             svc["hist"].record(latency, ROUTE)
             svc["count"].add(1, ROUTE)

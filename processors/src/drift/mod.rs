@@ -33,9 +33,9 @@ use crate::incidents::{Canary, Entities, EntityConfig, IncidentBook};
 use driftd_core::component::{BuildContext, BuildError};
 use driftd_core::config::ComponentId;
 use driftd_core::consumer::Buckets;
-use driftd_core::view::SeriesView;
-use driftd_core::Incident;
+use driftd_core::view::{SeriesSnapshot, SeriesState, SeriesView};
 use driftd_core::{Batch, ConsumeError, Consumer, DriftEvent, EventKind, LabelSource, Point, ValueKind};
+use driftd_core::{Incident, IncidentQuery, IncidentState};
 use histogram::{DerivedLabels, HistogramUpdate};
 use metrics::Counter;
 use rules::Profiles;
@@ -76,7 +76,11 @@ pub async fn build(
         );
         ctx.tasks.push((format!("{name} expiry"), Box::new(sweeper)));
     }
-    if config.checkpoint_interval.is_zero() || !ctx.store.persistent() {
+    if !ctx.store.persistent() {
+        return Ok(processor);
+    }
+    if config.checkpoint_interval.is_zero() {
+        processor.restore_incidents(ctx).await;
         return Ok(processor);
     }
     match ctx.store.load_checkpoints(&name).await {
@@ -93,6 +97,7 @@ pub async fn build(
         }
         Err(e) => tracing::warn!(processor = %name, error = %e, "cannot load checkpoints: series learn from scratch"),
     }
+    processor.restore_incidents(ctx).await;
     let saver = checkpoint::Checkpointer::new(
         name.clone(),
         processor.table.clone(),
@@ -204,6 +209,47 @@ impl DriftProcessor {
             tracing::info!(incident = %i.id, entity = %i.entity, change = ?i.change, severity = ?i.severity, summary = %i.summary, "incident");
         }
         changed
+    }
+
+    /// Takes back the incidents the store holds as open or acknowledged, after the
+    /// checkpoints (which say which series still drift) are restored.
+    async fn restore_incidents(&self, ctx: &BuildContext) {
+        let mut open = Vec::new();
+        for state in [IncidentState::Open, IncidentState::Acknowledged] {
+            let query = IncidentQuery {
+                state: Some(state),
+                limit: usize::MAX,
+                ..IncidentQuery::default()
+            };
+            match ctx.store.incidents(&query).await {
+                Ok(found) => open.extend(found),
+                Err(e) => {
+                    tracing::warn!(processor = %self.name, error = %e, "cannot load open incidents: they stay open in the store")
+                }
+            }
+        }
+        if open.is_empty() {
+            return;
+        }
+        let (mut drifting, mut entities) = (Vec::new(), HashSet::new());
+        let mut keep = |s: SeriesSnapshot| {
+            entities.insert(self.entity.entity_of(&s.labels));
+            if s.state == SeriesState::DriftDetected {
+                drifting.push((s.id, s.labels));
+            }
+        };
+        self.table.for_each(&mut keep);
+        self.histograms.for_each(&mut keep);
+        // Another processor's incidents (one store may serve several) are left to it;
+        // with no series restored, there is no telling: all are taken.
+        let service = |i: &Incident| i.entity.split('@').next().unwrap_or_default().to_string();
+        open.retain(|i| entities.is_empty() || entities.contains(&service(i)));
+        let labels: Vec<_> = drifting.iter().map(|(id, l)| (*id, l.as_ref())).collect();
+        let restored = open.len();
+        let mut book = self.incidents.lock();
+        book.restore(open, &labels, driftd_core::time::now_unix_nano());
+        self.resolving.store(book.resolving(), Ordering::Relaxed);
+        tracing::info!(processor = %self.name, restored, "restored open incidents");
     }
 
     /// Its series grouped into entities, for the API and `/metrics`.

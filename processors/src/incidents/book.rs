@@ -5,7 +5,9 @@
 use super::config::IncidentsConfig;
 use super::entity::signal_of;
 use super::summary::summarise;
-use driftd_core::{DriftEvent, EventKind, Incident, IncidentChange, IncidentState, Member, SeriesId, Severity};
+use driftd_core::{
+    DriftEvent, EventKind, Incident, IncidentChange, IncidentState, Member, SeriesId, SeriesLabels, Severity,
+};
 use std::collections::HashMap;
 
 /// Independent signals that, drifting together, make an incident severe whatever their
@@ -35,6 +37,43 @@ impl IncidentBook {
         IncidentBook {
             config,
             open: HashMap::new(),
+        }
+    }
+
+    /// Takes back the incidents that were open when driftd stopped (from the store):
+    /// `drifting` are the restored series still drifting, with their labels. Each
+    /// incident goes on with the members those series belong to; one with none drifting
+    /// waits out its window from `now` and then resolves, unless a drift joins it.
+    pub fn restore(&mut self, incidents: Vec<Incident>, drifting: &[(SeriesId, &SeriesLabels)], now: u64) {
+        for mut incident in incidents {
+            incident.state = IncidentState::Open;
+            let mut open = Open {
+                headline_size: incident
+                    .members
+                    .iter()
+                    .map(|m| m.change_percent.map(f64::abs))
+                    .collect(),
+                drifting: HashMap::new(),
+                quiet_since: None,
+                incident,
+            };
+            for m in &mut open.incident.members {
+                m.drifting = 0;
+            }
+            for (id, labels) in drifting {
+                if self.config.entity.entity_of(labels) != open.incident.entity {
+                    continue;
+                }
+                let signal = signal_of(&labels.metric);
+                if let Some(at) = open.incident.members.iter().position(|m| m.signal == signal) {
+                    open.drifting.insert(*id, at);
+                    open.incident.members[at].drifting += 1;
+                }
+            }
+            if open.drifting.is_empty() {
+                open.quiet_since = Some(now);
+            }
+            self.open.insert(open.incident.entity.clone(), open);
         }
     }
 

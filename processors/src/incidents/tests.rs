@@ -266,3 +266,37 @@ fn the_window_must_be_positive() {
     let paths: Vec<_> = c.validate("incidents").into_iter().map(|e| e.path).collect();
     assert_eq!(paths, ["incidents.window"]);
 }
+
+#[test]
+fn a_restored_incident_goes_on_with_its_still_drifting_series() {
+    let mut before = book();
+    let latency = start("latency", "checkout", None, 100, Severity::Moderate, 100.0, 150.0);
+    let errors = start("errors", "checkout", None, 101, Severity::Moderate, 1.0, 5.0);
+    let opened = observe(&mut before, &mut [latency.clone(), errors.clone()]);
+    let stored = opened.last().unwrap().clone();
+    let quiet = start("latency", "payments", None, 100, Severity::Moderate, 10.0, 20.0);
+    let other = observe(&mut before, &mut [quiet]).pop().unwrap();
+
+    // After a restart only `latency` of checkout still drifts.
+    let mut after = book();
+    let series = labels("latency", "checkout", None);
+    after.restore(vec![stored.clone(), other.clone()], &[(series.id(), &series)], 200 * S);
+    assert_eq!(after.open_incidents().count(), 2);
+    // payments has nothing drifting: it resolves once the window passed since the restart.
+    assert!(after.tick(250 * S).is_empty());
+    let resolved = after.tick(320 * S);
+    assert_eq!(resolved.len(), 1);
+    assert_eq!(
+        (resolved[0].id.as_str(), resolved[0].state),
+        (other.id.as_str(), IncidentState::Resolved)
+    );
+    // checkout's drift ends: the same incident then resolves.
+    let changed = observe(&mut after, &mut [end(&latency, 330)]);
+    assert_eq!(changed[0].id, stored.id);
+    let resolved = after.tick(500 * S);
+    assert_eq!(resolved.len(), 1, "{resolved:?}");
+    assert_eq!(
+        (resolved[0].id.as_str(), resolved[0].state),
+        (stored.id.as_str(), IncidentState::Resolved)
+    );
+}
