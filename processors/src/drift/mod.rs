@@ -33,6 +33,7 @@ use crate::incidents::{Canary, Entities, EntityConfig, IncidentBook};
 use driftd_core::component::{BuildContext, BuildError};
 use driftd_core::config::ComponentId;
 use driftd_core::consumer::Buckets;
+use driftd_core::store::Store;
 use driftd_core::view::{SeriesSnapshot, SeriesState, SeriesView};
 use driftd_core::{Batch, ConsumeError, Consumer, DriftEvent, EventKind, LabelSource, Point, ValueKind};
 use driftd_core::{Incident, IncidentQuery, IncidentState};
@@ -80,7 +81,7 @@ pub async fn build(
         return Ok(processor);
     }
     if config.checkpoint_interval.is_zero() {
-        processor.restore_incidents(ctx).await;
+        processor.restore_incidents(ctx.store.clone()).await;
         return Ok(processor);
     }
     match ctx.store.load_checkpoints(&name).await {
@@ -97,7 +98,7 @@ pub async fn build(
         }
         Err(e) => tracing::warn!(processor = %name, error = %e, "cannot load checkpoints: series learn from scratch"),
     }
-    processor.restore_incidents(ctx).await;
+    processor.restore_incidents(ctx.store.clone()).await;
     let saver = checkpoint::Checkpointer::new(
         name.clone(),
         processor.table.clone(),
@@ -213,7 +214,7 @@ impl DriftProcessor {
 
     /// Takes back the incidents the store holds as open or acknowledged, after the
     /// checkpoints (which say which series still drift) are restored.
-    async fn restore_incidents(&self, ctx: &BuildContext) {
+    async fn restore_incidents(&self, store: Arc<dyn Store>) {
         let mut open = Vec::new();
         for state in [IncidentState::Open, IncidentState::Acknowledged] {
             let query = IncidentQuery {
@@ -221,7 +222,7 @@ impl DriftProcessor {
                 limit: usize::MAX,
                 ..IncidentQuery::default()
             };
-            match ctx.store.incidents(&query).await {
+            match store.incidents(&query).await {
                 Ok(found) => open.extend(found),
                 Err(e) => {
                     tracing::warn!(processor = %self.name, error = %e, "cannot load open incidents: they stay open in the store")
