@@ -31,30 +31,24 @@
 mod config;
 #[cfg(test)]
 mod tests;
+mod verdict;
 mod window;
 
 pub use config::CanaryConfig;
 
 use super::config::EntityConfig;
-use crate::drift::stats::Welford;
 use crate::drift::MinChange;
 use driftd_core::view::SeriesView;
-use driftd_core::{DriftEvent, EndReason, EventKind, Point, SeriesId, SeriesLabels, Severity, Stats, ValueKind};
+use driftd_core::{DriftEvent, EndReason, EventKind, Point, SeriesId, SeriesLabels, Severity, ValueKind};
 use parking_lot::Mutex;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
+use verdict::{sides, verdict, welch_t, Side, Verdict, Window};
 use window::{Slices, SLICES};
 
 /// The detector name of canary events.
 pub const CANARY: &str = "canary";
 
-/// |t| from which the cohort differs, and below which it no longer does.
-const START_T: f64 = 5.0;
-const END_T: f64 = 2.0;
-/// Standard errors by which the difference must pass `min_change` to start.
-const PAST_T: f64 = 3.0;
-/// Values each side needs in the window before it is judged.
-const MIN_VALUES: u64 = 20;
 /// A difference this many times `min_change` is severe.
 const SEVERE_TIMES: f64 = 5.0;
 
@@ -102,34 +96,6 @@ struct Group {
     differing: HashMap<Arc<str>, Arc<SeriesLabels>>,
     /// The cohort values that have held most instances (never a canary after).
     was_majority: HashSet<Arc<str>>,
-}
-
-/// One side of a comparison over the window.
-#[derive(Default)]
-struct Side {
-    values: Welford,
-    /// The lowest and highest instance mean.
-    low: f64,
-    high: f64,
-    instances: usize,
-    /// The oldest slice with a value.
-    since: Option<u64>,
-}
-
-impl Side {
-    fn add(&mut self, values: &Welford, since: Option<u64>) {
-        let mean = values.mean();
-        (self.low, self.high) = match self.instances {
-            0 => (mean, mean),
-            _ => (self.low.min(mean), self.high.max(mean)),
-        };
-        self.instances += 1;
-        self.values.merge(values);
-        self.since = match (self.since, since) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-    }
 }
 
 impl Canary {
@@ -235,7 +201,7 @@ impl Canary {
             for cohort in &cohorts {
                 let (inside, rest) = sides(&windows, cohort);
                 let differing = group.differing.contains_key(cohort);
-                let verdict = self.verdict(&inside, &rest);
+                let verdict = verdict(&inside, &rest, &self.min_change);
                 match (differing, verdict) {
                     (false, Verdict::Differs) => {
                         let series = Arc::new(cohort_labels(&group.labels, &self.label, cohort));
@@ -313,34 +279,6 @@ impl Canary {
         }
     }
 
-    fn verdict(&self, inside: &Side, rest: &Side) -> Verdict {
-        let (c, r) = (inside.values.stats(), rest.values.stats());
-        if c.samples < MIN_VALUES || r.samples < MIN_VALUES {
-            return Verdict::Unsure;
-        }
-        let diff = c.mean - r.mean;
-        let least = self.min_change.at(r.mean);
-        let big = diff != 0.0 && diff.abs() >= least;
-        // How sure it is that the difference is past `min_change`, not only past 0.
-        let past = match standard_error(&c, &r) {
-            0.0 => f64::INFINITY,
-            se => (diff.abs() - least) / se,
-        };
-        let t = welch_t(&c, &r);
-        let beyond = if diff > 0.0 {
-            c.mean > rest.high
-        } else {
-            c.mean < rest.low
-        };
-        if big && beyond && t.abs() >= START_T && past >= PAST_T {
-            Verdict::Differs
-        } else if !big || t.abs() < END_T {
-            Verdict::Alike
-        } else {
-            Verdict::Unsure
-        }
-    }
-
     fn event(&self, series: &Arc<SeriesLabels>, kind: EventKind, at: u64, inside: &Side, rest: &Side) -> DriftEvent {
         let (c, r) = (inside.values.stats(), rest.values.stats());
         let diff = c.mean - r.mean;
@@ -377,43 +315,6 @@ impl Canary {
             acknowledged: false,
             incident: None,
         }
-    }
-}
-
-/// One member's values over the window, and the oldest slice holding one.
-type Window<'m> = (&'m Member, Welford, Option<u64>);
-
-/// The cohort's side and the rest's.
-fn sides(windows: &[Window], cohort: &Arc<str>) -> (Side, Side) {
-    let (mut inside, mut rest) = (Side::default(), Side::default());
-    for (m, values, since) in windows {
-        match m.0 == *cohort {
-            true => inside.add(values, *since),
-            false => rest.add(values, *since),
-        }
-    }
-    (inside, rest)
-}
-
-enum Verdict {
-    Differs,
-    Alike,
-    /// Not enough data, or between the start and end thresholds: no change.
-    Unsure,
-}
-
-/// The standard error of the difference of two means (Welch).
-fn standard_error(a: &Stats, b: &Stats) -> f64 {
-    (a.stddev.powi(2) / a.samples as f64 + b.stddev.powi(2) / b.samples as f64).sqrt()
-}
-
-/// Welch's t of two means (infinite when both sides are constant and differ).
-fn welch_t(a: &Stats, b: &Stats) -> f64 {
-    let diff = a.mean - b.mean;
-    match (standard_error(a, b), diff == 0.0) {
-        (0.0, true) => 0.0,
-        (0.0, false) => diff.signum() * f64::INFINITY,
-        (se, _) => diff / se,
     }
 }
 

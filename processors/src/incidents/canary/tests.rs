@@ -1,4 +1,5 @@
 use super::*;
+use driftd_core::Stats;
 
 fn stats(mean: f64, stddev: f64, samples: u64) -> Stats {
     Stats { mean, stddev, samples }
