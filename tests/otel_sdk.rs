@@ -49,7 +49,14 @@ fn finished(name: &str, child: Child) {
     println!("{name}: {}", String::from_utf8_lossy(&out.stdout).trim());
 }
 
+/// The venv's python, installed once per test process (the script also locks, so
+/// parallel processes wait for one install).
 fn sdk_python() -> String {
+    static PYTHON: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    PYTHON.get_or_init(install_sdk_python).clone()
+}
+
+fn install_sdk_python() -> String {
     let out = Command::new("bash")
         .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/otel-python.sh"))
         .stderr(Stdio::inherit())
