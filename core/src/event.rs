@@ -1,5 +1,6 @@
 //! Drift events: what the drift processor says, and why.
 
+use crate::history::History;
 use crate::model::{SeriesId, SeriesLabels};
 use crate::time::serde_rfc3339;
 use serde::{Deserialize, Serialize};
@@ -108,6 +109,11 @@ pub struct DriftEvent {
     /// The incident this drift belongs to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub incident: Option<String>,
+    /// The evidence: the series' recent history, with its baseline, up to this event
+    /// (absent when no history was kept for the series). Stored with the event and
+    /// returned by `GET /v1/events/{id}`, never in event lists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot: Option<Arc<History>>,
 }
 
 impl DriftEvent {
@@ -153,6 +159,7 @@ mod tests {
             recent: Stats::default(),
             acknowledged: false,
             incident: None,
+            snapshot: None,
         };
         let json = serde_json::to_value(&e).unwrap();
         assert_eq!(json["timestamp"], "2026-01-12T10:30:45Z");

@@ -8,6 +8,7 @@ pub mod config;
 pub mod consumer;
 pub mod durability;
 pub mod event;
+pub mod history;
 pub mod http;
 pub mod incident;
 pub mod model;

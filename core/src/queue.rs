@@ -266,6 +266,7 @@ mod tests {
             recent: Stats::default(),
             acknowledged: false,
             incident: None,
+            snapshot: None,
         }
     }
 

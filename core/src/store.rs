@@ -163,6 +163,11 @@ pub trait Store: Send + Sync {
     async fn append_events(&self, events: &[DriftEvent]) -> Result<(), StoreError>;
     /// Events matching `query`, newest first (ties: later arrival first).
     async fn events(&self, query: &EventQuery) -> Result<EventPage, StoreError>;
+    /// One event by id, with its snapshot (lists leave snapshots out).
+    async fn event(&self, id: &str) -> Result<Option<DriftEvent>, StoreError> {
+        let _ = id;
+        Err(unsupported(self.backend(), "events by id"))
+    }
     /// Marks an event acknowledged; false when no event has that id.
     async fn acknowledge(&self, id: &str) -> Result<bool, StoreError>;
 

@@ -2,6 +2,7 @@
 //! read at request time.
 
 use crate::event::Stats;
+use crate::history::History;
 use crate::incident::Incident;
 use crate::model::{SeriesId, SeriesLabels};
 use serde::{Deserialize, Serialize};
@@ -90,6 +91,11 @@ pub trait SeriesView: Send + Sync {
     fn get(&self, id: SeriesId) -> Option<SeriesSnapshot>;
     /// Visits every series (order unspecified).
     fn for_each(&self, visit: &mut dyn FnMut(SeriesSnapshot));
+    /// The recent history of one series, when the table keeps one for it.
+    fn history(&self, id: SeriesId) -> Option<History> {
+        let _ = id;
+        None
+    }
 }
 
 /// One entity (a service, see the drift processor's `incidents.entity`) at one moment.
@@ -201,6 +207,11 @@ impl SeriesViews {
     /// One series from whichever table has it.
     pub fn get(&self, id: SeriesId) -> Option<SeriesSnapshot> {
         self.all().iter().find_map(|v| v.get(id))
+    }
+
+    /// The recent history of one series from whichever table keeps it.
+    pub fn history(&self, id: SeriesId) -> Option<History> {
+        self.all().iter().find_map(|v| v.history(id))
     }
 
     /// Visits every series in every table.

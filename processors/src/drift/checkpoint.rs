@@ -7,6 +7,7 @@
 //! is read, announced saved only when every write of it succeeded, so a receiver
 //! acknowledges its source only for input that a saved checkpoint includes.
 
+use super::history::Ring;
 use super::series::SeriesDrift;
 use super::table::SeriesTable;
 use driftd_core::component::{RunFuture, Task};
@@ -25,20 +26,27 @@ const FORMAT: u8 = 3;
 /// Most checkpoints written in one store call.
 const CHUNK: usize = 1_000;
 
-/// One series' state as bytes.
-pub fn encode(d: &SeriesDrift) -> Vec<u8> {
+/// One series' state as bytes, followed by its ring when one is given.
+pub fn encode(d: &SeriesDrift, ring: Option<&Ring>) -> Vec<u8> {
     let mut bytes = vec![FORMAT];
     // Serializing plain in-memory structs into a Vec cannot fail.
     bytes.extend(postcard::to_allocvec(d).unwrap_or_default());
+    if let Some(ring) = ring {
+        bytes.extend(postcard::to_allocvec(ring).unwrap_or_default());
+    }
     bytes
 }
 
-/// One series' state back from bytes; `None` for another version or damaged bytes.
-pub fn decode(bytes: &[u8]) -> Option<SeriesDrift> {
-    match bytes.split_first() {
-        Some((&FORMAT, rest)) => postcard::from_bytes(rest).ok(),
-        _ => None,
-    }
+/// One series' state (and ring, when saved with one) back from bytes; `None` for
+/// another version or damaged bytes. A damaged ring is dropped: history is not worth
+/// relearning a baseline for.
+pub fn decode(bytes: &[u8]) -> Option<(SeriesDrift, Option<Box<Ring>>)> {
+    let (&FORMAT, rest) = bytes.split_first()? else {
+        return None;
+    };
+    let (drift, rest) = postcard::take_from_bytes(rest).ok()?;
+    let ring = (!rest.is_empty()).then(|| postcard::from_bytes(rest).ok()).flatten();
+    Some((drift, ring))
 }
 
 /// The background job that saves one processor's checkpoints and statuses.
@@ -85,12 +93,14 @@ impl Checkpointer {
         }
     }
 
-    async fn save(&mut self) {
+    /// Saves what changed; `last` (at shutdown) saves the rings of recent history too,
+    /// so they outlive a restart (a crash loses only them).
+    async fn save(&mut self, last: bool) {
         self.forget_expired();
         // Begun before the table is read: input processed before this point is in it.
         let round = self.rounds.begin();
         let now = driftd_core::time::now_unix_nano();
-        let changed = self.table.changed_since(&self.saved, now);
+        let changed = self.table.changed_since(&self.saved, now, last);
         for chunk in changed.chunks(CHUNK) {
             let checkpoints: Vec<Checkpoint> = chunk.iter().map(|c| c.checkpoint.clone()).collect();
             let statuses: Vec<SeriesStatus> = chunk.iter().map(|c| c.status.clone()).collect();
@@ -120,9 +130,9 @@ impl Task for Checkpointer {
         Box::pin(async move {
             loop {
                 tokio::select! {
-                    _ = tokio::time::sleep(self.interval) => self.save().await,
+                    _ = tokio::time::sleep(self.interval) => self.save(false).await,
                     _ = stop.cancelled() => {
-                        self.save().await;
+                        self.save(true).await;
                         return Ok(());
                     }
                 }
@@ -164,10 +174,17 @@ mod tests {
             };
             d.update(profiles.get(0), &p, SeriesId(1), &labels).unwrap();
         }
-        let bytes = encode(&d);
+        let bytes = encode(&d, None);
         // Compared as bytes: a gauge's unused counter field is NaN, never equal to itself.
-        let back = decode(&bytes).expect("decodes");
-        assert_eq!(encode(&back), bytes);
+        let (back, ring) = decode(&bytes).expect("decodes");
+        assert_eq!((encode(&back, None), ring), (bytes.clone(), None));
+        let mut ring = Ring::default();
+        ring.record(&Default::default(), 5, 1.0, 2.0, 3.0);
+        let with_ring = encode(&d, Some(&ring));
+        let (back, restored) = decode(&with_ring).expect("decodes with a ring");
+        assert_eq!((encode(&back, None), restored.as_deref()), (bytes.clone(), Some(&ring)));
+        let (_, damaged) = decode(&with_ring[..with_ring.len() - 3]).expect("the state is whole");
+        assert_eq!(damaged, None, "a damaged ring is dropped");
         assert_eq!(back.snapshot(profiles.get(0), SeriesId(1), &labels).sample_count, 500);
         assert_eq!(decode(&[]), None);
         assert_eq!(decode(&[FORMAT + 1, 0, 0]), None, "another format version");

@@ -2,6 +2,7 @@
 
 use super::baseline::BaselineConfig;
 use super::detectors::DetectorConfig;
+use super::history::HistoryConfig;
 use super::min_change::MinChange;
 use super::rules::RuleConfig;
 use crate::incidents::IncidentsConfig;
@@ -56,6 +57,9 @@ pub struct DriftConfig {
     /// How drift events are grouped into incidents (one per entity and problem).
     #[serde(default)]
     pub incidents: IncidentsConfig,
+    /// The recent history kept per series, for the console and each event's evidence.
+    #[serde(default)]
+    pub history: HistoryConfig,
 }
 
 impl DriftConfig {
@@ -107,6 +111,7 @@ impl Default for DriftConfig {
             checkpoint_interval: Self::default_checkpoint_interval(),
             series_ttl: Self::default_series_ttl(),
             incidents: IncidentsConfig::default(),
+            history: HistoryConfig::default(),
         }
     }
 }

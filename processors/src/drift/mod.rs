@@ -9,6 +9,7 @@ mod config;
 pub mod detectors;
 mod expiry;
 mod histogram;
+mod history;
 mod min_change;
 mod rules;
 mod seasonal;
@@ -25,6 +26,7 @@ pub use detectors::{
     AutoConfig, CusumConfig, DetectorConfig, HistogramConfig, PageHinkleyConfig, RollingConfig, ZScoreConfig,
 };
 pub use histogram::{HistogramTable, DERIVED};
+pub use history::HistoryConfig;
 pub use min_change::MinChange;
 pub use rules::{Matcher, RuleConfig};
 pub use table::{Expired, SeriesTable};
@@ -137,7 +139,9 @@ impl DriftProcessor {
         let canary = config.incidents.canary.as_ref().map(|c| Canary::new(c, entity.clone()));
         DriftProcessor {
             name: p.clone(),
-            table: Arc::new(SeriesTable::with_budget(Profiles::new(&config), budget.clone())),
+            table: Arc::new(
+                SeriesTable::with_budget(Profiles::new(&config), budget.clone()).with_history(config.history.clone()),
+            ),
             histograms: Arc::new(HistogramTable::new(Profiles::new(&config), budget)),
             next,
             counters: Counters {

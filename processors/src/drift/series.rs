@@ -336,7 +336,18 @@ impl SeriesDrift {
             recent: self.since_drift.stats(),
             acknowledged: false,
             incident: None,
+            snapshot: None,
         }
+    }
+
+    /// The newest sample fed to the detector: its time and value, with the baseline's
+    /// level and standard deviation (NaN while the baseline is learned).
+    pub fn last_sample(&self, p: &Profile) -> (u64, f64, f64, f64) {
+        let (level, sd) = match self.state {
+            SeriesState::InsufficientData => (f64::NAN, f64::NAN),
+            _ => (self.baseline.level(self.last_time), self.baseline.stddev(&p.baseline)),
+        };
+        (self.last_time, self.last_value, level, sd)
     }
 
     /// A read-only copy for pull exporters.

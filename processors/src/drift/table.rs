@@ -5,12 +5,16 @@
 //! be expired (`series_ttl`) without a clock read or any extra lock on the hot path.
 
 use super::checkpoint::{self, Changed};
+use super::history::{HistoryConfig, Ring};
+use super::rules::Profile;
 use super::rules::Profiles;
 use super::series::{Outcome, SeriesDrift, Skip};
 use super::shards::{Shard, ShardedMap};
+use driftd_core::history::History;
 use driftd_core::store::{Checkpoint, SeriesStatus};
 use driftd_core::view::{SeriesSnapshot, SeriesState, SeriesView};
 use driftd_core::{LabelSource, Point, SeriesId, SeriesLabels, ValueKind};
+use std::cell::Cell;
 use std::collections::hash_map::Entry as HashEntry;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -23,6 +27,8 @@ struct Entry {
     /// When the series last had a point, in seconds on the table's clock (arrival, not
     /// event time), for expiry. Not checkpointed.
     last_seen: u32,
+    /// Its recent history, when it was given a ring (see [`HistoryConfig`]).
+    ring: Option<Box<Ring>>,
 }
 
 /// What happened to one point.
@@ -39,7 +45,8 @@ pub enum Update {
 ///
 /// Entries are boxed: a hash map keeps between 1/8 and 9/16 of its slots empty (it
 /// doubles when 7/8 full), and an empty slot costs what an entry does. Boxed, a slot is
-/// 16 bytes and an entry's 272 (the state, its labels pointer and last-seen time) are
+/// 16 bytes and an entry's 280 (the state, its labels pointer, last-seen time and ring
+/// pointer) are
 /// allocated only for series that exist, at the price of one pointer hop per point.
 pub struct SeriesTable {
     series: ShardedMap<Box<Entry>>,
@@ -50,6 +57,9 @@ pub struct SeriesTable {
     epoch: Instant,
     /// Series expired since the table was made.
     expired: AtomicU64,
+    history: HistoryConfig,
+    /// Places for rings, up to `history.max_rings()`.
+    rings: Arc<SeriesBudget>,
 }
 
 /// The cap on the series one processor tracks (`max_series`), shared by its scalar
@@ -71,11 +81,17 @@ impl SeriesBudget {
 
     /// Takes a place for a new series; `false` when the cap is reached.
     fn take(&self) -> bool {
-        self.used
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
-                (n < self.max).then_some(n + 1)
-            })
-            .is_ok()
+        self.take_within(self.max)
+    }
+
+    /// Takes a place while fewer than `limit` are taken (a reserve past the cap for
+    /// some); `false` when none is left.
+    fn take_within(&self, limit: usize) -> bool {
+        self.used.load(Ordering::Relaxed) < limit
+            && self
+                .used
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| (n < limit).then_some(n + 1))
+                .is_ok()
     }
 
     /// The entry of series `id` in `shard`, made by `new` when the series is new and
@@ -127,8 +143,10 @@ impl SeriesTable {
         Self::with_budget(profiles, SeriesBudget::new(max_series))
     }
 
-    /// An empty table whose new series take their places from `budget`.
+    /// An empty table whose new series take their places from `budget`, with the
+    /// default history (see [`SeriesTable::with_history`]).
     pub fn with_budget(profiles: Profiles, budget: Arc<SeriesBudget>) -> Self {
+        let history = HistoryConfig::default();
         SeriesTable {
             series: ShardedMap::default(),
             profiles,
@@ -136,7 +154,16 @@ impl SeriesTable {
             points: AtomicU64::new(0),
             epoch: Instant::now(),
             expired: AtomicU64::new(0),
+            rings: SeriesBudget::new(history.series),
+            history,
         }
+    }
+
+    /// This table keeping history as `history` says.
+    pub fn with_history(mut self, history: HistoryConfig) -> Self {
+        self.rings = SeriesBudget::new(history.series);
+        self.history = history;
+        self
     }
 
     /// Now, in whole seconds since the table was made: the clock series are stamped
@@ -175,6 +202,7 @@ impl SeriesTable {
                 drift: SeriesDrift::new(self.profiles.get(index), index),
                 labels: Arc::new(labels),
                 last_seen: now,
+                ring: None,
             })
         };
         let Some(e) = self.budget.entry(shard, p.series, new) else {
@@ -183,8 +211,36 @@ impl SeriesTable {
         e.last_seen = now;
         let profile = self.profiles.get(e.drift.profile());
         match e.drift.update(profile, p, p.series, &e.labels) {
-            Ok(outcome) => Update::Fed(outcome),
+            Ok(mut outcome) => {
+                self.remember(e, profile, &mut outcome);
+                Update::Fed(outcome)
+            }
             Err(skip) => Update::Skipped(skip),
+        }
+    }
+
+    /// Adds the sample just judged to the series' ring (giving it one while places
+    /// are left; a drifting series may take one of the reserve), and the ring's
+    /// contents to the event it raised, as its evidence.
+    fn remember(&self, e: &mut Entry, profile: &Profile, outcome: &mut Outcome) {
+        if self.history.series == 0 {
+            return;
+        }
+        if e.ring.is_none() {
+            let limit = match e.drift.state() {
+                SeriesState::DriftDetected => self.history.max_rings(),
+                _ => self.history.series,
+            };
+            if !self.rings.take_within(limit) {
+                return;
+            }
+            e.ring = Some(Box::default());
+        }
+        let Some(ring) = e.ring.as_mut() else { return };
+        let (time, value, level, sd) = e.drift.last_sample(profile);
+        ring.record(&self.history, time, value, level, sd);
+        if let Outcome::Event(event) = outcome {
+            event.snapshot = Some(Arc::new(ring.history()));
         }
     }
 
@@ -197,10 +253,16 @@ impl SeriesTable {
     /// [`SeriesTable::clock`]), drifting or not, and gives the map's memory back when a
     /// large share went. Locks one shard at a time; ingest into the others goes on.
     pub fn expire(&self, now: u32, ttl: Duration) -> Expired {
-        let gone = expire_idle(&self.series, now, ttl_secs(ttl), |e| {
+        let ttl = ttl_secs(ttl);
+        let rings = Cell::new(0);
+        let gone = expire_idle(&self.series, now, ttl, |e| {
+            if e.ring.is_some() && now.saturating_sub(e.last_seen) > ttl {
+                rings.set(rings.get() + 1);
+            }
             (e.last_seen, e.drift.state() == SeriesState::DriftDetected)
         });
         self.budget.give_back(gone.series);
+        self.rings.give_back(rings.get());
         self.expired.fetch_add(gone.series as u64, Ordering::Relaxed);
         gone
     }
@@ -217,11 +279,14 @@ impl SeriesTable {
 }
 
 impl SeriesTable {
-    /// Every series whose sample count differs from `saved`, ready to checkpoint.
-    pub fn changed_since(&self, saved: &HashMap<SeriesId, u64>, now: u64) -> Vec<Changed> {
+    /// Every series whose sample count differs from `saved`, ready to checkpoint;
+    /// `with_history` (the save at shutdown) also takes every series with a ring, and
+    /// the ring with it.
+    pub fn changed_since(&self, saved: &HashMap<SeriesId, u64>, now: u64, with_history: bool) -> Vec<Changed> {
         let mut out = Vec::new();
         self.series.for_each(|id, e| {
-            if saved.get(&id) == Some(&e.drift.sample_count()) {
+            let ring = e.ring.as_deref().filter(|_| with_history);
+            if ring.is_none() && saved.get(&id) == Some(&e.drift.sample_count()) {
                 return;
             }
             let snapshot = e.drift.snapshot(self.profiles.get(e.drift.profile()), id, &e.labels);
@@ -229,7 +294,7 @@ impl SeriesTable {
                 checkpoint: Checkpoint {
                     series_id: id,
                     labels: e.labels.clone(),
-                    state: checkpoint::encode(&e.drift),
+                    state: checkpoint::encode(&e.drift, ring),
                     updated_at: now,
                 },
                 status: SeriesStatus::from_snapshot(&snapshot, now),
@@ -252,7 +317,7 @@ impl SeriesTable {
                 continue;
             }
             let index = self.profiles.index_for(&c.labels);
-            let Some(drift) = checkpoint::decode(&c.state) else {
+            let Some((drift, ring)) = checkpoint::decode(&c.state) else {
                 continue;
             };
             let Some(drift) = drift.rewatched(self.profiles.get(index), index) else {
@@ -261,10 +326,12 @@ impl SeriesTable {
             if !self.budget.take() {
                 break;
             }
+            let ring = ring.filter(|_| self.rings.take_within(self.history.max_rings()));
             let entry = Box::new(Entry {
                 drift,
                 labels: c.labels,
                 last_seen: now,
+                ring,
             });
             self.series.write(c.series_id, |shard| shard.insert(c.series_id, entry));
             restored += 1;
@@ -292,6 +359,11 @@ impl SeriesView for SeriesTable {
         self.series.for_each(|id, e| {
             visit(e.drift.snapshot(self.profiles.get(e.drift.profile()), id, &e.labels));
         });
+    }
+
+    fn history(&self, id: SeriesId) -> Option<History> {
+        self.series
+            .read(id, |e| e.and_then(|e| e.ring.as_ref()).map(|r| r.history()))
     }
 }
 

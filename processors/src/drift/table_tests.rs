@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::drift::config::DriftConfig;
+use crate::drift::history::HistoryConfig;
 use driftd_core::ValueKind;
 
 const SECOND: u64 = 1_000_000_000;
@@ -112,7 +113,7 @@ fn checkpoints_older_than_the_ttl_are_not_restored() {
         Checkpoint {
             series_id: SeriesId(id),
             labels,
-            state: checkpoint::encode(&SeriesDrift::new(profiles.get(0), 0)),
+            state: checkpoint::encode(&SeriesDrift::new(profiles.get(0), 0), None),
             updated_at,
         }
     };
@@ -147,4 +148,68 @@ fn past_the_cap_new_series_overflow_and_known_ones_go_on() {
     assert!(matches!(feed(&t, 2, 0, 1.0, 100), Update::Fed(_)));
     assert!(matches!(feed(&t, 3, 0, 1.0, 100), Update::Overflow));
     assert_eq!(t.series_count(), 2);
+}
+
+fn history(series: usize) -> HistoryConfig {
+    HistoryConfig {
+        series,
+        ..HistoryConfig::default()
+    }
+}
+
+/// Feeds series `n` 300 samples of noise around 100 and then 40 at 200; returns its
+/// drift_start.
+fn step(t: &SeriesTable, n: u32) -> Option<Box<driftd_core::DriftEvent>> {
+    let mut start = None;
+    for i in 0..340u64 {
+        let value = if i < 300 { 100.0 + (i % 7) as f64 } else { 200.0 };
+        if let Update::Fed(Outcome::Event(e)) = feed(t, n, i, value, 0) {
+            start = start.or(Some(e));
+        }
+    }
+    start
+}
+
+#[test]
+fn a_drift_start_carries_the_ring_as_its_evidence() {
+    let t = table().with_history(history(10));
+    let e = step(&t, 0).expect("the step is found");
+    let snapshot = e.snapshot.expect("a snapshot");
+    let now = e.timestamp as f64 / 1e9;
+    assert_eq!(snapshot.time.last(), Some(&now), "up to the sample that raised it");
+    // Before the change: the baseline band around 100 and values inside it; after: 200.
+    let before = (0..snapshot.len()).map(|i| snapshot.row(i)).filter(|r| r.time < 300.0);
+    assert!(before.clone().count() >= 100, "{}", snapshot.len());
+    assert!(before.clone().all(|r| (100.0..=106.0).contains(&r.value)));
+    let judged = before.clone().filter(|r| r.level.is_finite());
+    assert!(judged.clone().count() >= 100);
+    assert!(judged
+        .clone()
+        .all(|r| (r.level - 103.0).abs() < 1.0 && r.sd > 1.0 && r.sd < 3.0));
+    assert_eq!(snapshot.value.last(), Some(&200.0));
+    let served = t.history(SeriesId(1)).expect("a ring");
+    assert_eq!(served.time.last(), Some(&339.0), "the ring goes on past the event");
+    assert!(served.time.contains(&now));
+    assert!(snapshot.level[0].is_nan(), "no band while learning");
+}
+
+#[test]
+fn rings_go_to_the_first_series_and_drifting_ones_may_use_the_reserve() {
+    let t = table().with_history(history(4));
+    for n in 0..6 {
+        feed(&t, n, 0, 1.0, 0);
+    }
+    let kept = |t: &SeriesTable| (1..=8u64).filter(|&n| t.history(SeriesId(n)).is_some()).count();
+    assert_eq!(kept(&t), 4, "the first four");
+    // Series 7 has no ring while stable, and takes one of the reserve (4 / 4 = 1) once
+    // it drifts; the step's evidence then starts at its drift.
+    let e = step(&t, 7).expect("found");
+    assert_eq!(e.snapshot.map(|s| s.len()), Some(1));
+    assert_eq!(kept(&t), 5);
+    // Expired series give their rings back.
+    assert_eq!(t.expire(61, TTL).series, 7);
+    feed(&t, 6, 1, 1.0, 62);
+    assert_eq!(kept(&t), 1);
+    let off = table().with_history(history(0));
+    assert!(step(&off, 0).is_some_and(|e| e.snapshot.is_none()));
 }

@@ -53,6 +53,7 @@ fn start(
         },
         acknowledged: false,
         incident: None,
+        snapshot: None,
     }
 }
 

@@ -2,8 +2,10 @@
 
 use super::{append, everything, ids, sample_event, BASE_TIME, SECOND};
 use driftd_core::event::{DriftEvent, EventKind};
+use driftd_core::history::{History, Row};
 use driftd_core::store::{EventQuery, Store};
 use driftd_core::SeriesId;
+use std::sync::Arc;
 
 /// Appending, then querying with every filter and page shape: newest first by event
 /// time (ties: later arrival first), `total` counting every match, events intact.
@@ -260,4 +262,63 @@ pub async fn max_events_cap(store: &dyn Store, max_events: usize) {
     assert_eq!(total, max_events, "{b}: at most max_events are kept");
     let want: Vec<_> = events[extra..].iter().rev().map(|e| e.id.clone()).collect();
     assert_eq!(kept, want, "{b}: the oldest events are the ones dropped");
+}
+
+/// An event's snapshot is kept with it: `event(id)` returns both, lists leave the
+/// snapshot out, an acknowledgement shows, and pruning the event takes the snapshot too.
+pub async fn snapshots(store: &dyn Store) {
+    let b = store.backend();
+    let mut history = History::default();
+    for i in 0..50 {
+        let value = if i < 40 { 100.0 } else { 150.0 + f64::from(i) };
+        history.push(Row {
+            time: (BASE_TIME / SECOND) as f64 + f64::from(i) + 0.5,
+            value,
+            min: value - 1.0,
+            max: value + 1.0,
+            level: 100.25,
+            sd: 2.5,
+        });
+    }
+    let with = DriftEvent {
+        snapshot: Some(Arc::new(history.clone())),
+        ..sample_event("latency_ms", "checkout", EventKind::DriftStart, BASE_TIME)
+    };
+    let without = sample_event("latency_ms", "search", EventKind::DriftStart, BASE_TIME + SECOND);
+    append(store, &[with.clone(), without.clone()]).await;
+
+    let by_id = |id: String| async move {
+        store
+            .event(&id)
+            .await
+            .unwrap_or_else(|e| panic!("{b}: event `{id}` failed: {e}"))
+    };
+    assert_eq!(
+        by_id(with.id.clone()).await,
+        Some(with.clone()),
+        "{b}: the event with its snapshot"
+    );
+    assert_eq!(
+        by_id(without.id.clone()).await,
+        Some(without.clone()),
+        "{b}: an event without one"
+    );
+    assert_eq!(by_id("0000000000000000".into()).await, None, "{b}: an unknown id");
+    let listed = store.events(&everything(10)).await.expect("list");
+    assert_eq!(listed.events.len(), 2, "{b}");
+    assert!(
+        listed.events.iter().all(|e| e.snapshot.is_none()),
+        "{b}: lists leave snapshots out"
+    );
+    assert!(store.acknowledge(&with.id).await.expect("ack"), "{b}");
+    let acked = by_id(with.id.clone()).await.expect("still there");
+    assert!(
+        acked.acknowledged && acked.snapshot.as_deref() == Some(&history),
+        "{b}: {acked:?}"
+    );
+
+    let removed = store.prune(BASE_TIME + 10 * SECOND).await.expect("prune");
+    if removed > 0 {
+        assert_eq!(by_id(with.id.clone()).await, None, "{b}: pruned with its event");
+    }
 }

@@ -13,7 +13,7 @@ mod prune;
 mod status;
 
 pub use checkpoints::checkpoints;
-pub use events::{acknowledge, append_and_query, dedupe_by_id, max_events_cap};
+pub use events::{acknowledge, append_and_query, dedupe_by_id, max_events_cap, snapshots};
 pub use incidents::{incidents, resolved, sample_incident};
 pub use prune::prune;
 pub use status::status;
@@ -62,6 +62,7 @@ pub fn sample_event(metric: &str, service: &str, kind: EventKind, timestamp: u64
         },
         acknowledged: false,
         incident: (kind == EventKind::DriftStart).then(|| format!("inc-{:016x}", timestamp)),
+        snapshot: None,
     }
 }
 
@@ -143,6 +144,7 @@ where
     append_and_query(fresh().await.as_ref()).await;
     dedupe_by_id(fresh().await.as_ref()).await;
     acknowledge(fresh().await.as_ref()).await;
+    snapshots(fresh().await.as_ref()).await;
     status(fresh().await.as_ref()).await;
     checkpoints(fresh().await.as_ref()).await;
     prune(fresh().await.as_ref()).await;

@@ -117,11 +117,19 @@ impl Store for MemoryStore {
         let mut page = EventPage::default();
         for event in stored.by_time.values().rev().filter(|e| query.matches(e)) {
             if (query.offset..page_end).contains(&page.total) {
-                page.events.push(event.clone());
+                page.events.push(DriftEvent {
+                    snapshot: None,
+                    ..event.clone()
+                });
             }
             page.total += 1;
         }
         Ok(page)
+    }
+
+    async fn event(&self, id: &str) -> Result<Option<DriftEvent>, StoreError> {
+        let stored = self.read();
+        Ok(stored.by_id.get(id).and_then(|key| stored.by_time.get(key)).cloned())
     }
 
     async fn acknowledge(&self, id: &str) -> Result<bool, StoreError> {

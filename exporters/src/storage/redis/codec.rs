@@ -1,10 +1,10 @@
-//! How statuses and checkpoints are written as Redis values. Events are their own
-//! JSON (`DriftEvent` is serde); the others get small records here.
+//! How events, statuses and checkpoints are written as Redis values. Events are their
+//! own JSON (`DriftEvent` is serde); the others get small records here.
 
 use driftd_core::event::Stats;
 use driftd_core::store::{Checkpoint, SeriesStatus, StoreError};
 use driftd_core::view::SeriesState;
-use driftd_core::{SeriesId, SeriesLabels};
+use driftd_core::{DriftEvent, SeriesId, SeriesLabels};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -20,6 +20,22 @@ struct StatusRecord {
 
 fn unreadable(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Rejected(format!("stored {what} is unreadable: {e}"))
+}
+
+/// An event as JSON without its snapshot (lists read bodies, never snapshots), and its
+/// snapshot as JSON (empty when it has none).
+pub(super) fn encode_event(e: &DriftEvent) -> Result<(String, String), StoreError> {
+    let unserializable =
+        |err: serde_json::Error| StoreError::Rejected(format!("event {} is not serializable: {err}", e.id));
+    let body = DriftEvent {
+        snapshot: None,
+        ..e.clone()
+    };
+    let snapshot = match &e.snapshot {
+        Some(s) => serde_json::to_string(s.as_ref()).map_err(unserializable)?,
+        None => String::new(),
+    };
+    Ok((serde_json::to_string(&body).map_err(unserializable)?, snapshot))
 }
 
 /// A status as JSON.

@@ -15,6 +15,7 @@ mod codec;
 mod config;
 mod incidents;
 mod scripts;
+mod snapshots;
 
 pub use config::RedisConfig;
 
@@ -198,11 +199,11 @@ impl Store for RedisStore {
             let mut call = scripts::APPEND_EVENTS.prepare_invoke();
             call.key(self.key("events"))
                 .key(self.key("events:by_time"))
-                .key(self.key("events:seq"));
+                .key(self.key("events:seq"))
+                .key(self.key("events:snapshots"));
             for e in chunk {
-                let json = serde_json::to_string(e)
-                    .map_err(|err| StoreError::Rejected(format!("event {} is not serializable: {err}", e.id)))?;
-                call.arg(&e.id).arg(sort_key(e.timestamp)).arg(json);
+                let (body, snapshot) = codec::encode_event(e)?;
+                call.arg(&e.id).arg(sort_key(e.timestamp)).arg(body).arg(snapshot);
             }
             call.invoke_async::<()>(&mut conn)
                 .await
@@ -272,6 +273,10 @@ impl Store for RedisStore {
             }
         }
         Ok(page)
+    }
+
+    async fn event(&self, id: &str) -> Result<Option<DriftEvent>, StoreError> {
+        self.read_event(id).await
     }
 
     async fn acknowledge(&self, id: &str) -> Result<bool, StoreError> {
@@ -374,7 +379,12 @@ impl Store for RedisStore {
 
     async fn prune(&self, older_than: u64) -> Result<u64, StoreError> {
         let cutoff = sort_key(older_than);
-        let events = [self.key("events"), self.key("events:by_time"), self.key("events:acked")];
+        let events = [
+            self.key("events"),
+            self.key("events:by_time"),
+            self.key("events:acked"),
+            self.key("events:snapshots"),
+        ];
         let mut removed = self.prune_with(&scripts::PRUNE_EVENTS, &events, &cutoff).await?;
         removed += self
             .prune_with(&scripts::PRUNE_OLDER, &self.versioned("status"), &cutoff)

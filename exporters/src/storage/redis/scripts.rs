@@ -6,15 +6,19 @@
 use redis::Script;
 use std::sync::LazyLock;
 
-/// KEYS: bodies (hash), time index (zset), arrival counter.
-/// ARGV: triples of (id, time as 20 digits, JSON). A stored id is left alone.
+/// KEYS: bodies (hash), time index (zset), arrival counter, snapshots (hash).
+/// ARGV: quadruples of (id, time as 20 digits, JSON, snapshot JSON or empty). A stored
+/// id is left alone, snapshot and all.
 pub(super) static APPEND_EVENTS: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
-        for i = 1, #ARGV, 3 do
+        for i = 1, #ARGV, 4 do
           if redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[i + 2]) == 1 then
             local seq = redis.call('INCR', KEYS[3])
             redis.call('ZADD', KEYS[2], 0, ARGV[i + 1] .. string.format('%020d', seq) .. ':' .. ARGV[i])
+            if ARGV[i + 3] ~= '' then
+              redis.call('HSET', KEYS[4], ARGV[i], ARGV[i + 3])
+            end
           end
         end
         return 0
@@ -35,7 +39,7 @@ pub(super) static ACKNOWLEDGE: LazyLock<Script> = LazyLock::new(|| {
     )
 });
 
-/// KEYS: bodies, time index, acknowledged. ARGV: cut-off (20 digits), batch size.
+/// KEYS: bodies, time index, acknowledged, snapshots. ARGV: cut-off (20 digits), batch size.
 /// Removes up to a batch of events older than the cut-off; returns how many.
 pub(super) static PRUNE_EVENTS: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
@@ -45,6 +49,7 @@ pub(super) static PRUNE_EVENTS: LazyLock<Script> = LazyLock::new(|| {
           local id = string.sub(member, 42)
           redis.call('HDEL', KEYS[1], id)
           redis.call('SREM', KEYS[3], id)
+          redis.call('HDEL', KEYS[4], id)
           redis.call('ZREM', KEYS[2], member)
         end
         return #old

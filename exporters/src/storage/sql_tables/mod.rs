@@ -6,6 +6,7 @@
 mod filter;
 mod incidents;
 mod rows;
+mod snapshots;
 
 use crate::db_error::is_transient;
 use async_trait::async_trait;
@@ -32,16 +33,20 @@ pub(crate) struct Tables {
     pub checkpoints: String,
     /// Incidents by id.
     pub incidents: String,
+    /// Each event's snapshot (its evidence), by event id.
+    pub snapshots: String,
 }
 
 impl Tables {
-    /// `{prefix}events`, `{prefix}status`, `{prefix}checkpoints`, `{prefix}incidents`.
+    /// `{prefix}events`, `{prefix}status`, `{prefix}checkpoints`, `{prefix}incidents`,
+    /// `{prefix}event_snapshots`.
     pub fn with_prefix(prefix: &str) -> Self {
         Tables {
             events: format!("{prefix}events"),
             status: format!("{prefix}status"),
             checkpoints: format!("{prefix}checkpoints"),
             incidents: format!("{prefix}incidents"),
+            snapshots: format!("{prefix}event_snapshots"),
         }
     }
 }
@@ -186,7 +191,24 @@ impl Store for SqlStore {
             }
             self.execute(q, "cannot insert events").await?;
         }
-        Ok(())
+        self.write_snapshots(&unique).await
+    }
+
+    async fn event(&self, id: &str) -> Result<Option<DriftEvent>, StoreError> {
+        let sql = format!(
+            "SELECT {} FROM {} WHERE id = $1",
+            EVENT_COLUMNS.join(", "),
+            self.tables.events
+        );
+        let rows = self
+            .fetch(sqlx::query(&sql).bind(id.to_string()), "cannot read an event")
+            .await?;
+        let Some(row) = rows.first() else {
+            return Ok(None);
+        };
+        let mut event = rows::event(row)?;
+        event.snapshot = self.read_snapshot(id).await?;
+        Ok(Some(event))
     }
 
     async fn events(&self, query: &EventQuery) -> Result<EventPage, StoreError> {
@@ -340,6 +362,7 @@ impl Store for SqlStore {
             (&t.status, "updated_unix_nano"),
             (&t.checkpoints, "updated_unix_nano"),
             (&t.incidents, "updated_unix_nano"),
+            (&t.snapshots, "time_unix_nano"),
         ] {
             let sql = format!("DELETE FROM {table} WHERE {column} < $1");
             removed += self.execute(sqlx::query(&sql).bind(cutoff), "cannot prune").await?;

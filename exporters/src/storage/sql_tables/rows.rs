@@ -187,6 +187,7 @@ pub(crate) fn event(row: &AnyRow) -> Result<DriftEvent, StoreError> {
         recent: stats("recent")?,
         acknowledged: get::<i64>(row, "acknowledged")? != 0,
         incident: get(row, "incident")?,
+        snapshot: None,
     })
 }
 

@@ -101,6 +101,14 @@ impl Schema for SqliteSchema {
                 "CREATE INDEX IF NOT EXISTS {0}_entity_opened ON {0} (entity, opened_unix_nano)",
                 t.incidents
             ),
+            format!(
+                "CREATE TABLE IF NOT EXISTS {} (
+                    id TEXT PRIMARY KEY,
+                    time_unix_nano INTEGER NOT NULL,
+                    body TEXT NOT NULL
+                )",
+                t.snapshots
+            ),
         ];
         for sql in statements {
             sqlx::query(&sql).execute(pool).await?;

@@ -20,7 +20,7 @@ struct PostgresSchema {
     retention: Duration,
 }
 
-fn ddl(t: &Tables) -> [String; 8] {
+fn ddl(t: &Tables) -> [String; 9] {
     [
         // The primary key includes the time column because a hypertable's unique
         // indexes must; ids are derived from (series, kind, time), so it is as strict
@@ -104,6 +104,14 @@ fn ddl(t: &Tables) -> [String; 8] {
         format!(
             "CREATE INDEX IF NOT EXISTS {0}_entity_opened ON {0} (entity, opened_unix_nano)",
             t.incidents
+        ),
+        format!(
+            "CREATE TABLE IF NOT EXISTS {} (
+                id TEXT PRIMARY KEY,
+                time_unix_nano BIGINT NOT NULL,
+                body TEXT NOT NULL
+            )",
+            t.snapshots
         ),
         // Tables made before events carried their incident.
         format!("ALTER TABLE {} ADD COLUMN IF NOT EXISTS incident TEXT", t.events),

@@ -297,6 +297,7 @@ impl HistogramSeries {
             recent: buckets::stats(&self.bounds, recent.counts()),
             acknowledged: false,
             incident: None,
+            snapshot: None,
         }
     }
 

@@ -314,6 +314,7 @@ impl Canary {
             recent: c,
             acknowledged: false,
             incident: None,
+            snapshot: None,
         }
     }
 }
