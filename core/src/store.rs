@@ -21,6 +21,8 @@ pub struct EventQuery {
     pub service: Option<String>,
     /// Only this kind.
     pub kind: Option<EventKind>,
+    /// Only events of this incident.
+    pub incident: Option<String>,
     /// Event time at or after (ns).
     pub since: Option<u64>,
     /// Event time before (ns).
@@ -38,6 +40,10 @@ impl EventQuery {
             && self.metric.as_deref().is_none_or(|m| m == e.series.metric)
             && self.service.as_deref().is_none_or(|s| Some(s) == e.series.service())
             && self.kind.is_none_or(|k| k == e.kind)
+            && self
+                .incident
+                .as_deref()
+                .is_none_or(|i| e.incident.as_deref() == Some(i))
             && self.since.is_none_or(|t| e.timestamp >= t)
             && self.until.is_none_or(|t| e.timestamp < t)
     }

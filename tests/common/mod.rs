@@ -5,6 +5,7 @@
 
 pub mod kafka;
 pub mod otlp;
+pub mod webdriver;
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};

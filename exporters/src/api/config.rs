@@ -11,7 +11,8 @@ pub struct ApiConfig {
     /// Listen address; shared with the JSON receiver when they are configured alike.
     #[serde(default = "ApiConfig::default_endpoint")]
     pub endpoint: SocketAddr,
-    /// Require `Authorization: Bearer <token>` on every route but `/health`.
+    /// Require `Authorization: Bearer <token>` on every route but `/health` and the
+    /// console's static files (its pages ask for the token once).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth: Option<BearerAuth>,
 }

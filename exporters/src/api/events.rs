@@ -28,6 +28,17 @@ pub(super) async fn list(State(api): State<Arc<ApiState>>, q: QueryParams) -> Re
     }))
 }
 
+/// `GET /v1/events/{id}`: one event with its snapshot (the series' history up to it).
+pub(super) async fn get(State(api): State<Arc<ApiState>>, id: Segment) -> Result<Json<DriftEvent>, ApiError> {
+    let id = segment(id)?;
+    match api.store.event(&id).await? {
+        Some(e) => Ok(Json(e)),
+        None => Err(ApiError::NotFound(format!(
+            "no event has id `{id}`: take an `id` from GET /v1/events"
+        ))),
+    }
+}
+
 #[derive(Serialize)]
 pub(super) struct Acknowledged {
     id: String,

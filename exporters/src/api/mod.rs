@@ -2,8 +2,10 @@
 //! the storage backend, both at request time; nothing is pushed to it.
 
 mod config;
+mod console;
 mod error;
 mod events;
+mod history;
 mod incidents;
 pub mod query;
 mod series;
@@ -33,14 +35,18 @@ pub(crate) struct ApiState {
 
 /// Every route the API serves: one table, so the paths registered with the shared
 /// listener (to detect clashes) are exactly the ones served.
-fn routes() -> [(&'static str, MethodRouter<Arc<ApiState>>); 12] {
+fn routes() -> [(&'static str, MethodRouter<Arc<ApiState>>); 16] {
     [
+        (console::PATHS[0], get(console::index)),
+        (console::PATHS[1], get(console::asset)),
         ("/health", get(series::health)),
         ("/v1/system/status", get(series::status)),
         ("/v1/health/{service_id}", get(series::service_health)),
         ("/v1/baseline/{service_id}", get(series::service_baselines)),
         ("/v1/series", get(series::list)),
+        ("/v1/series/{id}/history", get(history::get)),
         ("/v1/events", get(events::list)),
+        ("/v1/events/{id}", get(events::get)),
         ("/v1/events/{id}/ack", post(events::acknowledge)),
         ("/v1/incidents", get(incidents::list)),
         ("/v1/incidents/{id}", get(incidents::get)),
@@ -51,9 +57,12 @@ fn routes() -> [(&'static str, MethodRouter<Arc<ApiState>>); 12] {
 }
 
 /// The API's routes over `state`; with `auth`, every route but `/health` (which load
-/// balancers and probes call without credentials) needs the bearer token.
+/// balancers and probes call without credentials) and the console's static files
+/// (which hold no data: the pages ask for the token) needs the bearer token.
 pub(crate) fn router(state: Arc<ApiState>, auth: Option<&BearerAuth>) -> Router {
-    let (open, guarded): (Vec<_>, Vec<_>) = routes().into_iter().partition(|(path, _)| *path == "/health");
+    let (open, guarded): (Vec<_>, Vec<_>) = routes()
+        .into_iter()
+        .partition(|(path, _)| *path == "/health" || console::PATHS.contains(path));
     let build = |routes: Vec<(&'static str, MethodRouter<Arc<ApiState>>)>| {
         routes
             .into_iter()

@@ -6,7 +6,7 @@ use super::error::ApiError;
 use driftd_core::incident::{IncidentQuery, IncidentState};
 use driftd_core::store::EventQuery;
 use driftd_core::time::parse_rfc3339;
-use driftd_core::view::SeriesState;
+use driftd_core::view::{SeriesSnapshot, SeriesState};
 use driftd_core::{EventKind, SeriesId};
 use std::cmp::Ordering;
 
@@ -48,8 +48,40 @@ pub struct SeriesFilter {
     pub state: Option<SeriesState>,
     /// Only series of this metric name.
     pub metric: Option<String>,
+    /// Only series of this service.
+    pub service: Option<String>,
+    /// Only series whose metric name or a label value contains this (any case).
+    pub text: Option<String>,
     /// The page.
     pub page: Page,
+}
+
+impl SeriesFilter {
+    /// Whether a series passes the filters (not the paging).
+    pub fn matches(&self, s: &SeriesSnapshot) -> bool {
+        let contains = |t: &str| {
+            self.text
+                .as_deref()
+                .is_none_or(|q| t.to_lowercase().contains(&q.to_lowercase()))
+        };
+        self.state.is_none_or(|st| st == s.state)
+            && self.metric.as_deref().is_none_or(|m| m == s.labels.metric)
+            && self.service.as_deref().is_none_or(|v| Some(v) == s.labels.service())
+            && (contains(&s.labels.metric) || s.labels.labels.iter().any(|(_, v)| contains(v)))
+    }
+}
+
+/// `GET /v1/series/{id}/history` parameters: a window and a bucket width.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HistoryWindow {
+    /// Unix seconds, inclusive.
+    pub since: f64,
+    /// Unix seconds, exclusive.
+    pub until: f64,
+    /// Bucket width in seconds; `None` returns what is kept as it is.
+    pub step: Option<f64>,
+    /// The same window for the series' events (ns).
+    pub events: EventQuery,
 }
 
 /// The value of `name`, when given and not empty.
@@ -91,7 +123,7 @@ pub fn page(params: &[(String, String)]) -> Result<Page, ApiError> {
     Ok(Page { limit, offset })
 }
 
-/// `state`, `metric`, `limit`, `offset`.
+/// `state`, `metric`, `service`, `q`, `limit`, `offset`.
 pub fn series_filter(params: &[(String, String)]) -> Result<SeriesFilter, ApiError> {
     let state = value(params, "state")
         .map(|v| v.parse().map_err(|e: String| ApiError::param("state", e)))
@@ -99,11 +131,42 @@ pub fn series_filter(params: &[(String, String)]) -> Result<SeriesFilter, ApiErr
     Ok(SeriesFilter {
         state,
         metric: value(params, "metric").map(str::to_string),
+        service: value(params, "service").map(str::to_string),
+        text: value(params, "q").map(str::to_string),
         page: page(params)?,
     })
 }
 
-/// `series`, `metric`, `service`, `kind`, `since`, `until`, `limit`, `offset`.
+/// `since`, `until` (RFC 3339) and `step` (`30s`, `5m`, or seconds) of `series`.
+pub fn history_window(params: &[(String, String)], series: SeriesId) -> Result<HistoryWindow, ApiError> {
+    let mut events = event_query(params)?;
+    events.series = Some(series);
+    events.offset = 0;
+    let seconds = |t: Option<u64>, default: f64| t.map_or(default, |t| t as f64 / 1e9);
+    let step = value(params, "step")
+        .map(|v| {
+            let parsed = v
+                .parse::<f64>()
+                .ok()
+                .or_else(|| humantime::parse_duration(v).ok().map(|d| d.as_secs_f64()));
+            match parsed {
+                Some(s) if s.is_finite() && s > 0.0 => Ok(s),
+                _ => Err(ApiError::param(
+                    "step",
+                    format!("`{v}` is not a positive duration: use e.g. `30s`, `5m` or seconds"),
+                )),
+            }
+        })
+        .transpose()?;
+    Ok(HistoryWindow {
+        since: seconds(events.since, f64::NEG_INFINITY),
+        until: seconds(events.until, f64::INFINITY),
+        step,
+        events,
+    })
+}
+
+/// `series`, `metric`, `service`, `kind`, `incident`, `since`, `until`, `limit`, `offset`.
 pub fn event_query(params: &[(String, String)]) -> Result<EventQuery, ApiError> {
     let series = value(params, "series").map(series_id).transpose()?;
     let kind = value(params, "kind")
@@ -122,6 +185,7 @@ pub fn event_query(params: &[(String, String)]) -> Result<EventQuery, ApiError> 
         metric: value(params, "metric").map(str::to_string),
         service: value(params, "service").map(str::to_string),
         kind,
+        incident: value(params, "incident").map(str::to_string),
         since,
         until,
         limit,
@@ -143,7 +207,7 @@ pub fn incident_query(params: &[(String, String)]) -> Result<IncidentQuery, ApiE
 }
 
 /// A series id as the API prints it: exactly 16 hex digits.
-fn series_id(v: &str) -> Result<SeriesId, ApiError> {
+pub fn series_id(v: &str) -> Result<SeriesId, ApiError> {
     let invalid = || {
         ApiError::param(
             "series",

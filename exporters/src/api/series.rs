@@ -37,6 +37,8 @@ pub(super) struct Status {
     uptime_seconds: u64,
     series_tracked: usize,
     points_processed: u64,
+    /// Points the receivers refused (malformed, out of range), since start.
+    points_refused: f64,
     /// `null` when the store cannot be read; `storage_error` then says why.
     events_total: Option<usize>,
     storage_backend: &'static str,
@@ -64,10 +66,22 @@ pub(super) async fn status(State(api): State<Arc<ApiState>>) -> Json<Status> {
             .as_secs(),
         series_tracked: api.views.series_count(),
         points_processed: api.views.points_processed(),
+        points_refused: refused_points(),
         events_total,
         storage_backend: api.store.backend(),
         storage_error,
     })
+}
+
+/// The sum of `driftd_receiver_refused_points_total` over every receiver, from the
+/// process's own telemetry (what `/metrics` shows).
+fn refused_points() -> f64 {
+    crate::prometheus::install_recorder()
+        .render()
+        .lines()
+        .filter(|l| l.starts_with("driftd_receiver_refused_points_total"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
 }
 
 /// Orders series by metric name, then labels: the order every list is returned in.
@@ -208,8 +222,7 @@ pub(super) async fn list(State(api): State<Arc<ApiState>>, q: QueryParams) -> Re
     let filter = query::series_filter(&params(q)?)?;
     let mut matching = Vec::new();
     api.views.for_each(&mut |s| {
-        if filter.state.is_none_or(|st| st == s.state) && filter.metric.as_deref().is_none_or(|m| m == s.labels.metric)
-        {
+        if filter.matches(&s) {
             matching.push(s);
         }
     });

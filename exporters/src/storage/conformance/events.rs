@@ -57,6 +57,14 @@ pub async fn append_and_query(store: &dyn Store) {
             id(&[&e3, &e2, &e1, &e0]),
         ),
         (
+            "incident",
+            EventQuery {
+                incident: e4.incident.clone(),
+                ..everything(100)
+            },
+            id(&[&e4]),
+        ),
+        (
             "kind",
             EventQuery {
                 kind: Some(EventKind::DriftEnd),

@@ -218,8 +218,11 @@ impl Store for RedisStore {
         let index = self.key("events:by_time");
         let mut conn = self.conn.clone();
         let id_of = |member: String| member.get(41..).unwrap_or_default().to_string();
-        let only_time =
-            query.series.is_none() && query.metric.is_none() && query.service.is_none() && query.kind.is_none();
+        let only_time = query.series.is_none()
+            && query.metric.is_none()
+            && query.service.is_none()
+            && query.kind.is_none()
+            && query.incident.is_none();
         let mut page = EventPage::default();
         if only_time {
             // The index alone answers: count, then read just the page.

@@ -225,6 +225,9 @@ impl Store for SqlStore {
         if let Some(k) = query.kind {
             f.add("kind", "=", Param::Text(k.as_str().to_string()));
         }
+        if let Some(i) = &query.incident {
+            f.add("incident", "=", Param::Text(i.clone()));
+        }
         if let Some(t) = query.since {
             f.add("time_unix_nano", ">=", Param::Int(i64::try_from(t).unwrap_or(i64::MAX)));
         }

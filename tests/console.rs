@@ -1,0 +1,180 @@
+//! The web console in real headless Chromium: driftd gets a latency step on one of two
+//! services over OTLP; the overview lists that service's incident, the incident page
+//! draws the series with points before and after the change and the baseline band,
+//! and its screenshot is written to docs/console-incident.png (the README shows it).
+
+mod common;
+
+use common::otlp::{latency_request_at, SECOND};
+use common::webdriver::ChromeDriver;
+use common::{eventually, Driftd, TEST_CONFIG};
+use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_client::MetricsServiceClient;
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use rand_distr::{Distribution, Normal};
+use serde_json::{json, Value};
+use std::time::Duration;
+
+const SERVICES: [&str; 2] = ["checkout", "search"];
+const SAMPLES: u64 = 300;
+const STEP_AT: u64 = 240;
+
+/// 300 samples a second apart ending now: both services at 100 ± 5 ms, `checkout` at
+/// 160 from sample 240.
+async fn send_step(d: &Driftd) {
+    let mut client = MetricsServiceClient::connect(d.url("otlp/grpc"))
+        .await
+        .expect("connect");
+    let start = driftd_now() - SAMPLES * SECOND;
+    let noise = Normal::new(0.0, 5.0).unwrap();
+    let mut rng = StdRng::seed_from_u64(15);
+    for i in 0..SAMPLES {
+        let values: Vec<f64> = (0..SERVICES.len())
+            .map(|s| 100.0 + noise.sample(&mut rng) + if s == 0 && i >= STEP_AT { 60.0 } else { 0.0 })
+            .collect();
+        client
+            .export(latency_request_at(&SERVICES, start + i * SECOND, &values))
+            .await
+            .expect("export");
+    }
+}
+
+fn driftd_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+}
+
+/// What the page's charts hold (their data- attributes) and how many of each canvas'
+/// pixels uPlot painted.
+const CHARTS: &str = r#"
+return [...document.querySelectorAll('.chart')].map((c) => {
+  const canvas = c.querySelector('canvas');
+  let painted = 0;
+  if (canvas) {
+    const px = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+    for (let i = 3; i < px.length; i += 4) if (px[i] > 0) painted++;
+  }
+  return { points: +c.dataset.points, before: +c.dataset.pointsBefore, after: +c.dataset.pointsAfter,
+           band: +c.dataset.band, painted, title: c.closest('.panel')?.querySelector('h3')?.textContent };
+});
+"#;
+
+#[tokio::test]
+async fn the_console_shows_the_incident_with_its_chart_in_real_chromium() {
+    let driftd = Driftd::start(TEST_CONFIG);
+    let api = driftd.url("api");
+    send_step(&driftd).await;
+    let browser = ChromeDriver::start().await;
+    let page = browser.session(1280, 1100).await;
+    page.goto(&format!("{api}/")).await;
+
+    // The overview lists checkout's incident, and nothing for search.
+    let links = eventually(Duration::from_secs(30), "the incident on the overview", || async {
+        let links = page
+            .run(
+                "return [...document.querySelectorAll('#incidents a')].map((a) => a.textContent);",
+                json!([]),
+            )
+            .await;
+        let links: Vec<String> = serde_json::from_value(links).unwrap_or_default();
+        (!links.is_empty()).then_some(links)
+    })
+    .await;
+    assert_eq!(links, ["checkout"], "one incident, for the service that stepped");
+    let open = page
+        .run(
+            "return document.querySelector('#open-incidents .n').textContent;",
+            json!([]),
+        )
+        .await;
+    assert_eq!(open, "1");
+
+    // Its page: the summary, and a chart with the change in it, drawn.
+    page.click("#incidents a").await;
+    let charts = eventually(Duration::from_secs(30), "the incident's chart", || async {
+        let charts = page.run(CHARTS, json!([])).await;
+        charts
+            .as_array()
+            .filter(|c| !c.is_empty() && c.iter().all(|c| c["painted"].as_u64() > Some(0)))
+            .cloned()
+    })
+    .await;
+    let summary = page
+        .run(
+            "return document.querySelector('#incident-summary').textContent;",
+            json!([]),
+        )
+        .await;
+    assert!(summary.as_str().is_some_and(|s| s.contains("checkout")), "{summary}");
+    for c in &charts {
+        let n = |k: &str| c[k].as_u64().unwrap_or(0);
+        assert!(c["title"].as_str().is_some_and(|t| t.starts_with("latency_ms")), "{c}");
+        // The ring holds the last 120 samples as they came (60 before the step, 60
+        // after) and the 180 before them in buckets of 30.
+        assert!(n("before") >= 60, "points before the change: {c}");
+        assert!(n("after") >= 50, "points after the change: {c}");
+        assert!(n("band") >= 100, "the baseline band: {c}");
+        assert!(n("painted") > 5_000, "uPlot drew the chart: {c}");
+    }
+    let shot = page.screenshot().await;
+    assert!(shot.starts_with(b"\x89PNG"), "a PNG");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/console-incident.png");
+    std::fs::create_dir_all(concat!(env!("CARGO_MANIFEST_DIR"), "/docs")).expect("docs/");
+    std::fs::write(path, &shot).expect("write the screenshot");
+
+    // The series search finds checkout's series by its service; its page draws it live.
+    page.goto(&format!("{api}/#/series?q=checkout")).await;
+    let found = eventually(Duration::from_secs(30), "the search result", || async {
+        let rows = page
+            .run(
+                "return [...document.querySelectorAll('#series a')].map((a) => a.textContent);",
+                json!([]),
+            )
+            .await;
+        let rows: Vec<String> = serde_json::from_value(rows).unwrap_or_default();
+        (!rows.is_empty()).then_some(rows)
+    })
+    .await;
+    assert_eq!(found, ["latency_ms"], "only checkout's series matches");
+    page.click("#series a").await;
+    let series = eventually(Duration::from_secs(30), "the series chart", || async {
+        let charts = page.run(CHARTS, json!([])).await;
+        charts
+            .as_array()
+            .filter(|c| c.len() == 1 && c[0]["painted"].as_u64() > Some(5_000))
+            .cloned()
+    })
+    .await;
+    assert_eq!(series[0]["points"], 126, "the whole ring: {series:?}");
+    page.close().await;
+}
+
+#[tokio::test]
+async fn the_console_files_are_served_without_a_token_and_the_data_needs_one() {
+    let config = TEST_CONFIG.replace(
+        "  api:\n    endpoint: 127.0.0.1:0\n",
+        "  api:\n    endpoint: 127.0.0.1:0\n    auth: {bearer_token: console-secret}\n",
+    );
+    let driftd = Driftd::start(&config);
+    let api = driftd.url("api");
+    for path in ["/", "/console/app.js", "/console/uPlot.esm.js"] {
+        let r = reqwest::get(format!("{api}{path}")).await.expect("get");
+        assert_eq!(r.status(), 200, "{path}");
+    }
+    let r = reqwest::get(format!("{api}/console/nothing.js")).await.expect("get");
+    assert_eq!(r.status(), 404);
+    let r = reqwest::get(format!("{api}/v1/incidents")).await.expect("get");
+    assert_eq!(r.status(), 401);
+    let body: Value = reqwest::Client::new()
+        .get(format!("{api}/v1/incidents"))
+        .bearer_auth("console-secret")
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(body["incidents"], json!([]));
+}
