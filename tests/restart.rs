@@ -1,7 +1,8 @@
 //! A restart keeps what was learned, for every persistent storage backend: baselines
 //! come back from checkpoints (a step right after the restart is found at once, with
-//! no relearning), the event history from before is still served, and the open
-//! incident is still open, goes on in the new process and can be acknowledged.
+//! no relearning), the event history from before is still served with each event's
+//! evidence and the series' recent history, and the open incident is still open, goes
+//! on in the new process and can be acknowledged.
 
 mod common;
 
@@ -145,6 +146,7 @@ async fn restart_keeps_baselines_and_history(storage: &str) {
     assert_eq!(ack.status(), 200);
     let fetched = get(&format!("{api}/v1/incidents/{id}")).await;
     assert_eq!(fetched["state"], "acknowledged", "{fetched}");
+    evidence_survives(&api, &before[0]).await;
 
     send(&second, 230..240, |s, i| sample(s, i) + if s == 1 { 60.0 } else { 0.0 }).await;
     let after = eventually(Duration::from_secs(10), "the second drift_start", || async {
@@ -162,6 +164,39 @@ async fn restart_keeps_baselines_and_history(storage: &str) {
         (230..235).contains(&index),
         "found at sample {index}, the step began at 230"
     );
+}
+
+/// After the restart, the drift's evidence is still served: the event's snapshot (the
+/// series' history up to it, with the baseline band) and the series' recent history,
+/// whose ring was saved at shutdown, with the event on it.
+async fn evidence_survives(api: &str, start: &Value) {
+    let seconds = |t: &Value| {
+        let t = humantime::parse_rfc3339(t.as_str().unwrap()).unwrap();
+        t.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64()
+    };
+    let times = |h: &Value| -> Vec<f64> { serde_json::from_value(h["time"].clone()).unwrap() };
+    let event = get(&format!("{api}/v1/events/{}", start["id"].as_str().unwrap())).await;
+    assert_eq!(event["id"], start["id"], "{event}");
+    let onset = seconds(&event["onset"]);
+    let shown = times(&event["snapshot"]);
+    assert!(shown.iter().filter(|t| **t < onset).count() >= 60, "before the change: {shown:?}");
+    assert!(shown.iter().any(|t| *t >= onset), "after the change: {shown:?}");
+    let band = event["snapshot"]["level"].as_array().unwrap();
+    assert!(band.iter().filter(|l| l.is_f64()).count() >= 60, "the band: {band:?}");
+
+    let series = start["series_id"].as_str().unwrap();
+    let history = get(&format!("{api}/v1/series/{series}/history")).await;
+    assert_eq!(history["kept"], true, "{history}");
+    let kept = times(&history["history"]);
+    let last = (T0 + 229 * SECOND) as f64 / 1e9;
+    assert_eq!(kept.last(), Some(&last), "the ring as it was at shutdown");
+    assert!(kept.len() >= 120, "{}", kept.len());
+    assert!(
+        history["events"].as_array().unwrap().iter().any(|e| e["id"] == start["id"]),
+        "{history}"
+    );
+    let coarse = get(&format!("{api}/v1/series/{series}/history?step=1m")).await;
+    assert_eq!(times(&coarse["history"]).len(), 4, "230 samples in 1-minute buckets: {coarse}");
 }
 
 #[tokio::test]
