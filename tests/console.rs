@@ -5,46 +5,13 @@
 
 mod common;
 
-use common::otlp::{latency_request_at, SECOND};
+use common::otlp::send_latency_step;
 use common::webdriver::ChromeDriver;
 use common::{eventually, Driftd, TEST_CONFIG};
-use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_client::MetricsServiceClient;
-use rand::rngs::StdRng;
-use rand::SeedableRng;
-use rand_distr::{Distribution, Normal};
 use serde_json::{json, Value};
 use std::time::Duration;
 
 const SERVICES: [&str; 2] = ["checkout", "search"];
-const SAMPLES: u64 = 300;
-const STEP_AT: u64 = 240;
-
-/// 300 samples a second apart ending now: both services at 100 ± 5 ms, `checkout` at
-/// 160 from sample 240.
-async fn send_step(d: &Driftd) {
-    let mut client = MetricsServiceClient::connect(d.url("otlp/grpc"))
-        .await
-        .expect("connect");
-    let start = driftd_now() - SAMPLES * SECOND;
-    let noise = Normal::new(0.0, 5.0).unwrap();
-    let mut rng = StdRng::seed_from_u64(15);
-    for i in 0..SAMPLES {
-        let values: Vec<f64> = (0..SERVICES.len())
-            .map(|s| 100.0 + noise.sample(&mut rng) + if s == 0 && i >= STEP_AT { 60.0 } else { 0.0 })
-            .collect();
-        client
-            .export(latency_request_at(&SERVICES, start + i * SECOND, &values))
-            .await
-            .expect("export");
-    }
-}
-
-fn driftd_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos() as u64
-}
 
 /// What the page's charts hold (their data- attributes) and how many of each canvas'
 /// pixels uPlot painted.
@@ -65,7 +32,7 @@ return [...document.querySelectorAll('.chart')].map((c) => {
 async fn the_console_shows_the_incident_with_its_chart_in_real_chromium() {
     let driftd = Driftd::start(TEST_CONFIG);
     let api = driftd.url("api");
-    send_step(&driftd).await;
+    send_latency_step(&driftd, &SERVICES).await;
     let browser = ChromeDriver::start().await;
     let page = browser.session(1280, 1100).await;
     page.goto(&format!("{api}/")).await;

@@ -179,7 +179,10 @@ async fn evidence_survives(api: &str, start: &Value) {
     assert_eq!(event["id"], start["id"], "{event}");
     let onset = seconds(&event["onset"]);
     let shown = times(&event["snapshot"]);
-    assert!(shown.iter().filter(|t| **t < onset).count() >= 60, "before the change: {shown:?}");
+    assert!(
+        shown.iter().filter(|t| **t < onset).count() >= 60,
+        "before the change: {shown:?}"
+    );
     assert!(shown.iter().any(|t| *t >= onset), "after the change: {shown:?}");
     let band = event["snapshot"]["level"].as_array().unwrap();
     assert!(band.iter().filter(|l| l.is_f64()).count() >= 60, "the band: {band:?}");
@@ -192,11 +195,19 @@ async fn evidence_survives(api: &str, start: &Value) {
     assert_eq!(kept.last(), Some(&last), "the ring as it was at shutdown");
     assert!(kept.len() >= 120, "{}", kept.len());
     assert!(
-        history["events"].as_array().unwrap().iter().any(|e| e["id"] == start["id"]),
+        history["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["id"] == start["id"]),
         "{history}"
     );
     let coarse = get(&format!("{api}/v1/series/{series}/history?step=1m")).await;
-    assert_eq!(times(&coarse["history"]).len(), 4, "230 samples in 1-minute buckets: {coarse}");
+    assert_eq!(
+        times(&coarse["history"]).len(),
+        4,
+        "230 samples in 1-minute buckets: {coarse}"
+    );
 }
 
 #[tokio::test]

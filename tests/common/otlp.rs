@@ -52,3 +52,32 @@ pub fn latency_request_at(services: &[&str], time_unix_nano: u64, values: &[f64]
         .collect();
     ExportMetricsServiceRequest { resource_metrics }
 }
+
+/// Sends 300 samples a second apart ending now over OTLP gRPC: every service at
+/// 100 ± 5 ms, the first one at 160 from sample 240 (a drift_start and an incident).
+pub async fn send_latency_step(d: &super::Driftd, services: &[&str]) {
+    use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_client::MetricsServiceClient;
+    use rand::SeedableRng;
+    use rand_distr::Distribution;
+    const SAMPLES: u64 = 300;
+    const STEP_AT: u64 = 240;
+    let mut client = MetricsServiceClient::connect(d.url("otlp/grpc"))
+        .await
+        .expect("connect");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
+    let start = now - SAMPLES * SECOND;
+    let noise = rand_distr::Normal::new(0.0, 5.0).unwrap();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(15);
+    for i in 0..SAMPLES {
+        let values: Vec<f64> = (0..services.len())
+            .map(|s| 100.0 + noise.sample(&mut rng) + if s == 0 && i >= STEP_AT { 60.0 } else { 0.0 })
+            .collect();
+        client
+            .export(latency_request_at(services, start + i * SECOND, &values))
+            .await
+            .expect("export");
+    }
+}
