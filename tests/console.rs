@@ -1,7 +1,8 @@
 //! The web console in real headless Chromium: driftd gets a latency step on one of two
 //! services over OTLP; the overview lists that service's incident, the incident page
 //! draws the series with points before and after the change and the baseline band,
-//! and its screenshot is written to docs/console-incident.png (the README shows it).
+//! and its screenshot is written to docs/console-incident.png (the README shows it);
+//! the series search, the series page and the pipelines page work too.
 
 mod common;
 
@@ -115,6 +116,26 @@ async fn the_console_shows_the_incident_with_its_chart_in_real_chromium() {
     })
     .await;
     assert_eq!(series[0]["points"], 126, "the whole ring: {series:?}");
+
+    // The pipelines page: every component of the pipeline, the receiver's own counters.
+    page.goto(&format!("{api}/#/pipelines")).await;
+    let shown = eventually(Duration::from_secs(30), "the pipelines page", || async {
+        let text = page
+            .run("return document.querySelector('main').innerText;", json!([]))
+            .await;
+        text.as_str()
+            .filter(|t| t.contains("Effective config"))
+            .map(str::to_string)
+    })
+    .await;
+    for part in [
+        "receiver otlp",
+        "processor drift",
+        "exporter api",
+        "driftd_receiver_accepted_points_total",
+    ] {
+        assert!(shown.contains(part), "`{part}` on the pipelines page:\n{shown}");
+    }
     page.close().await;
 }
 
@@ -144,4 +165,20 @@ async fn the_console_files_are_served_without_a_token_and_the_data_needs_one() {
         .await
         .expect("json");
     assert_eq!(body["incidents"], json!([]));
+    // The running config is shown, its secret redacted.
+    let pipelines: Value = reqwest::Client::new()
+        .get(format!("{api}/debug/pipelines"))
+        .bearer_auth("console-secret")
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    let config = pipelines["config"].as_str().expect("the config");
+    assert!(
+        config.contains("bearer_token: '[redacted]'") && !config.contains("console-secret"),
+        "{config}"
+    );
+    assert_eq!(pipelines["pipelines"][0]["name"], "metrics", "{pipelines}");
 }

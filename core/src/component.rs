@@ -98,6 +98,8 @@ pub struct BuildContext {
     pub durability: Durability,
     /// When the service started (for uptime).
     pub started_at: SystemTime,
+    /// The config being run, for the API's `/debug/pipelines`.
+    pub running: Arc<crate::view::RunningConfig>,
 }
 
 /// A running receiver's future.

@@ -10,7 +10,7 @@ use crate::config::{ComponentId, Config};
 use crate::consumer::{Consumer, Discard, FanOut};
 use crate::http::BoundHttp;
 use crate::queue::{ExportQueue, PointQueue, QueueWorker};
-use crate::view::SeriesViews;
+use crate::view::{RunningConfig, SeriesViews};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -81,6 +81,10 @@ impl Service {
             tasks: Vec::new(),
             durability: Default::default(),
             started_at: SystemTime::now(),
+            running: Arc::new(RunningConfig {
+                pipelines: config.service.pipelines.clone(),
+                yaml: serde_yaml::to_string(config).unwrap_or_default(),
+            }),
         };
         let pipelines = &config.service.pipelines;
 

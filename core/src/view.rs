@@ -147,6 +147,17 @@ pub trait EntityView: Send + Sync {
     fn series_of(&self, entity: &str, visit: &mut dyn FnMut(SeriesSnapshot));
 }
 
+/// The config the service runs with, for `/debug/pipelines`: its pipelines, and the
+/// whole effective config as YAML with secrets and passwords redacted (as
+/// `driftd print-config` shows it).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct RunningConfig {
+    /// Pipelines by name.
+    pub pipelines: std::collections::BTreeMap<String, crate::config::PipelineConfig>,
+    /// The effective config.
+    pub yaml: String,
+}
+
 /// Every series table (and entity view) in the running service; pull exporters read
 /// all of them.
 #[derive(Default)]

@@ -70,6 +70,7 @@ pub fn context(views: Arc<SeriesViews>) -> driftd_core::component::BuildContext 
         tasks: Vec::new(),
         durability: Default::default(),
         started_at: std::time::SystemTime::now(),
+        running: Default::default(),
     }
 }
 

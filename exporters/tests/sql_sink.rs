@@ -275,6 +275,7 @@ async fn write_points(url: &str, prefix: &str) -> Vec<(String, i64, f64)> {
         tasks: Vec::new(),
         durability: Default::default(),
         started_at: std::time::SystemTime::now(),
+        running: Default::default(),
     };
     let id = ComponentId::parse("sql").expect("an id");
     let Ok(Exporter::Events {

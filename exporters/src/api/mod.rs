@@ -7,6 +7,7 @@ mod error;
 mod events;
 mod history;
 mod incidents;
+mod pipelines;
 pub mod query;
 mod series;
 
@@ -21,7 +22,7 @@ use driftd_core::auth::{protect, BearerAuth};
 use driftd_core::component::{BuildContext, BuildError, Exporter};
 use driftd_core::config::ComponentId;
 use driftd_core::store::Store;
-use driftd_core::view::SeriesViews;
+use driftd_core::view::{RunningConfig, SeriesViews};
 use serde::{Serialize, Serializer};
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -31,11 +32,12 @@ pub(crate) struct ApiState {
     pub views: Arc<SeriesViews>,
     pub store: Arc<dyn Store>,
     pub started_at: SystemTime,
+    pub running: Arc<RunningConfig>,
 }
 
 /// Every route the API serves: one table, so the paths registered with the shared
 /// listener (to detect clashes) are exactly the ones served.
-fn routes() -> [(&'static str, MethodRouter<Arc<ApiState>>); 16] {
+fn routes() -> [(&'static str, MethodRouter<Arc<ApiState>>); 17] {
     [
         (console::PATHS[0], get(console::index)),
         (console::PATHS[1], get(console::asset)),
@@ -53,6 +55,7 @@ fn routes() -> [(&'static str, MethodRouter<Arc<ApiState>>); 16] {
         ("/v1/incidents/{id}/ack", post(incidents::acknowledge)),
         ("/v1/entities", get(incidents::entities)),
         ("/v1/entities/{*id}", get(incidents::entity)),
+        ("/debug/pipelines", get(pipelines::get)),
     ]
 }
 
@@ -77,6 +80,7 @@ pub(crate) fn build(config: &ApiConfig, id: &ComponentId, ctx: &mut BuildContext
         views: ctx.views.clone(),
         store: ctx.store.clone(),
         started_at: ctx.started_at,
+        running: ctx.running.clone(),
     });
     let paths = routes().map(|(path, _)| path);
     ctx.http.add(

@@ -224,6 +224,7 @@ pub fn build_context() -> BuildContext {
         tasks: Vec::new(),
         durability: Default::default(),
         started_at: SystemTime::now(),
+        running: Default::default(),
     }
 }
 

@@ -12,6 +12,7 @@ const ASSETS: &[(&str, &str, &str)] = &[
     ("api.js", "text/javascript", include_str!("assets/api.js")),
     ("chart.js", "text/javascript", include_str!("assets/chart.js")),
     ("evidence.js", "text/javascript", include_str!("assets/evidence.js")),
+    ("pipelines.js", "text/javascript", include_str!("assets/pipelines.js")),
     ("style.css", "text/css", include_str!("assets/style.css")),
     ("uPlot.esm.js", "text/javascript", include_str!("assets/uPlot.esm.js")),
     ("uPlot.min.css", "text/css", include_str!("assets/uPlot.min.css")),

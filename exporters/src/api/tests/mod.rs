@@ -57,6 +57,7 @@ fn app_with_auth(store: Arc<dyn Store>, auth: Option<&BearerAuth>) -> Router {
             views: views(table(), 1_234),
             store,
             started_at: SystemTime::now(),
+            running: Default::default(),
         }),
         auth,
     )

@@ -3,8 +3,10 @@
 //   #/incidents/{id}    an incident with its signals' evidence
 //   #/events/{id}       one drift event and its evidence
 //   #/series?q=         series search     #/series/{id}  one series, live
+//   #/pipelines         the running pipelines and their config
 import { api, el, show, badge, ago, num, Unauthorized } from './api.js';
 import { incidentPage, eventPage, seriesPage } from './evidence.js';
+import { pipelinesPage } from './pipelines.js';
 
 const REFRESH_MS = 5000;
 const view = document.getElementById('view');
@@ -92,6 +94,7 @@ async function route() {
   if (parts[0] === 'events' && parts[1]) return eventPage(view, decodeURIComponent(parts[1]));
   if (parts[0] === 'series' && parts[1]) return seriesPage(view, decodeURIComponent(parts[1]));
   if (parts[0] === 'series') return search(params);
+  if (parts[0] === 'pipelines') return pipelinesPage(view);
   return overview();
 }
 
