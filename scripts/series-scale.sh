@@ -7,6 +7,8 @@
 #
 #   scripts/series-scale.sh [SERIES (1000000)] [SCRAPE_SERIES (100000)]
 #
+# CONFIG=FILE runs driftd on FILE instead of the embedded default.
+#
 # Points are sent over OTLP/gRPC by `driftd simulate` (series `sim-0` ... with the
 # `service.name` resource label, metric `latency_ms`), 10,000 series per request.
 set -euo pipefail
@@ -16,7 +18,7 @@ series=${1:-1000000}
 scrape_series=${2:-100000}
 cargo build --release --quiet --bin driftd
 bin=./target/release/driftd
-RUST_LOG=warn $bin &
+RUST_LOG=warn $bin ${CONFIG:+--config "$CONFIG"} &
 pid=$!
 trap 'kill $pid 2>/dev/null || true' EXIT
 for _ in $(seq 50); do curl -sf "$DRIFTD_API_ENDPOINT/health" >/dev/null && break; sleep 0.1; done

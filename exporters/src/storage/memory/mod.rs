@@ -7,21 +7,28 @@ mod config;
 pub use config::MemoryConfig;
 
 use async_trait::async_trait;
+use driftd_core::history::History;
 use driftd_core::incident::{Incident, IncidentQuery};
 use driftd_core::store::{self, Checkpoint, EventPage, EventQuery, SeriesStatus, StatusQuery, Store, StoreError};
 use driftd_core::{DriftEvent, SeriesId};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::num::NonZeroUsize;
-use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 /// Where an event sits: its event time, then its arrival number, so that walking the
 /// map backwards gives "newest first, later arrival first on ties" without sorting.
 type Key = (u64, u64);
 
+/// Snapshots kept: those of the newest arrivals. A snapshot is about 9 KB at the
+/// default history settings, so 100,000 of them would dwarf the events themselves.
+const SNAPSHOTS_KEPT: usize = 1_000;
+
 /// A bounded in-memory store.
 pub struct MemoryStore {
     max_events: usize,
     events: RwLock<Events>,
+    /// Each event's snapshot by id, for the newest [`SNAPSHOTS_KEPT`] that had one.
+    snapshots: RwLock<(HashMap<String, Arc<History>>, VecDeque<String>)>,
     statuses: RwLock<BTreeMap<SeriesId, SeriesStatus>>,
     checkpoints: RwLock<HashMap<String, BTreeMap<SeriesId, Checkpoint>>>,
     /// Incidents by id, with whether they were acknowledged.
@@ -43,6 +50,7 @@ impl MemoryStore {
         MemoryStore {
             max_events: max_events.get(),
             events: RwLock::new(Events::default()),
+            snapshots: RwLock::default(),
             statuses: RwLock::default(),
             checkpoints: RwLock::default(),
             incidents: RwLock::default(),
@@ -98,7 +106,21 @@ impl Store for MemoryStore {
             stored.next_arrival += 1;
             stored.by_id.insert(event.id.clone(), key);
             stored.arrivals.push_back(key);
-            stored.by_time.insert(key, event.clone());
+            stored.by_time.insert(
+                key,
+                DriftEvent {
+                    snapshot: None,
+                    ..event.clone()
+                },
+            );
+            if let Some(snapshot) = &event.snapshot {
+                let (by_id, order) = &mut *write(&self.snapshots);
+                by_id.insert(event.id.clone(), snapshot.clone());
+                order.push_back(event.id.clone());
+                while order.len() > SNAPSHOTS_KEPT {
+                    order.pop_front().and_then(|old| by_id.remove(&old));
+                }
+            }
         }
         while stored.arrivals.len() > self.max_events {
             let Some(oldest) = stored.arrivals.pop_front() else {
@@ -106,6 +128,7 @@ impl Store for MemoryStore {
             };
             if let Some(dropped) = stored.by_time.remove(&oldest) {
                 stored.by_id.remove(&dropped.id);
+                write(&self.snapshots).0.remove(&dropped.id);
             }
         }
         Ok(())
@@ -117,10 +140,7 @@ impl Store for MemoryStore {
         let mut page = EventPage::default();
         for event in stored.by_time.values().rev().filter(|e| query.matches(e)) {
             if (query.offset..page_end).contains(&page.total) {
-                page.events.push(DriftEvent {
-                    snapshot: None,
-                    ..event.clone()
-                });
+                page.events.push(event.clone());
             }
             page.total += 1;
         }
@@ -129,7 +149,11 @@ impl Store for MemoryStore {
 
     async fn event(&self, id: &str) -> Result<Option<DriftEvent>, StoreError> {
         let stored = self.read();
-        Ok(stored.by_id.get(id).and_then(|key| stored.by_time.get(key)).cloned())
+        let Some(mut event) = stored.by_id.get(id).and_then(|key| stored.by_time.get(key)).cloned() else {
+            return Ok(None);
+        };
+        event.snapshot = read(&self.snapshots).0.get(id).cloned();
+        Ok(Some(event))
     }
 
     async fn acknowledge(&self, id: &str) -> Result<bool, StoreError> {
@@ -220,8 +244,10 @@ impl Store for MemoryStore {
             let mut stored = self.write();
             let kept = stored.by_time.split_off(&(older_than, 0));
             let gone = std::mem::replace(&mut stored.by_time, kept);
+            let mut snapshots = write(&self.snapshots);
             for event in gone.values() {
                 stored.by_id.remove(&event.id);
+                snapshots.0.remove(&event.id);
             }
             stored.arrivals.retain(|k| k.0 >= older_than);
             removed += gone.len() as u64;
@@ -260,5 +286,23 @@ mod tests {
     #[tokio::test]
     async fn keeps_at_most_max_events() {
         conformance::max_events_cap(&store(25), 25).await;
+    }
+
+    #[tokio::test]
+    async fn keeps_the_snapshots_of_the_newest_events_only() {
+        let s = store(5_000);
+        let events: Vec<DriftEvent> = (0..SNAPSHOTS_KEPT as u64 + 10)
+            .map(|i| DriftEvent {
+                snapshot: Some(Arc::new(History::default())),
+                ..conformance::sample_event("m", "svc", driftd_core::EventKind::DriftStart, i)
+            })
+            .collect();
+        s.append_events(&events).await.unwrap();
+        let mut kept = Vec::new();
+        for i in [9, 10, SNAPSHOTS_KEPT + 9] {
+            kept.push(s.event(&events[i].id).await.unwrap().unwrap().snapshot.is_some());
+        }
+        assert_eq!(kept, [false, true, true], "the oldest snapshots went");
+        assert_eq!(read(&s.snapshots).0.len(), SNAPSHOTS_KEPT);
     }
 }
