@@ -24,7 +24,7 @@ impl ChromeDriver {
         assert!(out.status.success(), "scripts/chromium.sh could not install Chromium");
         let bin = String::from_utf8(out.stdout).unwrap().trim().to_string();
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = Command::new(bin)
+        let mut child = Command::new(bin)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -39,6 +39,8 @@ impl ChromeDriver {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+        let _ = child.kill();
+        let _ = child.wait();
         panic!("chromedriver did not start on port {port}");
     }
 

@@ -23,12 +23,15 @@ type Key = (u64, u64);
 /// default history settings, so 100,000 of them would dwarf the events themselves.
 const SNAPSHOTS_KEPT: usize = 1_000;
 
+/// Snapshots by event id, and their ids in arrival order.
+type Snapshots = (HashMap<String, Arc<History>>, VecDeque<String>);
+
 /// A bounded in-memory store.
 pub struct MemoryStore {
     max_events: usize,
     events: RwLock<Events>,
     /// Each event's snapshot by id, for the newest [`SNAPSHOTS_KEPT`] that had one.
-    snapshots: RwLock<(HashMap<String, Arc<History>>, VecDeque<String>)>,
+    snapshots: RwLock<Snapshots>,
     statuses: RwLock<BTreeMap<SeriesId, SeriesStatus>>,
     checkpoints: RwLock<HashMap<String, BTreeMap<SeriesId, Checkpoint>>>,
     /// Incidents by id, with whether they were acknowledged.
