@@ -117,6 +117,15 @@ pub struct DriftEvent {
 }
 
 impl DriftEvent {
+    /// This event without its snapshot: what lists, notifications and the event log
+    /// carry (the snapshot stays in the storage backend, `GET /v1/events/{id}`).
+    pub fn without_snapshot(&self) -> DriftEvent {
+        DriftEvent {
+            snapshot: None,
+            ..self.clone()
+        }
+    }
+
     /// The deterministic id of a transition: series, kind and event time.
     pub fn id_for(series: SeriesId, kind: EventKind, timestamp: u64) -> String {
         let mut bytes = [0u8; 17];

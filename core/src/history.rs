@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 /// Times are unix seconds (what chart libraries take). A bucket has its mean in `value`
 /// and its extremes in `min`/`max`; a single sample has all three equal. `level` and
 /// `sd` are the baseline's expected value and standard deviation at that time, `null`
-/// (NaN) while the baseline was still being learned.
+/// (NaN) while the baseline was still being learned; `z` is the score the detectors
+/// judge, the value's deviation from `level` in `sd`s.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct History {
     /// Event time of the sample, or of a bucket's first sample (unix seconds).
@@ -26,6 +27,9 @@ pub struct History {
     /// The baseline's standard deviation.
     #[serde(with = "nullable")]
     pub sd: Vec<f64>,
+    /// `(value - level) / sd` (derived on [`History::push`]).
+    #[serde(default, with = "nullable")]
+    pub z: Vec<f64>,
 }
 
 /// One row of a [`History`].
@@ -64,6 +68,7 @@ impl History {
         self.max.push(r.max);
         self.level.push(r.level);
         self.sd.push(r.sd);
+        self.z.push((r.value - r.level) / r.sd);
     }
 
     /// Row `i`.
@@ -162,6 +167,7 @@ mod tests {
         assert_eq!(b.value, [2.0, 6.0, 9.0]);
         assert_eq!(b.min, [1.0, 5.0, 9.0]);
         assert_eq!(b.max, [3.0, 7.0, 9.0]);
+        assert_eq!(b.z, [-8.0, -4.0, -1.0], "the buckets' means against level 10, sd 1");
     }
 
     #[test]
@@ -177,5 +183,6 @@ mod tests {
         assert_eq!(json["time"], serde_json::json!([1.5]));
         let back: History = serde_json::from_value(json).unwrap();
         assert!(back.level[0].is_nan() && back.value == [2.0]);
+        assert_eq!(json["z"], serde_json::json!([null]), "no score without a baseline");
     }
 }

@@ -44,8 +44,9 @@ impl EventSink for JsonlSink {
         // One write per batch: lines of a batch are never interleaved with another
         // writer's, and the file sees few, large writes.
         let mut lines = Vec::with_capacity(events.len() * 512);
-        for event in events {
-            serde_json::to_writer(&mut lines, event)
+        // Snapshots stay in the storage backend: an event line stays a line.
+        for event in events.iter().map(DriftEvent::without_snapshot) {
+            serde_json::to_writer(&mut lines, &event)
                 .map_err(|e| ExportError::Permanent(format!("event {} is not serializable: {e}", event.id)))?;
             lines.push(b'\n');
         }
@@ -98,12 +99,9 @@ mod tests {
             sample_event("latency_ms", "checkout", EventKind::DriftStart, 1_000_000_000),
             sample_event("latency_ms", "checkout", EventKind::DriftEnd, 2_000_000_000),
         ];
-        let second = [sample_event(
-            "payload_kb",
-            "search",
-            EventKind::DriftStart,
-            3_000_000_000,
-        )];
+        let mut with_snapshot = sample_event("payload_kb", "search", EventKind::DriftStart, 3_000_000_000);
+        with_snapshot.snapshot = Some(Default::default());
+        let second = [with_snapshot];
 
         let sink = JsonlSink::open(path).await.expect("opens");
         sink.export(&first).await.expect("exports");
@@ -122,7 +120,9 @@ mod tests {
             .iter()
             .map(|l| serde_json::from_str(l).expect("each line is one event"))
             .collect();
-        let want: Vec<_> = first.iter().chain(&second).cloned().collect();
+        // Snapshots stay in the storage backend: the line is the event without it.
+        assert!(!lines[2].contains("snapshot"), "{}", lines[2]);
+        let want: Vec<_> = first.iter().chain(&second).map(DriftEvent::without_snapshot).collect();
         assert_eq!(read, want);
     }
 

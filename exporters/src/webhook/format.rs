@@ -24,7 +24,9 @@ pub(crate) fn clip(s: &str, max: usize) -> String {
 
 /// `{"text": summary, "events": [event JSON...]}`.
 pub(crate) fn generic(events: &[&DriftEvent]) -> Value {
-    json!({ "text": text::summary(events), "events": events })
+    // Without snapshots: a notification names the drift; the evidence is in the console.
+    let bodies: Vec<DriftEvent> = events.iter().map(|e| e.without_snapshot()).collect();
+    json!({ "text": text::summary(events), "events": bodies })
 }
 
 /// A Slack message: a plain-text summary (for notifications) and one section per event.

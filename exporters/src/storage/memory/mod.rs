@@ -109,13 +109,7 @@ impl Store for MemoryStore {
             stored.next_arrival += 1;
             stored.by_id.insert(event.id.clone(), key);
             stored.arrivals.push_back(key);
-            stored.by_time.insert(
-                key,
-                DriftEvent {
-                    snapshot: None,
-                    ..event.clone()
-                },
-            );
+            stored.by_time.insert(key, event.without_snapshot());
             if let Some(snapshot) = &event.snapshot {
                 let (by_id, order) = &mut *write(&self.snapshots);
                 by_id.insert(event.id.clone(), snapshot.clone());

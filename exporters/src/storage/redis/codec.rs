@@ -27,10 +27,7 @@ fn unreadable(what: &str, e: impl std::fmt::Display) -> StoreError {
 pub(super) fn encode_event(e: &DriftEvent) -> Result<(String, String), StoreError> {
     let unserializable =
         |err: serde_json::Error| StoreError::Rejected(format!("event {} is not serializable: {err}", e.id));
-    let body = DriftEvent {
-        snapshot: None,
-        ..e.clone()
-    };
+    let body = e.without_snapshot();
     let snapshot = match &e.snapshot {
         Some(s) => serde_json::to_string(s.as_ref()).map_err(unserializable)?,
         None => String::new(),

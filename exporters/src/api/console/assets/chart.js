@@ -6,18 +6,20 @@ import { el } from './api.js';
 
 const BAND_SIGMAS = 3;
 
+const COLUMNS = ['time', 'value', 'min', 'max', 'level', 'sd', 'z'];
+
 // The evidence stored with an event (`snapshot`) joined with the live history: the
 // snapshot's rows older than what the ring still holds, then the ring's rows.
 export function joined(snapshot, live) {
-  const empty = { time: [], value: [], min: [], max: [], level: [], sd: [] };
+  const empty = Object.fromEntries(COLUMNS.map((k) => [k, []]));
   const a = snapshot || empty;
   const b = live || empty;
   const first = b.time.length ? b.time[0] : Infinity;
-  const out = { time: [], value: [], min: [], max: [], level: [], sd: [] };
+  const out = Object.fromEntries(COLUMNS.map((k) => [k, []]));
   for (const [h, keep] of [[a, (t) => t < first], [b, () => true]]) {
     h.time.forEach((t, i) => {
       if (!keep(t)) return;
-      for (const k of Object.keys(out)) out[k].push(h[k][i]);
+      for (const k of COLUMNS) out[k].push(h[k] && h[k][i] !== undefined ? h[k][i] : null);
     });
   }
   return out;
@@ -64,12 +66,14 @@ export function chart(history, events = [], { range, sync, height = 240 } = {}) 
     box.append(el('p', { class: 'muted' }, 'No history kept for this series yet.'));
     return box;
   }
-  const data = [history.time, history.value, history.min, history.max, upper, lower, history.level];
+  const z = history.z || history.time.map(() => null);
+  const data = [history.time, history.value, history.min, history.max, upper, lower, history.level, z];
   const opts = {
     width: 600,
     height,
     cursor: sync ? { sync: { key: sync } } : {},
-    scales: { x: { time: true, ...(range ? { range: () => range } : {}) } },
+    scales: { x: { time: true, ...(range ? { range: () => range } : {}) }, z: { auto: true } },
+    axes: [{}, {}, { scale: 'z', side: 1, label: 'z (σ)', grid: { show: false } }],
     series: [
       {},
       { label: 'value', stroke: '#2b6cb0', width: 1.5, points: { show: history.time.length < 60 } },
@@ -78,6 +82,7 @@ export function chart(history, events = [], { range, sync, height = 240 } = {}) 
       { label: `baseline + ${BAND_SIGMAS}σ`, stroke: 'rgba(31,143,78,0.5)', dash: [4, 4], width: 1, points: { show: false } },
       { label: `baseline − ${BAND_SIGMAS}σ`, stroke: 'rgba(31,143,78,0.5)', dash: [4, 4], width: 1, points: { show: false } },
       { label: 'baseline', stroke: 'rgba(31,143,78,0.9)', width: 1, points: { show: false } },
+      { label: 'z', scale: 'z', stroke: 'rgba(197,48,48,0.35)', width: 1, points: { show: false } },
     ],
     bands: [
       { series: [4, 5], fill: 'rgba(31,143,78,0.10)' },
@@ -93,4 +98,4 @@ export function chart(history, events = [], { range, sync, height = 240 } = {}) 
   return box;
 }
 
-export const NOTE = `Blue: the value (shaded: a bucket's min–max). Green: the baseline and its ±${BAND_SIGMAS}σ band. Red dashed: where the drift began; red: where it was raised; green line: where it ended.`;
+export const NOTE = `Blue: the value (shaded: a bucket's min–max). Green: the baseline and its ±${BAND_SIGMAS}σ band. Faint red, right axis: the score the detector judged (z, in baseline σ). Red dashed: where the drift began; red: where it was raised; green line: where it ended.`;
