@@ -181,7 +181,7 @@ mod tests {
         let json = serde_json::to_value(&h).unwrap();
         assert_eq!(json["level"], serde_json::json!([null]));
         assert_eq!(json["time"], serde_json::json!([1.5]));
-        let back: History = serde_json::from_value(json).unwrap();
+        let back: History = serde_json::from_value(json.clone()).unwrap();
         assert!(back.level[0].is_nan() && back.value == [2.0]);
         assert_eq!(json["z"], serde_json::json!([null]), "no score without a baseline");
     }
