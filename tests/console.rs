@@ -7,7 +7,7 @@
 mod common;
 
 use common::otlp::send_latency_step;
-use common::webdriver::ChromeDriver;
+use common::webdriver::{ChromeDriver, Session};
 use common::{eventually, Driftd, TEST_CONFIG};
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -29,6 +29,21 @@ return [...document.querySelectorAll('.chart')].map((c) => {
 });
 "#;
 
+/// The texts of the links matching `css`, once there are some.
+async fn link_texts(page: &Session, css: &str, what: &str) -> Vec<String> {
+    eventually(Duration::from_secs(30), what, || async {
+        let texts = page
+            .run(
+                "return [...document.querySelectorAll(arguments[0])].map((a) => a.textContent);",
+                json!([css]),
+            )
+            .await;
+        let texts: Vec<String> = serde_json::from_value(texts).unwrap_or_default();
+        (!texts.is_empty()).then_some(texts)
+    })
+    .await
+}
+
 #[tokio::test]
 async fn the_console_shows_the_incident_with_its_chart_in_real_chromium() {
     let driftd = Driftd::start(TEST_CONFIG);
@@ -39,17 +54,7 @@ async fn the_console_shows_the_incident_with_its_chart_in_real_chromium() {
     page.goto(&format!("{api}/")).await;
 
     // The overview lists checkout's incident, and nothing for search.
-    let links = eventually(Duration::from_secs(30), "the incident on the overview", || async {
-        let links = page
-            .run(
-                "return [...document.querySelectorAll('#incidents a')].map((a) => a.textContent);",
-                json!([]),
-            )
-            .await;
-        let links: Vec<String> = serde_json::from_value(links).unwrap_or_default();
-        (!links.is_empty()).then_some(links)
-    })
-    .await;
+    let links = link_texts(&page, "#incidents a", "the incident on the overview").await;
     assert_eq!(links, ["checkout"], "one incident, for the service that stepped");
     let open = page
         .run(
@@ -94,17 +99,7 @@ async fn the_console_shows_the_incident_with_its_chart_in_real_chromium() {
 
     // The series search finds checkout's series by its service; its page draws it live.
     page.goto(&format!("{api}/#/series?q=checkout")).await;
-    let found = eventually(Duration::from_secs(30), "the search result", || async {
-        let rows = page
-            .run(
-                "return [...document.querySelectorAll('#series a')].map((a) => a.textContent);",
-                json!([]),
-            )
-            .await;
-        let rows: Vec<String> = serde_json::from_value(rows).unwrap_or_default();
-        (!rows.is_empty()).then_some(rows)
-    })
-    .await;
+    let found = link_texts(&page, "#series a", "the search result").await;
     assert_eq!(found, ["latency_ms"], "only checkout's series matches");
     page.click("#series a").await;
     let series = eventually(Duration::from_secs(30), "the series chart", || async {
@@ -137,6 +132,45 @@ async fn the_console_shows_the_incident_with_its_chart_in_real_chromium() {
         assert!(shown.contains(part), "`{part}` on the pipelines page:\n{shown}");
     }
     page.close().await;
+
+    // On a phone-sized window the incident page fits its width (wide tables scroll
+    // inside their own box) and still draws its chart.
+    let phone = browser.session(390, 844).await;
+    phone
+        .goto(&format!("{api}/#/incidents/{}", incident_id(&api).await))
+        .await;
+    let fits = eventually(Duration::from_secs(30), "the incident page on a phone", || async {
+        let charts = phone.run(CHARTS, json!([])).await;
+        let drawn = charts
+            .as_array()
+            .is_some_and(|c| !c.is_empty() && c[0]["painted"].as_u64() > Some(1_000));
+        let widths = phone
+            .run(
+                "return [document.documentElement.scrollWidth, window.innerWidth];",
+                json!([]),
+            )
+            .await;
+        drawn.then_some(widths)
+    })
+    .await;
+    assert!(
+        fits[0].as_u64() <= fits[1].as_u64(),
+        "page width {} in a window of {}",
+        fits[0],
+        fits[1]
+    );
+    phone.close().await;
+}
+
+/// The id of the one incident driftd holds.
+async fn incident_id(api: &str) -> String {
+    let body: Value = reqwest::get(format!("{api}/v1/incidents"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    body["incidents"][0]["id"].as_str().expect("an incident").to_string()
 }
 
 #[tokio::test]

@@ -91,16 +91,7 @@ struct Prometheus {
 impl Prometheus {
     /// A real Prometheus scraping `target` (host:port) every second.
     fn start(target: &str) -> Prometheus {
-        let out = Command::new("bash")
-            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/prometheus.sh"))
-            .stderr(Stdio::inherit())
-            .output()
-            .expect("run scripts/prometheus.sh");
-        assert!(
-            out.status.success(),
-            "scripts/prometheus.sh could not install Prometheus"
-        );
-        let bin = String::from_utf8(out.stdout).unwrap().trim().to_string();
+        let bin = common::installed("prometheus.sh");
         let dir = TempDir::new("prometheus");
         let config = dir.0.join("prometheus.yml");
         std::fs::write(
@@ -111,11 +102,7 @@ impl Prometheus {
             ),
         )
         .unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = common::free_port();
         let child = Command::new(bin)
             .arg(format!("--config.file={}", config.display()))
             .arg(format!("--storage.tsdb.path={}", dir.0.join("data").display()))

@@ -53,20 +53,7 @@ fn finished(name: &str, child: Child) {
 /// parallel processes wait for one install).
 fn sdk_python() -> String {
     static PYTHON: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    PYTHON.get_or_init(install_sdk_python).clone()
-}
-
-fn install_sdk_python() -> String {
-    let out = Command::new("bash")
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/otel-python.sh"))
-        .stderr(Stdio::inherit())
-        .output()
-        .expect("run scripts/otel-python.sh");
-    assert!(
-        out.status.success(),
-        "scripts/otel-python.sh could not install the OpenTelemetry SDK from PyPI"
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
+    PYTHON.get_or_init(|| common::installed("otel-python.sh")).clone()
 }
 
 /// The drift events of service `service`.
@@ -195,24 +182,11 @@ struct Alertmanager {
 
 impl Alertmanager {
     fn start() -> Alertmanager {
-        let out = Command::new("bash")
-            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/alertmanager.sh"))
-            .stderr(Stdio::inherit())
-            .output()
-            .expect("run scripts/alertmanager.sh");
-        assert!(
-            out.status.success(),
-            "scripts/alertmanager.sh could not install Alertmanager"
-        );
-        let bin = String::from_utf8(out.stdout).unwrap().trim().to_string();
+        let bin = common::installed("alertmanager.sh");
         let dir = common::TempDir::new("alertmanager");
         let config = dir.0.join("alertmanager.yml");
         std::fs::write(&config, "route:\n  receiver: nobody\nreceivers:\n  - name: nobody\n").unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = common::free_port();
         let child = Command::new(bin)
             .arg(format!("--config.file={}", config.display()))
             .arg(format!("--storage.path={}", dir.0.display()))

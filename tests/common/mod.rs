@@ -43,6 +43,29 @@ impl Drop for TempDir {
     }
 }
 
+/// Runs `scripts/{script}`, which installs a tool when it is missing, and returns the
+/// path it prints.
+pub fn installed(script: &str) -> String {
+    let out = Command::new("bash")
+        .arg(format!("{}/scripts/{script}", env!("CARGO_MANIFEST_DIR")))
+        .stderr(Stdio::inherit())
+        .output()
+        .unwrap_or_else(|e| panic!("run scripts/{script}: {e}"));
+    assert!(
+        out.status.success(),
+        "scripts/{script} could not install what the test needs"
+    );
+    String::from_utf8(out.stdout).expect("a path").trim().to_string()
+}
+
+/// A TCP port free on 127.0.0.1 now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
 pub fn driftd_bin() -> &'static str {
     env!("CARGO_BIN_EXE_driftd")
 }

@@ -3,7 +3,6 @@
 //! screenshots).
 
 use serde_json::{json, Value};
-use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -16,14 +15,8 @@ pub struct ChromeDriver {
 impl ChromeDriver {
     /// Installs Chromium when missing (`scripts/chromium.sh`) and starts chromedriver.
     pub async fn start() -> ChromeDriver {
-        let out = Command::new("bash")
-            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/chromium.sh"))
-            .stderr(Stdio::inherit())
-            .output()
-            .expect("run scripts/chromium.sh");
-        assert!(out.status.success(), "scripts/chromium.sh could not install Chromium");
-        let bin = String::from_utf8(out.stdout).unwrap().trim().to_string();
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let bin = super::installed("chromium.sh");
+        let port = super::free_port();
         let mut child = Command::new(bin)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
