@@ -189,26 +189,20 @@ async fn the_console_files_are_served_without_a_token_and_the_data_needs_one() {
     assert_eq!(r.status(), 404);
     let r = reqwest::get(format!("{api}/v1/incidents")).await.expect("get");
     assert_eq!(r.status(), 401);
-    let body: Value = reqwest::Client::new()
-        .get(format!("{api}/v1/incidents"))
-        .bearer_auth("console-secret")
-        .send()
-        .await
-        .expect("get")
-        .json()
-        .await
-        .expect("json");
-    assert_eq!(body["incidents"], json!([]));
+    let authorized = |path: &'static str| {
+        let url = format!("{api}{path}");
+        async move {
+            let r = reqwest::Client::new()
+                .get(url)
+                .bearer_auth("console-secret")
+                .send()
+                .await;
+            r.expect("get").json::<Value>().await.expect("json")
+        }
+    };
+    assert_eq!(authorized("/v1/incidents").await["incidents"], json!([]));
     // The running config is shown, its secret redacted.
-    let pipelines: Value = reqwest::Client::new()
-        .get(format!("{api}/debug/pipelines"))
-        .bearer_auth("console-secret")
-        .send()
-        .await
-        .expect("get")
-        .json()
-        .await
-        .expect("json");
+    let pipelines = authorized("/debug/pipelines").await;
     let config = pipelines["config"].as_str().expect("the config");
     assert!(
         config.contains("bearer_token: '[redacted]'") && !config.contains("console-secret"),

@@ -1,10 +1,15 @@
-//! What normal looks like, learned from the data: location, spread and lag-1
-//! autocorrelation, optionally per hour of the day or week.
+//! What normal looks like, learned from the data: level **and trend**, spread and
+//! lag-1 autocorrelation, optionally per hour of the day or week.
 //!
-//! One weight rule does both learning and adapting: sample `n` gets weight
-//! `max(1/n, ln 2 / half_life)`, which is the exact running mean while few samples
-//! exist and a slow exponential average afterwards. The baseline is frozen while a
-//! series drifts (the series decides when to call `learn`).
+//! The level and trend are a discounted least-squares line (a two-state Kalman filter
+//! with forgetting `1 − ln 2 / half_life`): the exact fit of a line while few samples
+//! exist, a slow exponential fit afterwards. The slope starts pinned near zero by a
+//! prior (`SLOPE_PRIOR`) and is learned once the data says more than the prior, a few
+//! hundred samples in: so a young series is judged against its mean, and a steady climb
+//! is not a drift while a jump off it, or a change of its slope, is. The spread and the
+//! autocorrelation use the weight `max(1/n, ln 2 / half_life)`. The baseline is frozen
+//! while a series drifts (the series decides when to call `learn`); its forecast then
+//! follows the learned trend.
 
 use super::seasonal::Seasonal;
 use driftd_core::Stats;
@@ -115,21 +120,37 @@ impl From<&BaselineConfig> for BaselineParams {
 /// is configured.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Baseline {
-    n: u64,
-    /// Location of the deseasonalised values (about 0 when seasonal).
+    n: u32,
+    /// Level of the deseasonalised values at the newest learned sample (about 0 when
+    /// seasonal).
     loc: f64,
+    /// Trend: change of the level per sample.
+    slope: f32,
+    /// Covariance of (level, slope) in units of the noise variance: level, cross, slope.
+    cov: [f32; 3],
+    /// Samples judged since the level was learned at the newest learned one, that one
+    /// included: the next sample is this many ahead of `loc`.
+    ahead: u32,
     /// Spread: variance (mean estimator) or MAD (median estimator).
     spread: f64,
     /// Lag-1 autocorrelation of the standardised deviations.
-    rho: f64,
+    rho: f32,
     /// The newest standardised deviation, for prewhitening the next one.
-    prev_dev: f64,
+    prev_dev: f32,
     /// Mean and variance of the clipped squared deviation `min(r², 16)` under normal
     /// behaviour: the spread test is calibrated to the series' own tails.
-    square_mean: f64,
-    square_var: f64,
+    square_mean: f32,
+    square_var: f32,
     seasonal: Option<Box<Seasonal>>,
 }
+
+/// Prior variance of the slope, in squared noise standard deviations per sample: a
+/// slope of 0.0003 σ a sample is one prior standard deviation. A line fit of `n`
+/// samples knows its slope to a variance of about 12 / n³, which passes the prior
+/// at about 500 samples: before that a young series is judged against its mean (a
+/// trend fitted to a few dozen noisy samples would extrapolate noise, and would
+/// absorb a step as a slope).
+const SLOPE_PRIOR: f64 = 1e-7;
 
 /// Where squared deviations are clipped for the spread statistic (|r| = 4).
 const SQUARE_CLIP: f64 = 16.0;
@@ -173,17 +194,29 @@ pub struct Judged {
 impl Baseline {
     /// Samples learned from (read ahead of an update, to bring the state into cache).
     pub fn samples(&self) -> u64 {
-        self.n
+        u64::from(self.n)
     }
 
     /// Whether enough has been learned to judge.
     pub fn ready(&self, p: &BaselineParams, time: u64) -> bool {
-        self.n >= p.warmup && self.seasonal.as_ref().is_none_or(|s| s.complete(time))
+        u64::from(self.n) >= p.warmup && self.seasonal.as_ref().is_none_or(|s| s.complete(time))
     }
 
     /// The expected value at `time`: the location plus the seasonal level.
     pub fn level(&self, time: u64) -> f64 {
-        self.loc + self.season(time)
+        self.forecast() + self.season(time)
+    }
+
+    /// The level expected at the next sample, deseasonalised.
+    fn forecast(&self) -> f64 {
+        self.loc + f64::from(self.slope) * f64::from(self.ahead)
+    }
+
+    /// The forecast's own variance, in units of the noise variance, for a sample
+    /// `steps` after the newest learned one: how little the fitted line is known.
+    fn forecast_var(&self, steps: f64) -> f64 {
+        let [l, c, b] = self.cov.map(f64::from);
+        l + 2.0 * steps * c + steps * steps * b
     }
 
     fn season(&self, time: u64) -> f64 {
@@ -194,7 +227,7 @@ impl Baseline {
     pub fn stddev(&self, p: &BaselineParams) -> f64 {
         let raw = match p.estimator {
             // EW variance is the population form; correct it while n is small.
-            Estimator::Mean if self.n > 1 => (self.spread * self.n as f64 / (self.n - 1) as f64).sqrt(),
+            Estimator::Mean if self.n > 1 => (self.spread * f64::from(self.n) / f64::from(self.n - 1)).sqrt(),
             Estimator::Mean => 0.0,
             Estimator::Median => 1.4826 * self.spread,
         };
@@ -208,26 +241,35 @@ impl Baseline {
         if self.n < 30 {
             0.0
         } else {
-            self.rho.clamp(-0.5, 0.95)
+            f64::from(self.rho).clamp(-0.5, 0.95)
         }
     }
 
     /// Judges `x` at `time` (does not learn it).
     pub fn judge(&self, p: &BaselineParams, x: f64, time: u64) -> Judged {
-        let n = self.n.max(2) as f64;
         // Stricter while the baseline is young: the prediction interval of a new value
-        // is wider than the spread by sqrt(1 + 1/n), and a t quantile is wider still.
-        let inflation = (1.0 + 1.0 / n).sqrt() * (1.0 + 2.0 / n);
+        // is wider than the spread by sqrt(1 + the forecast's variance), which is
+        // sqrt(1 + 1/n) for a mean, and a t quantile is wider still. Correlated
+        // samples know less than their count: n of them with lag-1 correlation φ are
+        // worth n (1 − φ) / (1 + φ) independent ones.
+        let phi = self.phi();
+        let worth = (1.0 + phi.max(0.0)) / (1.0 - phi.max(0.0));
+        let n = (f64::from(self.n.max(2)) / worth).max(2.0);
+        let known = if self.n == 0 {
+            1.0
+        } else {
+            self.forecast_var(f64::from(self.ahead)) * worth
+        };
+        let inflation = (1.0 + known).sqrt() * (1.0 + 2.0 / n);
         let season = self.season(time);
         let residual = x - season;
         let sd = self.stddev(p);
-        let z = (residual - self.loc) / (sd * inflation);
-        let phi = self.phi();
-        let r = (z - phi * self.prev_dev) / (1.0 - phi * phi).sqrt();
+        let z = (residual - self.forecast()) / (sd * inflation);
+        let r = (z - phi * f64::from(self.prev_dev)) / (1.0 - phi * phi).sqrt();
         let square = (r * r).min(SQUARE_CLIP);
         // Until its spread is known, assume the Gaussian one (about 1.4 for the clip at 16).
-        let square_sd = self.square_var.sqrt().max(0.1);
-        let spread = (square - self.square_mean) / if self.n > 10 { square_sd } else { 1.4 };
+        let square_sd = f64::from(self.square_var).sqrt().max(0.1);
+        let spread = (square - f64::from(self.square_mean)) / if self.n > 10 { square_sd } else { 1.4 };
         Judged {
             z,
             r,
@@ -249,14 +291,15 @@ impl Baseline {
         if self.n <= 100 {
             return GAUSSIAN_CLIP;
         }
-        let cv = square_sd / self.square_mean;
+        let cv = square_sd / f64::from(self.square_mean);
         (GAUSSIAN_CLIP * GAUSSIAN_SQUARE_CV / cv).clamp(GAUSSIAN_CLIP / 2.0, GAUSSIAN_CLIP)
     }
 
     /// Remembers the newest deviation without learning from it (prewhitening needs the
     /// previous deviation even while the baseline is frozen).
     pub fn observe(&mut self, j: &Judged) {
-        self.prev_dev = j.z.clamp(-10.0, 10.0);
+        self.prev_dev = j.z.clamp(-10.0, 10.0) as f32;
+        self.ahead = self.ahead.saturating_add(1);
     }
 
     /// Learns `x` at `time`. Past the first few samples an outlier moves the baseline
@@ -267,17 +310,20 @@ impl Baseline {
         // Judged from this same state: its spread and season are this sample's.
         let (sd, season) = (judged.sd, judged.season);
         let clip = |d: f64| if self.n > 10 { d.clamp(-5.0 * sd, 5.0 * sd) } else { d };
+        let level = self.forecast();
         if p.seasonality != Seasonality::None {
             let s = self
                 .seasonal
                 .get_or_insert_with(|| Box::new(Seasonal::new(p.seasonality.buckets(), time)));
-            s.learn(time, season + self.loc + clip(x - season - self.loc), p.alpha);
+            s.learn(time, season + level + clip(x - season - level), p.alpha);
             if !s.settled && s.complete(time) {
                 // Deviations measured against a half-learned profile say little about
                 // the noise: learn the residual statistics again, against the whole one.
                 s.settled = true;
                 self.n = 0;
                 self.loc = 0.0;
+                self.slope = 0.0;
+                self.ahead = 0;
                 self.spread = 0.0;
                 self.rho = 0.0;
                 self.square_mean = 0.0;
@@ -285,24 +331,32 @@ impl Baseline {
                 return;
             }
         }
-        let d = clip(x - season - self.loc);
-        let prev = self.prev_dev;
-        self.n += 1;
-        let w = (1.0 / self.n as f64).max(p.alpha);
-        let settled = self.n > NOISE_SETTLED;
+        let d = clip(x - season - level);
+        let prev = f64::from(self.prev_dev);
+        self.n = self.n.saturating_add(1);
+        let w = (1.0 / f64::from(self.n)).max(p.alpha);
+        let settled = u64::from(self.n) > NOISE_SETTLED;
         match p.estimator {
             Estimator::Mean => {
-                self.loc += w * d;
+                self.learn_line(p, d);
                 let w = if settled { p.alpha } else { w };
                 self.spread = (1.0 - w) * (self.spread + w * d * d);
             }
-            Estimator::Median if self.n == 1 => self.loc = x - season,
+            Estimator::Median if self.n == 1 => {
+                self.loc = x - season;
+                self.cov = [1.0, 0.0, 0.0];
+                self.ahead = 0;
+            }
             Estimator::Median => {
                 // Streaming median and MAD: steps shrink like the weight and scale
                 // with the spread (or with the deviation while no spread is known).
                 let step = 1.5 * w * sd.max(0.1 * d.abs());
                 self.loc += step * d.signum();
                 self.spread = (self.spread + step * (d.abs() - self.spread).signum()).max(0.0);
+                // No trend: the level's variance is that of a discounted mean.
+                let level = f64::from(self.cov[0]) / (1.0 - p.alpha);
+                self.cov[0] = (level / (1.0 + level)) as f32;
+                self.ahead = 0;
             }
         }
         // The first deviations are measured against almost nothing: keep them out of
@@ -312,15 +366,43 @@ impl Baseline {
             let w = if settled {
                 p.alpha
             } else {
-                w.max(1.0 / (self.n - 10) as f64)
+                w.max(1.0 / f64::from(self.n - 10))
             };
             let z = (d / self.stddev(p)).clamp(-5.0, 5.0);
-            self.rho += w * (z * prev.clamp(-5.0, 5.0) - self.rho);
+            let rho = f64::from(self.rho);
+            self.rho = (rho + w * (z * prev.clamp(-5.0, 5.0) - rho)) as f32;
             let square = (judged.r * judged.r).min(SQUARE_CLIP);
-            let ds = square - self.square_mean;
-            self.square_mean += w * ds;
-            self.square_var = (1.0 - w) * (self.square_var + w * ds * ds);
+            let (mean, var) = (f64::from(self.square_mean), f64::from(self.square_var));
+            let ds = square - mean;
+            self.square_mean = (mean + w * ds) as f32;
+            self.square_var = ((1.0 - w) * (var + w * ds * ds)) as f32;
         }
+    }
+
+    /// One step of the discounted least-squares line: `d` is the (clipped) deviation
+    /// of the newest sample from the forecast. The first sample sets the level.
+    fn learn_line(&mut self, p: &BaselineParams, d: f64) {
+        if self.n == 1 {
+            self.loc += d;
+            self.slope = 0.0;
+            self.cov = [1.0, 0.0, SLOPE_PRIOR as f32];
+            self.ahead = 0;
+            return;
+        }
+        // Predict to the newest sample, forgetting a little, then correct by `d`.
+        let k = f64::from(self.ahead.max(1));
+        let forget = 1.0 / (1.0 - p.alpha);
+        let [l, c, b] = self.cov.map(f64::from);
+        let (l, c, b) = ((l + 2.0 * k * c + k * k * b) * forget, (c + k * b) * forget, b * forget);
+        let s = 1.0 + l;
+        let (gain_level, gain_slope) = (l / s, c / s);
+        let slope = f64::from(self.slope);
+        self.loc += slope * k + gain_level * d;
+        self.slope = (slope + gain_slope * d) as f32;
+        // Stored in single precision (the state's size budget): a relative error of
+        // 1e-7 in how well the line is known changes no judgement.
+        self.cov = [l - gain_level * l, c - gain_level * c, b - gain_slope * c].map(|v| v as f32);
+        self.ahead = 0;
     }
 
     /// Replaces what was learned with `stats` of deseasonalised values (a drift
@@ -328,8 +410,12 @@ impl Baseline {
     /// tail calibration are kept: they describe the noise, which `stats` cannot, and
     /// relearning them from zero after a long drift would take as long again.
     pub fn reset_to(&mut self, p: &BaselineParams, stats: Stats) {
-        self.n = stats.samples.min(p.warmup);
+        self.n = u32::try_from(stats.samples.min(p.warmup)).unwrap_or(u32::MAX);
         self.loc = stats.mean;
+        // The trend is learned again from the new level.
+        self.slope = 0.0;
+        self.cov = [1.0 / self.n.max(1) as f32, 0.0, SLOPE_PRIOR as f32];
+        self.ahead = 0;
         self.spread = match p.estimator {
             Estimator::Mean => stats.stddev * stats.stddev,
             Estimator::Median => stats.stddev / 1.4826,
@@ -340,9 +426,9 @@ impl Baseline {
     /// The figures events report.
     pub fn stats(&self, p: &BaselineParams) -> Stats {
         Stats {
-            mean: self.loc,
+            mean: self.forecast(),
             stddev: self.stddev(p),
-            samples: self.n,
+            samples: u64::from(self.n),
         }
     }
 }
