@@ -55,8 +55,8 @@ fn every_family_and_change_is_measured_and_a_large_step_is_found() {
         .expect("the 3 σ step at sample 1000");
     let cells: Vec<&str> = step.split('|').map(str::trim).filter(|c| !c.is_empty()).collect();
     assert!(found(&cells) >= 95.0, "{step}");
-    // Series with nothing wrong in them raise few drifts; a steady climb is not yet
-    // learned as normal (QUALITY.md), which is what `--check` must then say.
+    // Series with nothing wrong in them raise few drifts; a daily cycle is not yet
+    // learned as normal unless configured (QUALITY.md), which `--check` must then say.
     let gaussian = row(&table, "iid Gaussian");
     let alarmed: u64 = gaussian[1].split(' ').next().unwrap().parse().unwrap();
     assert!(alarmed <= 10, "{gaussian:?}");
@@ -67,7 +67,7 @@ fn check_fails_and_names_the_bar_it_misses() {
     let (ok, out) = eval(&["--check"]);
     assert!(!ok, "{out}");
     assert!(
-        out.lines().any(|l| l.starts_with("bar not met: linear trend:")),
+        out.lines().any(|l| l.starts_with("bar not met: daily seasonal:")),
         "{out}"
     );
 }
