@@ -1,17 +1,16 @@
 //! What normal looks like, learned from the data: level **and trend**, spread and
 //! lag-1 autocorrelation, optionally per hour of the day or week.
 //!
-//! The level and trend are a discounted least-squares line (a two-state Kalman filter
-//! with forgetting `1 − ln 2 / half_life`): the exact fit of a line while few samples
-//! exist, a slow exponential fit afterwards. The slope starts pinned near zero by a
-//! prior (`SLOPE_PRIOR`) and is learned once the data says more than the prior, a few
-//! hundred samples in: so a young series is judged against its mean, and a steady climb
-//! is not a drift while a jump off it, or a change of its slope, is. The spread and the
-//! autocorrelation use the weight `max(1/n, ln 2 / half_life)`. The baseline is frozen
+//! The level and trend are a discounted least-squares line with forgetting
+//! `1 − ln 2 / half_life` ([`Line`]): a steady climb is not a drift, while a jump off
+//! it, or a change of its slope, is. The spread and the autocorrelation use the weight
+//! `max(1/n, ln 2 / half_life)`: the exact running mean while few samples exist and a
+//! slow exponential average afterwards. The baseline is frozen
 //! while a series drifts (the series decides when to call `learn`); its forecast then
 //! follows the learned trend.
 
 use super::seasonal::Seasonal;
+use super::trend::Line;
 use driftd_core::Stats;
 use serde::{Deserialize, Serialize};
 use std::num::NonZeroU32;
@@ -116,20 +115,15 @@ impl From<&BaselineConfig> for BaselineParams {
     }
 }
 
-/// A series' learned normal behaviour: 40 bytes, plus the seasonal profile when one
+/// A series' learned normal behaviour: 64 bytes, plus the seasonal profile when one
 /// is configured.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Baseline {
     n: u32,
-    /// Level of the deseasonalised values at the newest learned sample (about 0 when
-    /// seasonal).
-    loc: f64,
-    /// Trend: change of the level per sample.
-    slope: f32,
-    /// Covariance of (level, slope) in units of the noise variance: level, cross, slope.
-    cov: [f32; 3],
-    /// Samples judged since the level was learned at the newest learned one, that one
-    /// included: the next sample is this many ahead of `loc`.
+    /// Level and trend of the deseasonalised values (level about 0 when seasonal).
+    line: Line,
+    /// Samples judged since the newest learned one, that one included: the next
+    /// sample is this many ahead of it on the line.
     ahead: u32,
     /// Spread: variance (mean estimator) or MAD (median estimator).
     spread: f64,
@@ -143,14 +137,6 @@ pub struct Baseline {
     square_var: f32,
     seasonal: Option<Box<Seasonal>>,
 }
-
-/// Prior variance of the slope, in squared noise standard deviations per sample: a
-/// slope of 0.0003 σ a sample is one prior standard deviation. A line fit of `n`
-/// samples knows its slope to a variance of about 12 / n³, which passes the prior
-/// at about 500 samples: before that a young series is judged against its mean (a
-/// trend fitted to a few dozen noisy samples would extrapolate noise, and would
-/// absorb a step as a slope).
-const SLOPE_PRIOR: f64 = 1e-7;
 
 /// Where squared deviations are clipped for the spread statistic (|r| = 4).
 const SQUARE_CLIP: f64 = 16.0;
@@ -209,14 +195,7 @@ impl Baseline {
 
     /// The level expected at the next sample, deseasonalised.
     fn forecast(&self) -> f64 {
-        self.loc + f64::from(self.slope) * f64::from(self.ahead)
-    }
-
-    /// The forecast's own variance, in units of the noise variance, for a sample
-    /// `steps` after the newest learned one: how little the fitted line is known.
-    fn forecast_var(&self, steps: f64) -> f64 {
-        let [l, c, b] = self.cov.map(f64::from);
-        l + 2.0 * steps * c + steps * steps * b
+        self.line.at(self.ahead)
     }
 
     fn season(&self, time: u64) -> f64 {
@@ -233,7 +212,7 @@ impl Baseline {
         };
         // A flat baseline has no spread: the floor keeps z finite and still makes any
         // real change of a flat series stand out.
-        raw.max(1e-9 * self.loc.abs().max(1.0))
+        raw.max(1e-9 * self.line.level.abs().max(1.0))
     }
 
     fn phi(&self) -> f64 {
@@ -258,7 +237,7 @@ impl Baseline {
         let known = if self.n == 0 {
             1.0
         } else {
-            self.forecast_var(f64::from(self.ahead)) * worth
+            self.line.var_at(self.ahead) * worth
         };
         let inflation = (1.0 + known).sqrt() * (1.0 + 2.0 / n);
         let season = self.season(time);
@@ -321,8 +300,7 @@ impl Baseline {
                 // the noise: learn the residual statistics again, against the whole one.
                 s.settled = true;
                 self.n = 0;
-                self.loc = 0.0;
-                self.slope = 0.0;
+                self.line = Line::default();
                 self.ahead = 0;
                 self.spread = 0.0;
                 self.rho = 0.0;
@@ -338,27 +316,25 @@ impl Baseline {
         let settled = u64::from(self.n) > NOISE_SETTLED;
         match p.estimator {
             Estimator::Mean => {
-                self.learn_line(p, d);
+                if self.n == 1 {
+                    self.line = Line::start(level + d, 1.0);
+                } else {
+                    self.line.learn(self.ahead, d, p.alpha);
+                }
                 let w = if settled { p.alpha } else { w };
                 self.spread = (1.0 - w) * (self.spread + w * d * d);
             }
-            Estimator::Median if self.n == 1 => {
-                self.loc = x - season;
-                self.cov = [1.0, 0.0, 0.0];
-                self.ahead = 0;
-            }
+            Estimator::Median if self.n == 1 => self.line = Line::level_only(x - season),
             Estimator::Median => {
                 // Streaming median and MAD: steps shrink like the weight and scale
                 // with the spread (or with the deviation while no spread is known).
                 let step = 1.5 * w * sd.max(0.1 * d.abs());
-                self.loc += step * d.signum();
+                self.line.level += step * d.signum();
                 self.spread = (self.spread + step * (d.abs() - self.spread).signum()).max(0.0);
-                // No trend: the level's variance is that of a discounted mean.
-                let level = f64::from(self.cov[0]) / (1.0 - p.alpha);
-                self.cov[0] = (level / (1.0 + level)) as f32;
-                self.ahead = 0;
+                self.line.learned_level_only(p.alpha);
             }
         }
+        self.ahead = 0;
         // The first deviations are measured against almost nothing: keep them out of
         // the autocorrelation and the spread calibration, and clip so a few outliers
         // cannot fake correlation.
@@ -379,42 +355,14 @@ impl Baseline {
         }
     }
 
-    /// One step of the discounted least-squares line: `d` is the (clipped) deviation
-    /// of the newest sample from the forecast. The first sample sets the level.
-    fn learn_line(&mut self, p: &BaselineParams, d: f64) {
-        if self.n == 1 {
-            self.loc += d;
-            self.slope = 0.0;
-            self.cov = [1.0, 0.0, SLOPE_PRIOR as f32];
-            self.ahead = 0;
-            return;
-        }
-        // Predict to the newest sample, forgetting a little, then correct by `d`.
-        let k = f64::from(self.ahead.max(1));
-        let forget = 1.0 / (1.0 - p.alpha);
-        let [l, c, b] = self.cov.map(f64::from);
-        let (l, c, b) = ((l + 2.0 * k * c + k * k * b) * forget, (c + k * b) * forget, b * forget);
-        let s = 1.0 + l;
-        let (gain_level, gain_slope) = (l / s, c / s);
-        let slope = f64::from(self.slope);
-        self.loc += slope * k + gain_level * d;
-        self.slope = (slope + gain_slope * d) as f32;
-        // Stored in single precision (the state's size budget): a relative error of
-        // 1e-7 in how well the line is known changes no judgement.
-        self.cov = [l - gain_level * l, c - gain_level * c, b - gain_slope * c].map(|v| v as f32);
-        self.ahead = 0;
-    }
-
     /// Replaces what was learned with `stats` of deseasonalised values (a drift
     /// accepted as the new normal). The seasonal profile, the autocorrelation and the
     /// tail calibration are kept: they describe the noise, which `stats` cannot, and
     /// relearning them from zero after a long drift would take as long again.
     pub fn reset_to(&mut self, p: &BaselineParams, stats: Stats) {
         self.n = u32::try_from(stats.samples.min(p.warmup)).unwrap_or(u32::MAX);
-        self.loc = stats.mean;
         // The trend is learned again from the new level.
-        self.slope = 0.0;
-        self.cov = [1.0 / self.n.max(1) as f32, 0.0, SLOPE_PRIOR as f32];
+        self.line = Line::start(stats.mean, 1.0 / f64::from(self.n.max(1)));
         self.ahead = 0;
         self.spread = match p.estimator {
             Estimator::Mean => stats.stddev * stats.stddev,

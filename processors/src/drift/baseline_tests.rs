@@ -101,3 +101,32 @@ fn heavier_tails_get_a_shorter_clip() {
     let heavy = learned(&p, (0..5000).map(|_| t3.sample(&mut rng)));
     assert!((2.0..3.0).contains(&clip(&heavy)), "{}", clip(&heavy));
 }
+
+#[test]
+fn a_steady_climb_is_learned_and_a_jump_off_it_stands_out() {
+    let p = params("{}");
+    // 0.05 a sample on noise of about ±1, the same every run.
+    let climb = |i: u64| 100.0 + 0.05 * i as f64 + ((i * 7_919) % 13) as f64 / 6.0 - 1.0;
+    let b = learned(&p, (0..3_000).map(climb));
+    let next = 3_000.0 * 0.05 + 100.0;
+    let s = b.stats(&p);
+    assert!((s.mean - next).abs() < 0.5, "the level follows the climb: {s:?}");
+    let t = 3_000 * MINUTE;
+    let on = b.judge(&p, next, t).z;
+    assert!(on.abs() < 1.0, "a value on the line is normal: z {on}");
+    let off = b.judge(&p, next + 6.0 * s.stddev, t).z;
+    assert!(off > 5.0, "a jump off the line is not: z {off}");
+}
+
+#[test]
+fn a_young_baseline_is_judged_against_its_mean() {
+    // Fifty samples that happen to rise a little: too few to tell a trend from noise,
+    // so the forecast stays at their mean instead of extrapolating the rise.
+    let p = params("{}");
+    let b = learned(
+        &p,
+        (0..50).map(|i| 10.0 + 0.02 * i as f64 + if i % 2 == 0 { 1.0 } else { -1.0 }),
+    );
+    let mean = 10.0 + 0.02 * 24.5;
+    assert!((b.stats(&p).mean - mean).abs() < 0.1, "{:?}", b.stats(&p));
+}

@@ -21,6 +21,7 @@ use tokio_util::sync::CancellationToken;
 
 /// The encoding's version: a checkpoint of another version is ignored (relearned).
 /// 3: the series keeps its downward excursion where the 20-sample EWMA was.
+/// 4: the baseline learns a trend (`trend::Line`).
 const FORMAT: u8 = 4;
 
 /// Most checkpoints written in one store call.

@@ -19,6 +19,7 @@ mod series_tests;
 mod shards;
 pub(crate) mod stats;
 mod table;
+mod trend;
 
 pub use baseline::{BaselineConfig, Estimator, Seasonality};
 pub use config::DriftConfig;
