@@ -11,6 +11,7 @@
 //! backend: Redis 7.0 cannot expire single hash fields or set members, and a TTL on a
 //! whole key would drop fresh data with old.
 
+mod checkpoints;
 mod codec;
 mod config;
 mod incidents;
@@ -75,10 +76,6 @@ impl RedisStore {
     fn versioned(&self, name: &str) -> [String; 3] {
         let data = self.key(name);
         [data.clone(), format!("{data}:updated"), format!("{data}:by_updated")]
-    }
-
-    fn checkpoints(&self, processor: &str) -> [String; 3] {
-        self.versioned(&format!("checkpoints:{processor}"))
     }
 
     fn fail(&self, doing: &str, e: RedisError) -> StoreError {
@@ -319,49 +316,11 @@ impl Store for RedisStore {
     }
 
     async fn save_checkpoints(&self, processor: &str, checkpoints: &[Checkpoint]) -> Result<(), StoreError> {
-        if checkpoints.is_empty() {
-            return Ok(());
-        }
-        let mut conn = self.conn.clone();
-        redis::cmd("SADD")
-            .arg(self.key("checkpoint_processors"))
-            .arg(processor)
-            .query_async::<()>(&mut conn)
-            .await
-            .map_err(|e| self.fail("cannot save checkpoints", e))?;
-        let entries = checkpoints
-            .iter()
-            .map(|c| {
-                Ok((
-                    c.series_id.to_string(),
-                    sort_key(c.updated_at),
-                    codec::encode_checkpoint(c)?,
-                ))
-            })
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        self.upsert_newer(&self.checkpoints(processor), entries).await
+        self.write_checkpoints(processor, checkpoints).await
     }
 
     async fn load_checkpoints(&self, processor: &str) -> Result<Vec<Checkpoint>, StoreError> {
-        let [data, updated, _] = self.checkpoints(processor);
-        let entries = self.hash_entries(&data).await?;
-        let mut conn = self.conn.clone();
-        let mut loaded = Vec::with_capacity(entries.len());
-        for chunk in entries.chunks(CHUNK) {
-            let fields: Vec<&str> = chunk.iter().map(|(f, _)| f.as_str()).collect();
-            let times: Vec<Option<String>> = redis::cmd("HMGET")
-                .arg(&updated)
-                .arg(&fields)
-                .query_async(&mut conn)
-                .await
-                .map_err(|e| self.fail("cannot load checkpoints", e))?;
-            for ((field, value), time) in chunk.iter().zip(times) {
-                let time = time.unwrap_or_default();
-                loaded.push(codec::decode_checkpoint(field, value, &time)?);
-            }
-        }
-        loaded.sort_by_key(|c| c.series_id);
-        Ok(loaded)
+        self.read_checkpoints(processor).await
     }
 
     async fn save_incidents(&self, incidents: &[Incident]) -> Result<(), StoreError> {

@@ -3,6 +3,7 @@
 //! and PostgreSQL share (`$n` parameters, `ON CONFLICT`); each backend folder brings
 //! only its DDL (a [`Schema`]) and its connection settings.
 
+mod checkpoints;
 mod filter;
 mod incidents;
 mod rows;
@@ -14,7 +15,7 @@ use driftd_core::incident::{Incident, IncidentQuery};
 use driftd_core::store::{Checkpoint, EventPage, EventQuery, SeriesStatus, StatusQuery, Store, StoreError};
 use driftd_core::DriftEvent;
 use filter::{Filter, Param};
-use rows::{CHECKPOINT_COLUMNS, EVENT_COLUMNS, STATUS_COLUMNS};
+use rows::{EVENT_COLUMNS, STATUS_COLUMNS};
 use sqlx::AnyPool;
 use std::collections::{HashMap, HashSet};
 use tokio::sync::OnceCell;
@@ -313,31 +314,11 @@ impl Store for SqlStore {
     }
 
     async fn save_checkpoints(&self, processor: &str, checkpoints: &[Checkpoint]) -> Result<(), StoreError> {
-        let newest = newest_per_key(checkpoints, |c| c.series_id, |c| c.updated_at);
-        let table = &self.tables.checkpoints;
-        // Large detector states make rows big: fewer per statement.
-        for chunk in newest.chunks(ROWS_PER_INSERT / 4) {
-            let sql = insert_sql(table, CHECKPOINT_COLUMNS, chunk.len())
-                + &upsert_newer(table, "processor, series_id", CHECKPOINT_COLUMNS);
-            let mut q = sqlx::query(&sql);
-            for c in chunk {
-                q = rows::bind_checkpoint(q, processor, c)?;
-            }
-            self.execute(q, "cannot save checkpoints").await?;
-        }
-        Ok(())
+        self.write_checkpoints(processor, checkpoints).await
     }
 
     async fn load_checkpoints(&self, processor: &str) -> Result<Vec<Checkpoint>, StoreError> {
-        let sql = format!(
-            "SELECT {} FROM {} WHERE processor = $1 ORDER BY series_id",
-            CHECKPOINT_COLUMNS.join(", "),
-            self.tables.checkpoints
-        );
-        let rows = self
-            .fetch(sqlx::query(&sql).bind(processor.to_string()), "cannot load checkpoints")
-            .await?;
-        rows.iter().map(rows::checkpoint).collect()
+        self.read_checkpoints(processor).await
     }
 
     async fn save_incidents(&self, incidents: &[Incident]) -> Result<(), StoreError> {
