@@ -7,7 +7,7 @@
 mod common;
 
 use common::otlp::{latency_request, SECOND, T0};
-use common::{eventually, Driftd, TempDir};
+use common::{eventually, require_server, Driftd, TempDir};
 use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_client::MetricsServiceClient;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
@@ -223,6 +223,7 @@ async fn sqlite_keeps_baselines_and_history_across_a_restart() {
 
 #[tokio::test]
 async fn redis_keeps_baselines_and_history_across_a_restart() {
+    require_server("Redis", "127.0.0.1:6379", "scripts/services.sh");
     let prefix = unique("driftd-restart-");
     restart_keeps_baselines_and_history(&format!(
         "{{backend: redis, retention: 3650d, url: \"redis://127.0.0.1:6379\", key_prefix: \"{prefix}:\"}}"
@@ -230,11 +231,33 @@ async fn redis_keeps_baselines_and_history_across_a_restart() {
     .await;
 }
 
-#[tokio::test]
-async fn postgresql_keeps_baselines_and_history_across_a_restart() {
+async fn postgresql_keeps_baselines_and_history(port: u16) {
+    let (name, script) = match port {
+        5432 => ("PostgreSQL", "scripts/services.sh"),
+        5433 => ("PostgreSQL with TimescaleDB", "scripts/timescaledb.sh"),
+        _ => ("PostgreSQL with TimescaleDB (Apache)", "scripts/timescaledb.sh"),
+    };
+    require_server(name, &format!("127.0.0.1:{port}"), script);
     let prefix = unique("restart_");
     restart_keeps_baselines_and_history(&format!(
-        "{{backend: timescale, retention: 3650d, url: \"postgres://postgres@127.0.0.1:5432/test\", table_prefix: \"{prefix}_\"}}"
+        "{{backend: timescale, retention: 3650d, url: \"postgres://postgres@127.0.0.1:{port}/test\", table_prefix: \"{prefix}_\"}}"
     ))
     .await;
+}
+
+#[tokio::test]
+async fn postgresql_keeps_baselines_and_history_across_a_restart() {
+    postgresql_keeps_baselines_and_history(5432).await;
+}
+
+/// PostgreSQL with the TimescaleDB community edition (`scripts/timescaledb.sh`).
+#[tokio::test]
+async fn timescaledb_keeps_baselines_and_history_across_a_restart() {
+    postgresql_keeps_baselines_and_history(5433).await;
+}
+
+/// PostgreSQL with TimescaleDB under its Apache-2.0 license (`scripts/timescaledb.sh`).
+#[tokio::test]
+async fn timescaledb_apache_keeps_baselines_and_history_across_a_restart() {
+    postgresql_keeps_baselines_and_history(5434).await;
 }

@@ -148,12 +148,13 @@ impl ComponentConfig for StorageConfig {
     }
 }
 
-impl StoreFactory for StorageConfig {
-    /// Opens the backend and starts pruning it every so often. A server that does not
-    /// answer at startup is logged and the store is used anyway (it reconnects; writes
-    /// queue and retry meanwhile): driftd degrades rather than stops. A store that
-    /// refuses driftd (bad URL, login, missing database, unwritable file) fails here.
-    async fn build(&self) -> Result<Arc<dyn Store>, BuildError> {
+impl StorageConfig {
+    /// Opens the backend, without the pruning task [`StoreFactory::build`] adds (for
+    /// tests that decide when to prune). A server that does not answer is logged and the
+    /// store is used anyway (it reconnects; writes queue and retry meanwhile): driftd
+    /// degrades rather than stops. A store that refuses driftd (bad URL, login, missing
+    /// database, unwritable file) fails here.
+    pub async fn open(&self) -> Result<Arc<dyn Store>, BuildError> {
         let refused = |e: StoreError| BuildError::Other(format!("storage: {e}"));
         let (store, probe): (Arc<dyn Store>, Result<(), StoreError>) = match self {
             Self::Memory(c) => (Arc::new(storage::memory::MemoryStore::new(c.max_events)), Ok(())),
@@ -182,6 +183,14 @@ impl StoreFactory for StorageConfig {
             ),
             Err(e) => return Err(refused(e)),
         }
+        Ok(store)
+    }
+}
+
+impl StoreFactory for StorageConfig {
+    /// Opens the backend ([`StorageConfig::open`]) and starts pruning it every so often.
+    async fn build(&self) -> Result<Arc<dyn Store>, BuildError> {
+        let store = self.open().await?;
         storage::spawn_pruning(&store, self.retention());
         Ok(store)
     }

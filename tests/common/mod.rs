@@ -58,6 +58,16 @@ pub fn installed(script: &str) -> String {
     String::from_utf8(out.stdout).expect("a path").trim().to_string()
 }
 
+/// Panics within seconds, naming the server and the script that starts it, unless
+/// something accepts TCP connections at `addr`: a test never waits out a timeout (or
+/// passes) against a server that is not there.
+pub fn require_server(name: &str, addr: &str, script: &str) {
+    let sock: SocketAddr = addr.parse().expect("a socket address");
+    if let Err(e) = std::net::TcpStream::connect_timeout(&sock, Duration::from_secs(3)) {
+        panic!("{name} is not reachable at {addr} ({e}): start it with {script}");
+    }
+}
+
 /// A TCP port free on 127.0.0.1 now.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")

@@ -1,6 +1,7 @@
 //! Helpers for tests that talk to the real servers on this machine (PostgreSQL,
-//! Redis, MariaDB; `scripts/services.sh` starts them). A server that is not reachable
-//! fails the test with a message saying so: these tests never pass silently.
+//! Redis, MariaDB: `scripts/services.sh` starts them; the two TimescaleDB clusters:
+//! `scripts/timescaledb.sh`). A server that is not reachable fails the test with a
+//! message saying so: these tests never pass silently.
 
 #![allow(dead_code)]
 
@@ -13,20 +14,39 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// The machine's PostgreSQL, without TimescaleDB.
 pub const POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+/// PostgreSQL with the TimescaleDB community edition preloaded.
+pub const TIMESCALE_URL: &str = "postgres://postgres@127.0.0.1:5433/test";
+/// PostgreSQL with TimescaleDB under the Apache-2.0 license.
+pub const TIMESCALE_APACHE_URL: &str = "postgres://postgres@127.0.0.1:5434/test";
 pub const MARIADB_URL: &str = "mysql://root@127.0.0.1:3306/test";
 pub const REDIS_URL: &str = "redis://127.0.0.1:6379";
 
-/// Panics unless something accepts TCP connections at `addr`.
-pub fn require(service: &str, addr: &str) {
+/// Panics unless something accepts TCP connections at `addr`, naming the script that
+/// starts it.
+pub fn require_started_by(service: &str, addr: &str, script: &str) {
     let sock: SocketAddr = addr.parse().expect("a socket address");
     if let Err(e) = TcpStream::connect_timeout(&sock, Duration::from_secs(3)) {
-        panic!("{service} is not reachable at {addr} ({e}): start it with scripts/services.sh");
+        panic!("{service} is not reachable at {addr} ({e}): start it with {script}");
     }
+}
+
+pub fn require(service: &str, addr: &str) {
+    require_started_by(service, addr, "scripts/services.sh");
 }
 
 pub fn require_postgres() {
     require("PostgreSQL", "127.0.0.1:5432");
+}
+
+/// The PostgreSQL cluster of `url` (one of the three above) is up.
+pub fn require_postgres_at(url: &str) {
+    match url {
+        TIMESCALE_URL => require_started_by("TimescaleDB (community)", "127.0.0.1:5433", "scripts/timescaledb.sh"),
+        TIMESCALE_APACHE_URL => require_started_by("TimescaleDB (Apache)", "127.0.0.1:5434", "scripts/timescaledb.sh"),
+        _ => require_postgres(),
+    }
 }
 
 pub fn require_redis() {
@@ -55,13 +75,25 @@ pub fn unique(tag: &str) -> String {
 /// Fixture events date from January 2026, so test configs set a long `retention`
 /// to keep the background prune away from them.
 pub async fn store(backend: &str, yaml: &str) -> Arc<dyn Store> {
+    config(backend, yaml)
+        .build()
+        .await
+        .unwrap_or_else(|e| panic!("{backend}: build failed: {e}"))
+}
+
+/// The same store without its pruning task, for tests that prune when they choose.
+pub async fn store_without_pruning(backend: &str, yaml: &str) -> Arc<dyn Store> {
+    config(backend, yaml)
+        .open()
+        .await
+        .unwrap_or_else(|e| panic!("{backend}: open failed: {e}"))
+}
+
+fn config(backend: &str, yaml: &str) -> StorageConfig {
     let body = serde_yaml::from_str(yaml).expect("test YAML");
     let config = StorageConfig::parse(backend, body).unwrap_or_else(|e| panic!("{backend}: {e:?}"));
     assert!(config.validate().is_empty(), "{backend}: {:?}", config.validate());
     config
-        .build()
-        .await
-        .unwrap_or_else(|e| panic!("{backend}: build failed: {e}"))
 }
 
 /// Deletes every Redis key under `prefix`.
@@ -82,11 +114,11 @@ pub async fn redis_cleanup(url: &str, prefix: &str) {
     }
 }
 
-/// Drops the three store tables under `prefix` (and the TimescaleDB helper function,
-/// if any) in PostgreSQL.
-pub async fn postgres_drop(prefix: &str) {
-    let pool = sqlx::PgPool::connect(POSTGRES_URL).await.expect("connects");
-    for t in ["events", "status", "checkpoints", "incidents"] {
+/// Drops the store tables under `prefix` (and the TimescaleDB helper function, if
+/// any) in the PostgreSQL at `url`.
+pub async fn postgres_drop(url: &str, prefix: &str) {
+    let pool = sqlx::PgPool::connect(url).await.expect("connects");
+    for t in ["events", "status", "checkpoints", "incidents", "event_snapshots"] {
         sqlx::query(&format!("DROP TABLE IF EXISTS {prefix}{t}"))
             .execute(&pool)
             .await
