@@ -162,14 +162,20 @@ async fn every_dashboard_query_runs_in_a_real_prometheus_against_a_live_driftd()
     assert!(missing.is_empty(), "not on /metrics: {missing:?}");
 
     let prometheus = Prometheus::start(&driftd.addrs["prometheus"].to_string());
-    eventually(Duration::from_secs(60), "a few scrapes of driftd", || async {
-        let up = prometheus
-            .query("sum(count_over_time(up{job=\"driftd\"}[1m]))")
-            .await
-            .ok()?;
-        let scrapes: f64 = up.first()?["value"][1].as_str()?.parse().ok()?;
-        (scrapes >= 3.0).then_some(())
-    })
+    // Successful scrapes (`up` is 0 for one Prometheus could not parse): Prometheus
+    // asks for OpenMetrics first, so this is also its parser accepting driftd's.
+    eventually(
+        Duration::from_secs(60),
+        "a few successful scrapes of driftd",
+        || async {
+            let up = prometheus
+                .query("sum(sum_over_time(up{job=\"driftd\"}[1m]))")
+                .await
+                .ok()?;
+            let scrapes: f64 = up.first()?["value"][1].as_str()?.parse().ok()?;
+            (scrapes >= 3.0).then_some(())
+        },
+    )
     .await;
     for expr in &exprs {
         let result = prometheus.query(expr).await;

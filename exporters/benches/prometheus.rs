@@ -6,7 +6,7 @@
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use driftd_core::view::{SeriesSnapshot, SeriesState};
 use driftd_core::{SeriesLabels, Stats};
-use driftd_exporters::prometheus::render::{render, Exposition};
+use driftd_exporters::prometheus::render::{render, Exposition, Format};
 use std::hint::black_box;
 use std::sync::Arc;
 
@@ -55,6 +55,7 @@ fn scrape(c: &mut Criterion) {
                 points_processed: 1,
                 series: &series,
                 entities: &[],
+                format: Format::Text,
             }))
         })
     });

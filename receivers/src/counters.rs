@@ -46,18 +46,6 @@ impl Outcome {
 impl ReceiverCounters {
     /// Registers the counters of `receiver` (its component id) on `transport`.
     pub fn new(receiver: &str, transport: &'static str) -> Self {
-        metrics::describe_counter!(
-            "driftd_receiver_accepted_points_total",
-            "Points a receiver handed to its pipelines."
-        );
-        metrics::describe_counter!(
-            "driftd_receiver_refused_points_total",
-            "Data points a receiver refused (NaN, missing timestamp, unsupported type)."
-        );
-        metrics::describe_counter!(
-            "driftd_receiver_requests_total",
-            "Requests a receiver answered, by outcome."
-        );
         let labels = [("receiver", receiver.to_string()), ("transport", transport.to_string())];
         let requests = Outcome::ALL.map(|o| {
             let mut l = labels.to_vec();

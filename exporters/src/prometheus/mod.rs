@@ -3,6 +3,7 @@
 //! at scrape time. Nothing is pushed to it per point.
 
 mod config;
+pub mod help;
 pub mod render;
 
 pub use config::PrometheusConfig;
@@ -25,9 +26,6 @@ use std::task::{ready, Context, Poll};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-/// The scrape response's media type (text exposition format 0.0.4).
-pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
-
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
 /// Installs the global `metrics` recorder that the scrape endpoint renders, once per
@@ -40,8 +38,9 @@ pub fn install_recorder() -> PrometheusHandle {
         .get_or_init(|| {
             let recorder = PrometheusBuilder::new().build_recorder();
             let handle = recorder.handle();
-            if let Err(e) = metrics::set_global_recorder(recorder) {
-                tracing::warn!(error = %e, "another metrics recorder is installed; driftd's own telemetry will not be scraped");
+            match metrics::set_global_recorder(recorder) {
+                Ok(()) => help::describe(),
+                Err(e) => tracing::warn!(error = %e, "another metrics recorder is installed; driftd's own telemetry will not be scraped"),
             }
             handle
         })
@@ -60,7 +59,7 @@ struct Scrape {
 const CHUNK: usize = 256 * 1024;
 
 impl Scrape {
-    fn render(&self, emit: &mut dyn FnMut(String)) {
+    fn render(&self, format: render::Format, emit: &mut dyn FnMut(String)) {
         // Upkeep at scrape time drains histogram buckets and expires idle metrics
         // without a background task.
         self.recorder.run_upkeep();
@@ -77,6 +76,7 @@ impl Scrape {
             series_tracked: self.views.series_count(),
             points_processed: self.views.points_processed(),
             series: &series,
+            format,
         };
         render::render_chunks(&exposition, CHUNK, emit);
     }
@@ -131,19 +131,21 @@ pub(crate) fn build(
     Ok(Exporter::Pull)
 }
 
-async fn serve(State(scrape): State<Arc<Scrape>>) -> Response {
+async fn serve(State(scrape): State<Arc<Scrape>>, headers: axum::http::HeaderMap) -> Response {
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    let format = render::Format::negotiate(accept);
     // Walking and rendering 100,000 series takes tens of milliseconds: off the runtime,
     // sent chunk by chunk while the rest renders.
     let (tx, chunks) = mpsc::channel(4);
     let render = tokio::task::spawn_blocking(move || {
         // A scraper that went away makes sends fail: the rest is rendered for nothing.
-        scrape.render(&mut |chunk| drop(tx.blocking_send(chunk)));
+        scrape.render(format, &mut |chunk| drop(tx.blocking_send(chunk)));
     });
     let body = Chunks {
         chunks,
         render: Some(render),
     };
-    ([(header::CONTENT_TYPE, CONTENT_TYPE)], Body::new(body)).into_response()
+    ([(header::CONTENT_TYPE, format.content_type())], Body::new(body)).into_response()
 }
 
 #[cfg(test)]

@@ -1,4 +1,5 @@
-//! The text exposition format (0.0.4) for drift state: a pure function over snapshots.
+//! The exposition of drift state, as Prometheus text (0.0.4) or OpenMetrics 1.0 (what
+//! the scraper asks for): a pure function over snapshots.
 //!
 //! Built for 100,000 series per scrape: every series' label block is sanitised and
 //! escaped once, into one buffer, and then copied into each family; numbers are
@@ -20,6 +21,55 @@ pub struct Exposition<'a> {
     pub series: &'a [SeriesSnapshot],
     /// Every entity, for `driftd_entity_health`.
     pub entities: &'a [EntitySnapshot],
+    /// Which of the two formats to write.
+    pub format: Format,
+}
+
+/// The two exposition formats. They differ where OpenMetrics is stricter: a counter
+/// family is named without its samples' `_total` suffix, there are no blank lines, and
+/// the text ends with `# EOF`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// `text/plain; version=0.0.4`.
+    Text,
+    /// `application/openmetrics-text; version=1.0.0`.
+    OpenMetrics,
+}
+
+impl Format {
+    /// The format a scraper's `Accept` header prefers: OpenMetrics when it is listed
+    /// (with a q above 0) ahead of, or with a higher q than, the text format.
+    pub fn negotiate(accept: Option<&str>) -> Format {
+        let Some(accept) = accept else { return Format::Text };
+        let quality = |media: &str| -> Option<(usize, f32)> {
+            accept.split(',').enumerate().find_map(|(i, part)| {
+                let mut params = part.split(';').map(str::trim);
+                if params.next()? != media {
+                    return None;
+                }
+                let q = params
+                    .find_map(|p| p.strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()))
+                    .unwrap_or(1.0);
+                Some((i, q))
+            })
+        };
+        match (quality("application/openmetrics-text"), quality("text/plain")) {
+            (Some((_, q)), _) if q <= 0.0 => Format::Text,
+            (Some(_), None) => Format::OpenMetrics,
+            (Some((om_at, om)), Some((text_at, text))) if om > text || (om == text && om_at < text_at) => {
+                Format::OpenMetrics
+            }
+            _ => Format::Text,
+        }
+    }
+
+    /// The response's media type.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Text => "text/plain; version=0.0.4; charset=utf-8",
+            Format::OpenMetrics => "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        }
+    }
 }
 
 const ENTITY_HEALTH: &str = "driftd_entity_health";
@@ -109,7 +159,10 @@ pub fn render_chunks(e: &Exposition<'_>, chunk: usize, emit: &mut dyn FnMut(Stri
         }
     };
 
-    out.push_str(e.recorded);
+    match e.format {
+        Format::Text => out.push_str(e.recorded),
+        Format::OpenMetrics => push_recorded_as_openmetrics(&mut out, e.recorded),
+    }
     if !out.is_empty() && !out.ends_with('\n') {
         out.push('\n');
     }
@@ -131,7 +184,7 @@ pub fn render_chunks(e: &Exposition<'_>, chunk: usize, emit: &mut dyn FnMut(Stri
     ];
     for (name, help, kind, value) in totals {
         if !exposes(e.recorded, name) {
-            push_header(&mut out, name, help, kind);
+            push_header(&mut out, e.format, name, help, kind);
             out.push_str(name);
             push_sample(&mut out, value);
         }
@@ -139,6 +192,7 @@ pub fn render_chunks(e: &Exposition<'_>, chunk: usize, emit: &mut dyn FnMut(Stri
     if !e.entities.is_empty() && !exposes(e.recorded, ENTITY_HEALTH) {
         push_header(
             &mut out,
+            e.format,
             ENTITY_HEALTH,
             "Health of the entity, 0 to 100: 100 when every signal agrees with its baseline.",
             "gauge",
@@ -161,7 +215,7 @@ pub fn render_chunks(e: &Exposition<'_>, chunk: usize, emit: &mut dyn FnMut(Stri
                 continue;
             };
             if !header {
-                push_header(&mut out, family.name, family.help, family.kind);
+                push_header(&mut out, e.format, family.name, family.help, family.kind);
                 header = true;
             }
             out.push_str(family.name);
@@ -170,8 +224,52 @@ pub fn render_chunks(e: &Exposition<'_>, chunk: usize, emit: &mut dyn FnMut(Stri
             flush(&mut out, false);
         }
     }
+    if e.format == Format::OpenMetrics {
+        out.push_str("# EOF\n");
+    }
     if !out.is_empty() {
         flush(&mut out, true);
+    }
+}
+
+/// The recorder's text-format output as OpenMetrics: blank lines dropped and counter
+/// families' `# HELP`/`# TYPE` names without `_total` (a family's HELP line comes
+/// before its TYPE line, so it is held until the TYPE says what the family is).
+fn push_recorded_as_openmetrics(out: &mut String, recorded: &str) {
+    let line_to = |out: &mut String, parts: &[&str]| {
+        parts.iter().for_each(|p| out.push_str(p));
+        out.push('\n');
+    };
+    let mut help: Option<&str> = None;
+    for line in recorded.lines().filter(|l| !l.is_empty()) {
+        if line.starts_with("# HELP ") {
+            if let Some(h) = help.replace(line) {
+                line_to(out, &[h]);
+            }
+            continue;
+        }
+        let counter = line
+            .strip_prefix("# TYPE ")
+            .and_then(|r| r.strip_suffix(" counter"))
+            .and_then(|name| name.strip_suffix("_total"));
+        match counter {
+            Some(family) => {
+                let text = help.take().and_then(|h| h.strip_prefix("# HELP ")?.split_once(' '));
+                if let Some((_, text)) = text {
+                    line_to(out, &["# HELP ", family, " ", text]);
+                }
+                line_to(out, &["# TYPE ", family, " counter"]);
+            }
+            None => {
+                if let Some(h) = help.take() {
+                    line_to(out, &[h]);
+                }
+                line_to(out, &[line]);
+            }
+        }
+    }
+    if let Some(h) = help {
+        line_to(out, &[h]);
     }
 }
 
@@ -184,7 +282,11 @@ fn exposes(text: &str, name: &str) -> bool {
     })
 }
 
-fn push_header(out: &mut String, name: &str, help: &str, kind: &str) {
+fn push_header(out: &mut String, format: Format, name: &str, help: &str, kind: &str) {
+    let name = match (format, kind) {
+        (Format::OpenMetrics, "counter") => name.strip_suffix("_total").unwrap_or(name),
+        _ => name,
+    };
     for part in ["# HELP ", name, " ", help, "\n# TYPE ", name, " ", kind, "\n"] {
         out.push_str(part);
     }

@@ -16,6 +16,7 @@ fn scrape(recorded: &str, series: &[SeriesSnapshot]) -> String {
         points_processed: 4_200,
         series,
         entities: &[],
+        format: Format::Text,
     })
 }
 
@@ -217,6 +218,7 @@ fn chunks_are_whole_lines_that_add_up_to_the_scrape() {
         points_processed: 1,
         series: &series,
         entities: &[],
+        format: Format::Text,
     };
     let mut chunks = Vec::new();
     render_chunks(&exposition, 4096, &mut |c| chunks.push(c));
@@ -242,6 +244,7 @@ fn entity_health_is_one_gauge_per_entity() {
         points_processed: 0,
         series: &[],
         entities: &entities,
+        format: Format::Text,
     });
     assert_eq!(
         samples(&text, "driftd_entity_health"),
@@ -251,4 +254,71 @@ fn entity_health_is_one_gauge_per_entity() {
         ]
     );
     assert_eq!(text.matches("# TYPE driftd_entity_health gauge").count(), 1);
+}
+
+#[test]
+fn scrapers_get_openmetrics_when_they_prefer_it() {
+    // Prometheus 2.x's own Accept header.
+    let prometheus = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+    assert_eq!(Format::negotiate(Some(prometheus)), Format::OpenMetrics);
+    assert_eq!(
+        Format::negotiate(Some("application/openmetrics-text")),
+        Format::OpenMetrics
+    );
+    assert_eq!(Format::negotiate(None), Format::Text);
+    assert_eq!(Format::negotiate(Some("*/*")), Format::Text);
+    assert_eq!(
+        Format::negotiate(Some("text/plain, application/openmetrics-text")),
+        Format::Text
+    );
+    assert_eq!(
+        Format::negotiate(Some("text/plain;q=0.2, application/openmetrics-text;q=0.9")),
+        Format::OpenMetrics
+    );
+    assert_eq!(
+        Format::negotiate(Some("application/openmetrics-text;q=0")),
+        Format::Text
+    );
+}
+
+#[test]
+fn openmetrics_names_counter_families_without_total_and_ends_with_eof() {
+    let recorded = "# HELP driftd_receiver_requests_total Requests answered.\n\
+                    # TYPE driftd_receiver_requests_total counter\n\
+                    driftd_receiver_requests_total{outcome=\"ok\"} 3\n\n\
+                    # HELP driftd_exporter_queue_size Batches waiting.\n\
+                    # TYPE driftd_exporter_queue_size gauge\n\
+                    driftd_exporter_queue_size 0\n\n";
+    let series = [snapshot("m", &[], SeriesState::Stable)];
+    let text = render(&Exposition {
+        recorded,
+        series_tracked: 1,
+        points_processed: 7,
+        series: &series,
+        entities: &[],
+        format: Format::OpenMetrics,
+    });
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(!lines.contains(&""), "no blank lines:\n{text}");
+    assert_eq!(lines.last(), Some(&"# EOF"));
+    assert_eq!(text.matches("# EOF").count(), 1);
+    for want in [
+        "# HELP driftd_receiver_requests Requests answered.",
+        "# TYPE driftd_receiver_requests counter",
+        "driftd_receiver_requests_total{outcome=\"ok\"} 3",
+        "# TYPE driftd_exporter_queue_size gauge",
+        "# TYPE driftd_points_processed counter",
+        "driftd_points_processed_total 7",
+        "# TYPE driftd_series_samples counter",
+        "# TYPE driftd_series_tracked gauge",
+    ] {
+        assert!(lines.contains(&want), "`{want}` missing:\n{text}");
+    }
+    // The text format keeps the names as they are.
+    let plain = scrape(recorded, &series);
+    assert!(
+        plain.contains("# TYPE driftd_points_processed_total counter\n"),
+        "{plain}"
+    );
+    assert!(!plain.contains("# EOF"));
 }

@@ -140,11 +140,6 @@ impl DriftProcessor {
         let entity = config.incidents.entity.clone();
         let incidents = Arc::new(parking_lot::Mutex::new(IncidentBook::new(config.incidents.clone())));
         let canary = config.incidents.canary.as_ref().map(|c| Canary::new(c, entity.clone()));
-        metrics::describe_histogram!(
-            "driftd_processor_batch_duration_seconds",
-            metrics::Unit::Seconds,
-            "Time a drift processor took to judge one batch of points and raise its events."
-        );
         DriftProcessor {
             name: p.clone(),
             table: Arc::new(

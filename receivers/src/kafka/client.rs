@@ -33,10 +33,6 @@ pub fn consumer(name: &str, config: &KafkaConfig) -> Result<KafkaConsumer, Build
         receiver: name.to_string(),
         commits: metrics::counter!("driftd_kafka_commits_total", "receiver" => name.to_string()),
     };
-    metrics::describe_counter!(
-        "driftd_kafka_commits_total",
-        "Offset commits a Kafka receiver made (sent to the broker; failures are logged)."
-    );
     consumer_config(config)
         .create_with_context(context)
         .map_err(|e| BuildError::Other(format!("cannot create the Kafka consumer: {e}")))

@@ -38,10 +38,6 @@ struct Counters {
 
 impl Counters {
     fn new(receiver: &str) -> Self {
-        metrics::describe_counter!(
-            "driftd_kafka_messages_total",
-            "Kafka messages a receiver handled, by outcome (ok, undecodable, duplicate, late)."
-        );
         let by = |outcome: &'static str| metrics::counter!("driftd_kafka_messages_total", "receiver" => receiver.to_string(), "outcome" => outcome);
         Counters {
             points: ReceiverCounters::new(receiver, "kafka"),
