@@ -1,56 +1,153 @@
-//! The bounded queue, worker and retry loop every pushed exporter gets, written once.
-//! A slow or dead sink fills its queue and then drops (counted); it never blocks the
-//! pipeline that feeds it.
+//! The bounded queue, worker and retry loop every pushed exporter gets, written once:
+//! events and incident updates ([`ExportQueue`], `events.rs`) and raw points
+//! ([`PointQueue`], `points.rs`) differ only in what they carry and how a batch is
+//! handed to the sink. A slow or dead sink fills its queue and then drops (counted); it
+//! never blocks the pipeline that feeds it.
 
-use crate::component::{EventSink, ExportError};
-use crate::consumer::{Batch, ConsumeError, Consumer};
-use crate::event::DriftEvent;
-use crate::incident::Incident;
+use crate::component::ExportError;
+use crate::consumer::ConsumeError;
 use metrics::{Counter, Gauge};
 use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+mod events;
 mod points;
 mod settings;
+pub use events::ExportQueue;
 pub use points::PointQueue;
 pub use settings::{QueueSettings, RetrySettings};
 
+/// The counters of one queue, in what it counts (events or points).
 struct QueueMetrics {
     sent: Counter,
     dropped_full: Counter,
     dropped_failed: Counter,
     retries: Counter,
     depth: Gauge,
+    capacity: Gauge,
 }
 
 impl QueueMetrics {
-    fn new(exporter: &str) -> Self {
+    fn for_events(exporter: &str) -> Self {
         let e = exporter.to_string();
         QueueMetrics {
             sent: metrics::counter!("driftd_exporter_sent_events_total", "exporter" => e.clone()),
             dropped_full: metrics::counter!("driftd_exporter_dropped_events_total", "exporter" => e.clone(), "reason" => "queue_full"),
             dropped_failed: metrics::counter!("driftd_exporter_dropped_events_total", "exporter" => e.clone(), "reason" => "export_failed"),
             retries: metrics::counter!("driftd_exporter_retries_total", "exporter" => e.clone()),
-            depth: metrics::gauge!("driftd_exporter_queue_size", "exporter" => e),
+            depth: metrics::gauge!("driftd_exporter_queue_size", "exporter" => e.clone(), "unit" => "events"),
+            capacity: metrics::gauge!("driftd_exporter_queue_capacity", "exporter" => e, "unit" => "events"),
+        }
+    }
+
+    fn for_points(exporter: &str) -> Self {
+        let e = exporter.to_string();
+        QueueMetrics {
+            sent: metrics::counter!("driftd_exporter_sent_points_total", "exporter" => e.clone()),
+            dropped_full: metrics::counter!("driftd_exporter_dropped_points_total", "exporter" => e.clone(), "reason" => "queue_full"),
+            dropped_failed: metrics::counter!("driftd_exporter_dropped_points_total", "exporter" => e.clone(), "reason" => "export_failed"),
+            retries: metrics::counter!("driftd_exporter_retries_total", "exporter" => e.clone()),
+            depth: metrics::gauge!("driftd_exporter_queue_size", "exporter" => e.clone(), "unit" => "points"),
+            capacity: metrics::gauge!("driftd_exporter_queue_capacity", "exporter" => e, "unit" => "points"),
         }
     }
 }
 
-/// What an exporter's queue holds, in the order the pipeline produced it.
-#[derive(Debug)]
-enum Queued {
-    Event(DriftEvent),
-    Incident(Incident),
+/// What a queue carries, and how much of its capacity one item takes.
+trait Item: Send + 'static {
+    fn units(&self) -> usize;
 }
 
-/// The pipeline-facing end of an exporter's queue.
-pub struct ExportQueue {
+/// How a queue's worker hands a batch of items to its sink (with retries, counting
+/// what was sent and what was dropped), and what it does once the queue is drained.
+#[async_trait::async_trait]
+trait Delivery<T: Item>: Send + 'static {
+    async fn deliver(&mut self, items: Vec<T>, metrics: &QueueMetrics);
+    async fn finish(&mut self) {}
+}
+
+/// The pipeline-facing end of a queue: bounded in units (events or points) by an
+/// atomic count, so a full queue drops at once and ingestion never waits.
+struct Bounded<T> {
     name: String,
-    tx: mpsc::Sender<Queued>,
+    tx: mpsc::UnboundedSender<T>,
+    /// Units sent to the worker and not yet taken by it; at most `capacity`.
+    queued: Arc<AtomicUsize>,
+    capacity: usize,
     metrics: Arc<QueueMetrics>,
+}
+
+impl<T: Item> Bounded<T> {
+    /// Starts the worker that drains the queue into `delivery`.
+    fn start(
+        name: &str,
+        settings: &QueueSettings,
+        metrics: QueueMetrics,
+        delivery: impl Delivery<T>,
+    ) -> (Self, QueueWorker) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let queued = Arc::new(AtomicUsize::new(0));
+        let metrics = Arc::new(metrics);
+        metrics.capacity.set(settings.queue_size.get() as f64);
+        let closing = CancellationToken::new();
+        let handle = tokio::spawn(run_worker(
+            delivery,
+            settings.batch_size.get(),
+            rx,
+            queued.clone(),
+            metrics.clone(),
+            closing.clone(),
+        ));
+        let queue = Bounded {
+            name: name.to_string(),
+            tx,
+            queued,
+            capacity: settings.queue_size.get(),
+            metrics,
+        };
+        let worker = QueueWorker {
+            name: name.to_string(),
+            closing,
+            handle,
+        };
+        (queue, worker)
+    }
+
+    /// Reserves room for up to `n` units; returns how many fit.
+    fn reserve(&self, n: usize) -> usize {
+        let room = |queued: usize| self.capacity.saturating_sub(queued).min(n);
+        match self.queued.fetch_update(Ordering::AcqRel, Ordering::Acquire, |q| {
+            (room(q) > 0).then(|| q + room(q))
+        }) {
+            Ok(before) => room(before),
+            Err(_) => 0,
+        }
+    }
+
+    /// Hands `item`, whose units were reserved, to the worker.
+    fn send(&self, item: T) -> Result<(), ConsumeError> {
+        let units = item.units();
+        match self.tx.send(item) {
+            Ok(()) => {
+                self.metrics.depth.increment(units as f64);
+                Ok(())
+            }
+            Err(_) => {
+                self.queued.fetch_sub(units, Ordering::AcqRel);
+                Err(ConsumeError::Closed)
+            }
+        }
+    }
+
+    /// Counts `n` units dropped because the queue was full.
+    fn dropped_full(&self, n: usize) {
+        self.metrics.dropped_full.increment(n as u64);
+        tracing::debug!(exporter = %self.name, dropped = n, "queue full, dropped");
+    }
 }
 
 /// The worker draining one queue.
@@ -61,81 +158,33 @@ pub struct QueueWorker {
 }
 
 impl QueueWorker {
-    /// Refuses new events, exports what is queued, flushes the sink, and returns;
-    /// gives up (and says how many events were lost) when `grace` runs out.
+    /// Refuses new items, exports what is queued, flushes the sink, and returns;
+    /// gives up (and says so) when `grace` runs out.
     pub async fn drain(mut self, grace: Duration) {
         self.closing.cancel();
         if tokio::time::timeout(grace, &mut self.handle).await.is_err() {
             self.handle.abort();
-            tracing::warn!(exporter = %self.name, "exporter did not drain within the grace period; queued events were dropped");
+            tracing::warn!(exporter = %self.name, "exporter did not drain within the grace period; queued items were dropped");
         }
     }
 }
 
-impl ExportQueue {
-    /// Starts the worker for `sink`.
-    pub fn start(name: &str, sink: Arc<dyn EventSink>, settings: QueueSettings) -> (Self, QueueWorker) {
-        let (tx, rx) = mpsc::channel(settings.queue_size.get());
-        let metrics = Arc::new(QueueMetrics::new(name));
-        metrics::gauge!("driftd_exporter_queue_capacity", "exporter" => name.to_string())
-            .set(settings.queue_size.get() as f64);
-        let closing = CancellationToken::new();
-        let handle = tokio::spawn(run_worker(
-            name.to_string(),
-            sink,
-            settings,
-            rx,
-            metrics.clone(),
-            closing.clone(),
-        ));
-        (
-            ExportQueue {
-                name: name.to_string(),
-                tx,
-                metrics,
-            },
-            QueueWorker {
-                name: name.to_string(),
-                closing,
-                handle,
-            },
-        )
-    }
-}
-
-impl Consumer for ExportQueue {
-    fn consume(&self, batch: &Batch<'_>) -> Result<(), ConsumeError> {
-        let events = batch.events.iter().map(|e| Queued::Event(e.clone()));
-        let incidents = batch.incidents.iter().map(|i| Queued::Incident(i.clone()));
-        for item in events.chain(incidents) {
-            match self.tx.try_send(item) {
-                Ok(()) => self.metrics.depth.increment(1.0),
-                Err(mpsc::error::TrySendError::Full(_)) => {
-                    self.metrics.dropped_full.increment(1);
-                    tracing::debug!(exporter = %self.name, "queue full, event dropped");
-                }
-                Err(mpsc::error::TrySendError::Closed(_)) => return Err(ConsumeError::Closed),
-            }
-        }
-        Ok(())
-    }
-}
-
-async fn run_worker(
-    name: String,
-    sink: Arc<dyn EventSink>,
-    settings: QueueSettings,
-    mut rx: mpsc::Receiver<Queued>,
+/// The one worker loop: takes up to `max` items at a time and delivers them, until the
+/// queue is closed (at shutdown) and empty.
+async fn run_worker<T: Item>(
+    mut delivery: impl Delivery<T>,
+    max: usize,
+    mut rx: mpsc::UnboundedReceiver<T>,
+    queued: Arc<AtomicUsize>,
     metrics: Arc<QueueMetrics>,
     closing: CancellationToken,
 ) {
-    let max = settings.batch_size.get();
     let mut batch = Vec::with_capacity(max);
     loop {
         let received = tokio::select! {
             n = rx.recv_many(&mut batch, max) => n,
             _ = closing.cancelled(), if !rx.is_closed() => {
-                // Stop taking new events; keep exporting what is already queued.
+                // Stop taking new items; keep exporting what is already queued.
                 rx.close();
                 continue;
             }
@@ -143,50 +192,30 @@ async fn run_worker(
         if received == 0 {
             break;
         }
-        metrics.depth.decrement(batch.len() as f64);
-        // Events and incident updates go out in their order, each run in one call.
-        let mut items = batch.drain(..).peekable();
-        while let Some(first) = items.next() {
-            let (run, result) = match first {
-                Queued::Event(e) => {
-                    let mut events = vec![e];
-                    while let Some(Queued::Event(e)) = items.next_if(|q| matches!(q, Queued::Event(_))) {
-                        events.push(e);
-                    }
-                    let send = || sink.export(&events);
-                    let result =
-                        export_with_retry(&name, &settings.retry_on_failure, events.len(), &metrics.retries, send)
-                            .await;
-                    (events.len(), result)
-                }
-                Queued::Incident(i) => {
-                    let mut incidents = vec![i];
-                    while let Some(Queued::Incident(i)) = items.next_if(|q| matches!(q, Queued::Incident(_))) {
-                        incidents.push(i);
-                    }
-                    let send = || sink.export_incidents(&incidents);
-                    let result = export_with_retry(
-                        &name,
-                        &settings.retry_on_failure,
-                        incidents.len(),
-                        &metrics.retries,
-                        send,
-                    )
-                    .await;
-                    (incidents.len(), result)
-                }
-            };
-            match result {
-                Ok(()) => metrics.sent.increment(run as u64),
-                Err(e) => {
-                    metrics.dropped_failed.increment(run as u64);
-                    tracing::warn!(exporter = %name, items = run, error = %e, "export failed, dropped");
-                }
-            }
-        }
+        let units: usize = batch.iter().map(Item::units).sum();
+        queued.fetch_sub(units, Ordering::AcqRel);
+        metrics.depth.decrement(units as f64);
+        delivery
+            .deliver(std::mem::replace(&mut batch, Vec::with_capacity(max)), &metrics)
+            .await;
     }
-    if let Err(e) = sink.flush().await {
-        tracing::warn!(exporter = %name, error = %e, "flush failed at shutdown");
+    delivery.finish().await;
+}
+
+/// Exports `items` units with `send` and counts the outcome in `metrics`.
+async fn export_counted<F: Future<Output = Result<(), ExportError>>>(
+    name: &str,
+    retry: &RetrySettings,
+    items: usize,
+    metrics: &QueueMetrics,
+    send: impl FnMut() -> F,
+) {
+    match export_with_retry(name, retry, items, &metrics.retries, send).await {
+        Ok(()) => metrics.sent.increment(items as u64),
+        Err(e) => {
+            metrics.dropped_failed.increment(items as u64);
+            tracing::warn!(exporter = %name, items, error = %e, "export failed, dropped");
+        }
     }
 }
 
@@ -235,7 +264,10 @@ fn jitter(attempt: u32, n: usize) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::component::EventSink;
     use crate::consumer::LabelSource;
+    use crate::consumer::{Batch, Consumer};
+    use crate::event::DriftEvent;
     use crate::event::{EventKind, Stats};
     use crate::model::{SeriesId, SeriesLabels};
     use std::num::NonZeroUsize;

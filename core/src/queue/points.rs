@@ -3,85 +3,31 @@
 //! [`PointSink`] by the same worker and retry loop as events. The queue is bounded in
 //! points; when it is full, points are dropped and counted, and ingestion never waits.
 
-use super::{export_with_retry, QueueSettings, QueueWorker};
+use super::{export_counted, Bounded, Delivery, Item, QueueMetrics, QueueSettings, QueueWorker};
 use crate::component::{PointRecord, PointSink};
 use crate::consumer::{Batch, ConsumeError, Consumer};
-use metrics::Counter;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
 
-struct PointMetrics {
-    sent: Counter,
-    dropped_full: Counter,
-    dropped_failed: Counter,
-    retries: Counter,
-}
-
-impl PointMetrics {
-    fn new(exporter: &str) -> Self {
-        let e = exporter.to_string();
-        PointMetrics {
-            sent: metrics::counter!("driftd_exporter_sent_points_total", "exporter" => e.clone()),
-            dropped_full: metrics::counter!("driftd_exporter_dropped_points_total", "exporter" => e.clone(), "reason" => "queue_full"),
-            dropped_failed: metrics::counter!("driftd_exporter_dropped_points_total", "exporter" => e.clone(), "reason" => "export_failed"),
-            retries: metrics::counter!("driftd_exporter_retries_total", "exporter" => e),
-        }
+impl Item for Vec<PointRecord> {
+    fn units(&self) -> usize {
+        self.len()
     }
 }
 
 /// The pipeline-facing end of an exporter's point queue.
-pub struct PointQueue {
-    name: String,
-    tx: mpsc::UnboundedSender<Vec<PointRecord>>,
-    /// Points sent to the worker and not yet taken by it; at most `capacity`.
-    queued: Arc<AtomicUsize>,
-    capacity: usize,
-    metrics: Arc<PointMetrics>,
-}
+pub struct PointQueue(Bounded<Vec<PointRecord>>);
 
 impl PointQueue {
     /// Starts the worker for `sink`; `settings.queue_size` counts points.
     pub fn start(name: &str, sink: Arc<dyn PointSink>, settings: QueueSettings) -> (Self, QueueWorker) {
-        let (tx, rx) = mpsc::unbounded_channel();
-        let queued = Arc::new(AtomicUsize::new(0));
-        let metrics = Arc::new(PointMetrics::new(name));
-        let closing = CancellationToken::new();
-        let capacity = settings.queue_size.get();
-        let handle = tokio::spawn(run_worker(
-            name.to_string(),
+        let delivery = PointDelivery {
+            name: name.to_string(),
             sink,
-            settings,
-            rx,
-            queued.clone(),
-            metrics.clone(),
-            closing.clone(),
-        ));
-        let queue = PointQueue {
-            name: name.to_string(),
-            tx,
-            queued,
-            capacity,
-            metrics,
+            settings: settings.clone(),
+            points: Vec::new(),
         };
-        let worker = QueueWorker {
-            name: name.to_string(),
-            closing,
-            handle,
-        };
-        (queue, worker)
-    }
-
-    /// Reserves room for up to `n` points; returns how many fit.
-    fn reserve(&self, n: usize) -> usize {
-        let room = |queued: usize| self.capacity.saturating_sub(queued).min(n);
-        match self.queued.fetch_update(Ordering::AcqRel, Ordering::Acquire, |q| {
-            (room(q) > 0).then(|| q + room(q))
-        }) {
-            Ok(before) => room(before),
-            Err(_) => 0,
-        }
+        let (queue, worker) = Bounded::start(name, &settings, QueueMetrics::for_points(name), delivery);
+        (PointQueue(queue), worker)
     }
 }
 
@@ -91,62 +37,38 @@ impl Consumer for PointQueue {
         if n == 0 {
             return Ok(());
         }
-        let fits = self.reserve(n);
+        let fits = self.0.reserve(n);
         if fits < n {
-            self.metrics.dropped_full.increment((n - fits) as u64);
-            tracing::debug!(exporter = %self.name, dropped = n - fits, "point queue full, points dropped");
+            self.0.dropped_full(n - fits);
         }
         if fits == 0 {
             return Ok(());
         }
-        let records: Vec<PointRecord> = batch.points[..fits].iter().map(PointRecord::from).collect();
-        if self.tx.send(records).is_err() {
-            self.queued.fetch_sub(fits, Ordering::AcqRel);
-            return Err(ConsumeError::Closed);
-        }
-        Ok(())
+        self.0
+            .send(batch.points[..fits].iter().map(PointRecord::from).collect())
     }
 }
 
-async fn run_worker(
+struct PointDelivery {
     name: String,
     sink: Arc<dyn PointSink>,
     settings: QueueSettings,
-    mut rx: mpsc::UnboundedReceiver<Vec<PointRecord>>,
-    queued: Arc<AtomicUsize>,
-    metrics: Arc<PointMetrics>,
-    closing: CancellationToken,
-) {
-    let max = settings.batch_size.get();
-    let mut received = Vec::new();
-    let mut points: Vec<PointRecord> = Vec::with_capacity(max);
-    loop {
-        let n = tokio::select! {
-            n = rx.recv_many(&mut received, max) => n,
-            _ = closing.cancelled(), if !rx.is_closed() => {
-                // Stop taking new points; keep exporting what is already queued.
-                rx.close();
-                continue;
-            }
-        };
-        if n == 0 {
-            break;
+    /// The received batches joined, reused between rounds.
+    points: Vec<PointRecord>,
+}
+
+#[async_trait::async_trait]
+impl Delivery<Vec<PointRecord>> for PointDelivery {
+    /// Joins the received batches and sends them `batch_size` points at a time.
+    async fn deliver(&mut self, items: Vec<Vec<PointRecord>>, metrics: &QueueMetrics) {
+        for records in items {
+            self.points.extend_from_slice(&records);
         }
-        for records in received.drain(..) {
-            points.extend_from_slice(&records);
+        let (name, retry, sink) = (&self.name, &self.settings.retry_on_failure, &self.sink);
+        for chunk in self.points.chunks(self.settings.batch_size.get()) {
+            export_counted(name, retry, chunk.len(), metrics, || sink.export_points(chunk)).await;
         }
-        queued.fetch_sub(points.len(), Ordering::AcqRel);
-        for chunk in points.chunks(max) {
-            let send = || sink.export_points(chunk);
-            match export_with_retry(&name, &settings.retry_on_failure, chunk.len(), &metrics.retries, send).await {
-                Ok(()) => metrics.sent.increment(chunk.len() as u64),
-                Err(e) => {
-                    metrics.dropped_failed.increment(chunk.len() as u64);
-                    tracing::warn!(exporter = %name, points = chunk.len(), error = %e, "export failed, points dropped");
-                }
-            }
-        }
-        points.clear();
+        self.points.clear();
     }
 }
 
@@ -158,6 +80,7 @@ mod tests {
     use crate::model::{Point, SeriesId, SeriesLabels, ValueKind};
     use crate::queue::RetrySettings;
     use std::num::NonZeroUsize;
+    use std::sync::atomic::Ordering;
     use std::sync::Mutex;
     use std::time::Duration;
 
@@ -213,8 +136,8 @@ mod tests {
         .await;
         assert_eq!(r, Ok(Ok(())));
         // The worker holds one stuck batch; what waits behind it never exceeds the bound.
-        assert!(queue.queued.load(Ordering::Acquire) <= 10);
-        assert_eq!(queue.reserve(1), 0, "full: nothing more fits");
+        assert!(queue.0.queued.load(Ordering::Acquire) <= 10);
+        assert_eq!(queue.0.reserve(1), 0, "full: nothing more fits");
     }
 
     #[tokio::test]
