@@ -3,7 +3,7 @@
 //! 1,000 points; series already known (the steady state). `otlp_decode` is the first
 //! step alone, on the same requests.
 //!
-//!     cargo bench -p driftd-processors --bench hot_path
+//!     cargo bench --bench hot_path
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use driftd_core::consumer::Discard;
