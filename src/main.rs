@@ -14,7 +14,8 @@ use anyhow::Context;
 use clap::Parser;
 use cli::{Cli, Command};
 use components::Driftd;
-use driftd_core::config::{self, Config, ConfigErrors};
+use driftd_core::assembly::{self, Config};
+use driftd_core::config::ConfigErrors;
 use driftd_core::service::Service;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -72,8 +73,8 @@ fn main() -> ExitCode {
 
 fn load(path: Option<&Path>) -> Result<Config<Driftd>, ConfigErrors> {
     match path {
-        Some(p) => config::load_file(p),
-        None => config::load(DEFAULT_CONFIG, "<embedded default config>", &|k| std::env::var(k).ok()),
+        Some(p) => assembly::load_file(p),
+        None => assembly::load(DEFAULT_CONFIG, "<embedded default config>", &|k| std::env::var(k).ok()),
     }
 }
 
@@ -82,7 +83,7 @@ fn validate<'a>(files: impl Iterator<Item = &'a PathBuf>) -> ExitCode {
     let mut any = false;
     for f in files {
         any = true;
-        match config::load_file::<Driftd>(f) {
+        match assembly::load_file::<Driftd>(f) {
             Ok(_) => println!("{}: ok", f.display()),
             Err(e) => {
                 ok = false;

@@ -11,8 +11,9 @@
 
 use crate::components::Driftd;
 use anyhow::{bail, Context};
+use driftd_core::assembly::Config;
 use driftd_core::component::ProcessorFactory;
-use driftd_core::config::{ComponentId, Config, PipelineConfig, ServiceConfig};
+use driftd_core::config::{ComponentId, PipelineConfig, ServiceConfig};
 use driftd_core::queue::QueueSettings;
 use driftd_core::service::Service;
 use driftd_exporters::jsonl::{JsonlConfig, STDOUT};

@@ -1,17 +1,16 @@
 //! The component model: what receivers, processors, exporters and storage backends
 //! implement, and what they get at build time.
 
+pub use crate::build_error::BuildError;
+pub use crate::sink::{EventSink, ExportError, PointRecord, PointSink};
+
 use crate::config::{ComponentConfig, ComponentId};
 use crate::consumer::Consumer;
 use crate::durability::Durability;
-use crate::event::DriftEvent;
 use crate::http::HttpListeners;
-use crate::incident::Incident;
-use crate::model::{Point, SeriesId};
 use crate::queue::QueueSettings;
 use crate::store::Store;
 use crate::view::SeriesViews;
-use async_trait::async_trait;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -48,35 +47,6 @@ pub trait Components {
     type Exporter: ExporterFactory;
     /// Every storage backend config.
     type Storage: StoreFactory;
-}
-
-/// Why a component could not be built.
-#[derive(Debug, thiserror::Error)]
-pub enum BuildError {
-    /// A listener could not bind.
-    #[error("cannot listen on {addr}: {source}")]
-    Bind {
-        /// The address asked for.
-        addr: SocketAddr,
-        /// The OS error.
-        #[source]
-        source: std::io::Error,
-    },
-    /// Two components claim the same route on one shared listener.
-    #[error("route {path} on {addr} is claimed by both `{first}` and `{second}`")]
-    RouteClash {
-        /// Listener address.
-        addr: SocketAddr,
-        /// The path.
-        path: String,
-        /// Component that registered it first.
-        first: String,
-        /// Component that registered it again.
-        second: String,
-    },
-    /// Anything else, with a message that says what to change.
-    #[error("{0}")]
-    Other(String),
 }
 
 /// Shared services handed to components while they are built.
@@ -175,62 +145,4 @@ pub trait ExporterFactory: ComponentConfig {
 pub trait StoreFactory: ComponentConfig {
     /// Connects (or opens) the store.
     async fn build(&self) -> Result<Arc<dyn Store>, BuildError>;
-}
-
-/// Why an export failed, so the queue knows whether to retry.
-#[derive(Debug, thiserror::Error)]
-pub enum ExportError {
-    /// Worth retrying (timeout, 5xx, connection refused).
-    #[error("{0}")]
-    Transient(String),
-    /// Retrying will not help (4xx, rejected data); the events are dropped and counted.
-    #[error("{0}")]
-    Permanent(String),
-}
-
-/// Where a pushed exporter sends events. Driven by the core's queue worker.
-#[async_trait]
-pub trait EventSink: Send + Sync {
-    /// Sends one batch of events.
-    async fn export(&self, events: &[DriftEvent]) -> Result<(), ExportError>;
-    /// Sends one batch of incident updates (each the incident's whole state after the
-    /// change it names). Sinks that only speak of events ignore them.
-    async fn export_incidents(&self, incidents: &[Incident]) -> Result<(), ExportError> {
-        let _ = incidents;
-        Ok(())
-    }
-    /// Flushes anything buffered (at shutdown).
-    async fn flush(&self) -> Result<(), ExportError> {
-        Ok(())
-    }
-}
-
-/// One data point as a point queue holds it: owned and compact (no labels; the series'
-/// labels are known by `series_id`, e.g. from drift events and series status).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct PointRecord {
-    /// The series the point belongs to.
-    pub series_id: SeriesId,
-    /// Event time, nanoseconds since the Unix epoch.
-    pub time_unix_nano: u64,
-    /// The measured value.
-    pub value: f64,
-}
-
-impl From<&Point> for PointRecord {
-    fn from(p: &Point) -> Self {
-        PointRecord {
-            series_id: p.series,
-            time_unix_nano: p.time_unix_nano,
-            value: p.value,
-        }
-    }
-}
-
-/// Where a pushed exporter that stores raw points sends them. Driven by the core's
-/// point queue (bounded, retried, dropping and counting when full), like [`EventSink`].
-#[async_trait]
-pub trait PointSink: Send + Sync {
-    /// Sends one batch of points.
-    async fn export_points(&self, points: &[PointRecord]) -> Result<(), ExportError>;
 }

@@ -3,7 +3,7 @@
 //! adds its routes here, a route claimed twice is a build error, and the service binds
 //! and serves every listener.
 
-use crate::component::BuildError;
+use crate::build_error::BuildError;
 use axum::serve::ListenerExt;
 use axum::Router;
 use std::collections::BTreeMap;

@@ -2,7 +2,9 @@
 //! assembly. It knows no concrete component: the binary hands it the closed set of
 //! component configs (see `Components`).
 
+pub mod assembly;
 pub mod auth;
+pub mod build_error;
 pub mod component;
 pub mod config;
 pub mod consumer;
@@ -14,6 +16,7 @@ pub mod incident;
 pub mod model;
 pub mod queue;
 pub mod service;
+pub mod sink;
 pub mod store;
 pub mod time;
 pub mod view;

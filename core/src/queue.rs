@@ -4,8 +4,8 @@
 //! handed to the sink. A slow or dead sink fills its queue and then drops (counted); it
 //! never blocks the pipeline that feeds it.
 
-use crate::component::ExportError;
 use crate::consumer::ConsumeError;
+use crate::sink::ExportError;
 use metrics::{Counter, Gauge};
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -264,12 +264,12 @@ fn jitter(attempt: u32, n: usize) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::component::EventSink;
     use crate::consumer::LabelSource;
     use crate::consumer::{Batch, Consumer};
     use crate::event::DriftEvent;
     use crate::event::{EventKind, Stats};
     use crate::model::{SeriesId, SeriesLabels};
+    use crate::sink::EventSink;
     use std::num::NonZeroUsize;
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Mutex;

@@ -2,11 +2,12 @@
 //! receivers; every socket bound before anything runs), run, then stop upstream-first
 //! (receivers, then exporter queues drain and flush).
 
+use crate::assembly::Config;
 use crate::component::{
     BuildContext, BuildError, Components, Exporter, ExporterFactory, ProcessorFactory, Receiver, ReceiverFactory,
     StoreFactory, Task,
 };
-use crate::config::{ComponentId, Config};
+use crate::config::ComponentId;
 use crate::consumer::{Consumer, Discard, FanOut};
 use crate::http::BoundHttp;
 use crate::queue::{ExportQueue, PointQueue, QueueWorker};

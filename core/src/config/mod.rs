@@ -1,58 +1,21 @@
-//! Config in the OpenTelemetry Collector's shape, loaded in phases: YAML → env
-//! expansion → per-component parse → per-component validate → pipeline checks. Every
-//! error found is reported, each with its YAML path and line.
+//! Config in the OpenTelemetry Collector's shape: what a component's config is
+//! ([`ComponentConfig`]), ids, pipelines, secrets, and the errors with their YAML path
+//! and line. Loading a whole file against the components a binary ships is
+//! `crate::assembly`.
 
-mod env;
+pub(crate) mod env;
 mod error;
 mod lines;
-mod load;
 
 pub use error::{ConfigError, ConfigErrors};
 pub use lines::{LineIndex, Location};
-pub use load::{load, load_file};
 /// The YAML value components are parsed from.
 pub use serde_yaml::Value;
 
-use crate::component::Components;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize, Serializer};
 use std::collections::BTreeMap;
 use std::fmt;
-
-/// The parsed, validated config of a whole driftd.
-pub struct Config<C: Components> {
-    /// Receivers by id.
-    pub receivers: BTreeMap<ComponentId, C::Receiver>,
-    /// Processors by id.
-    pub processors: BTreeMap<ComponentId, C::Processor>,
-    /// Exporters by id.
-    pub exporters: BTreeMap<ComponentId, C::Exporter>,
-    /// The storage backend.
-    pub storage: C::Storage,
-    /// Pipelines and driftd's own telemetry.
-    pub service: ServiceConfig,
-}
-
-impl<C: Components> Serialize for Config<C> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        #[derive(Serialize)]
-        struct Effective<'a, R, P, E, St> {
-            receivers: &'a BTreeMap<ComponentId, R>,
-            processors: &'a BTreeMap<ComponentId, P>,
-            exporters: &'a BTreeMap<ComponentId, E>,
-            storage: &'a St,
-            service: &'a ServiceConfig,
-        }
-        Effective {
-            receivers: &self.receivers,
-            processors: &self.processors,
-            exporters: &self.exporters,
-            storage: &self.storage,
-            service: &self.service,
-        }
-        .serialize(s)
-    }
-}
 
 /// A component's config: a closed enum per crate, one variant per component type.
 pub trait ComponentConfig: Sized + Serialize {

@@ -3,10 +3,10 @@
 //! call. The queue is bounded in items.
 
 use super::{export_counted, Bounded, Delivery, Item, QueueMetrics, QueueSettings, QueueWorker};
-use crate::component::EventSink;
 use crate::consumer::{Batch, ConsumeError, Consumer};
 use crate::event::DriftEvent;
 use crate::incident::Incident;
+use crate::sink::EventSink;
 use std::sync::Arc;
 
 /// What an exporter's queue holds.

@@ -4,8 +4,8 @@
 //! points; when it is full, points are dropped and counted, and ingestion never waits.
 
 use super::{export_counted, Bounded, Delivery, Item, QueueMetrics, QueueSettings, QueueWorker};
-use crate::component::{PointRecord, PointSink};
 use crate::consumer::{Batch, ConsumeError, Consumer};
+use crate::sink::{PointRecord, PointSink};
 use std::sync::Arc;
 
 impl Item for Vec<PointRecord> {
@@ -75,10 +75,10 @@ impl Delivery<Vec<PointRecord>> for PointDelivery {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::component::ExportError;
     use crate::consumer::LabelSource;
     use crate::model::{Point, SeriesId, SeriesLabels, ValueKind};
     use crate::queue::RetrySettings;
+    use crate::sink::ExportError;
     use std::num::NonZeroUsize;
     use std::sync::atomic::Ordering;
     use std::sync::Mutex;

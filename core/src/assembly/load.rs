@@ -1,10 +1,10 @@
 //! The loader: YAML text → `Config`, collecting every error.
 
-use super::env::expand;
-use super::error::{ConfigError, ConfigErrors};
-use super::lines::LineIndex;
-use super::{parse_body, ComponentConfig, ComponentId, Config, ParseError, ServiceConfig};
+use super::Config;
 use crate::component::{Components, ExporterFactory, ProcessorFactory, Signal};
+use crate::config::env::expand;
+use crate::config::{parse_body, ComponentConfig, ComponentId, ConfigError, ConfigErrors, LineIndex, Location};
+use crate::config::{ParseError, ServiceConfig};
 use serde_yaml::{Mapping, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -51,7 +51,7 @@ pub fn load<C: Components>(
         Ok(Value::Null) => Value::Mapping(Mapping::new()),
         Ok(v) => v,
         Err(e) => {
-            let location = e.location().map(|l| super::Location {
+            let location = e.location().map(|l| Location {
                 line: l.line(),
                 column: l.column(),
             });
