@@ -1,4 +1,10 @@
-//! Event-time helpers: nanoseconds since the Unix epoch, shown as RFC 3339.
+//! Time, once for all of driftd: nanoseconds since the Unix epoch, shown as RFC 3339,
+//! parsed from RFC 3339 or from what recorded data spells (`parse.rs`), and the serde
+//! adapters. (Durations in config are `humantime`'s `1s`, `7d`.)
+
+mod parse;
+
+pub use parse::{from_unix_seconds, parse_rfc3339, parse_timestamp, TimestampError};
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -13,15 +19,6 @@ pub fn rfc3339(unix_nano: u64) -> String {
         _ => humantime::format_rfc3339_nanos(t),
     };
     text.to_string()
-}
-
-/// Parses an RFC 3339 timestamp into nanoseconds since the epoch.
-pub fn parse_rfc3339(s: &str) -> Result<u64, String> {
-    let t = humantime::parse_rfc3339_weak(s).map_err(|e| format!("`{s}` is not an RFC 3339 timestamp: {e}"))?;
-    let d = t
-        .duration_since(UNIX_EPOCH)
-        .map_err(|_| format!("`{s}` is before 1970"))?;
-    u64::try_from(d.as_nanos()).map_err(|_| format!("`{s}` is too far in the future"))
 }
 
 /// Wall-clock now, for receivers that stamp points without a timestamp.

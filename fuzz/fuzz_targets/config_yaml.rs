@@ -16,6 +16,6 @@ impl Components for All {
 
 fuzz_target!(|bytes: &[u8]| {
     if let Ok(text) = std::str::from_utf8(bytes) {
-        let _ = driftd_core::config::load::<All>(text, "fuzz", &|_| None);
+        let _ = driftd_core::assembly::load::<All>(text, "fuzz", &|_| None);
     }
 });

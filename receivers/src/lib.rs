@@ -9,7 +9,6 @@ pub mod http_json;
 pub mod json;
 pub mod kafka;
 pub mod otlp;
-pub mod rfc3339;
 
 use driftd_core::component::{BuildContext, BuildError, Receiver, ReceiverFactory};
 use driftd_core::config::{parse_body, ComponentConfig, ComponentId, FieldError, ParseError};

@@ -4,7 +4,7 @@
 
 use super::score::Window;
 use anyhow::{bail, Context};
-use driftd_receivers::file::parse_timestamp;
+use driftd_core::time::parse_timestamp;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 

@@ -8,8 +8,8 @@
 //! nothing unless a string needs unescaping.
 
 use super::parse::{Identity, LineError, Sample};
-use super::timestamp::{from_unix_seconds, parse_timestamp, TimestampError};
 use driftd_core::model::SeriesHasher;
+use driftd_core::time::{from_unix_seconds, parse_timestamp, TimestampError};
 use driftd_core::SeriesLabels;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
 use std::borrow::Cow;

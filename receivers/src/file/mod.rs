@@ -7,7 +7,7 @@
 //! `metric` column (or, without one, a `series` column) names the metric, else the
 //! config's `metric`, else the file stem; every other column is a label. JSON lines
 //! (see `jsonl.rs`): `{timestamp, metric?, value, labels?}`. Timestamps: RFC 3339, the
-//! `2014-04-01 00:00:00` form (UTC), or Unix seconds.
+//! `2014-04-01 00:00:00` form (UTC), or Unix seconds (`driftd_core::time::parse_timestamp`).
 //!
 //! A line that does not parse is skipped and counted, never fatal: one bad row of a
 //! million should not void a backtest. The first few are logged with their line
@@ -20,7 +20,6 @@ mod csv;
 mod jsonl;
 mod parse;
 mod read;
-mod timestamp;
 
 #[cfg(test)]
 mod tests;
@@ -29,7 +28,6 @@ pub use config::{FileConfig, FileFormat};
 pub use csv::HeaderError;
 pub use parse::{Identity, LineError, LineParser, Sample, Scratch};
 pub use read::{read_all, ReadError, ReadSummary, MAX_LINE_BYTES};
-pub use timestamp::{parse_timestamp, TimestampError};
 
 use driftd_core::component::{BuildContext, BuildError, Receiver, RunFuture};
 use driftd_core::config::ComponentId;

@@ -5,8 +5,8 @@
 use super::config::FileFormat;
 use super::csv::{self, CsvLayout, HeaderError};
 use super::jsonl;
-use super::timestamp::{parse_timestamp, TimestampError};
 use driftd_core::model::LabelHash;
+use driftd_core::time::{parse_timestamp, TimestampError};
 use driftd_core::{SeriesId, SeriesLabels};
 use thiserror::Error;
 

@@ -8,7 +8,7 @@
 //!   them; each point is taken or refused on its own, with a reason.
 
 use crate::json::{self, finite, JsonError, Number};
-use crate::rfc3339;
+use driftd_core::time::parse_rfc3339;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
@@ -110,7 +110,7 @@ fn object_only(text: &str, expected: &str) -> Result<(), JsonError> {
 fn timestamp(field: &str, text: Option<&str>, now: u64) -> Result<u64, JsonError> {
     match text {
         None => Ok(now),
-        Some(t) => rfc3339::parse(t).map_err(|e| JsonError::invalid(field, format!("{field}: {e}"))),
+        Some(t) => parse_rfc3339(t).map_err(|e| JsonError::invalid(field, format!("{field}: {e}"))),
     }
 }
 

@@ -9,8 +9,8 @@
 
 use crate::json::{self, finite, JsonError, Number};
 use crate::otlp::WireError;
-use crate::rfc3339;
 use driftd_core::model::SeriesHasher;
+use driftd_core::time::parse_rfc3339;
 use driftd_core::{LabelSource, Point, SeriesLabels, ValueKind, SERVICE_LABEL};
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use prost::Message;
@@ -61,7 +61,7 @@ pub fn decode_json_event(payload: &[u8], fallback_time: u64) -> Result<JsonEvent
         None => return Err(JsonError::invalid("value", "value is required")),
     };
     let time_unix_nano = match raw.event_time.as_deref() {
-        Some(t) => rfc3339::parse(t).map_err(|e| JsonError::invalid("event_time", format!("event_time: {e}")))?,
+        Some(t) => parse_rfc3339(t).map_err(|e| JsonError::invalid("event_time", format!("event_time: {e}")))?,
         None => fallback_time,
     };
     Ok(JsonEvent {

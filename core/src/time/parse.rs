@@ -1,13 +1,10 @@
-//! Timestamps as recorded data spells them: RFC 3339 (`2014-04-01T00:00:00Z`,
-//! `...+02:00`), the same with a space for `T` and no zone (`2014-04-01 00:00:00`, as
-//! NAB and most spreadsheet exports write it; read as UTC), or Unix seconds, integer or
-//! fractional (`1396310400`, `1396310400.25`).
-//!
-//! Hand-written rather than `driftd_core::time::parse_rfc3339` (humantime's weak
-//! parser): that one takes no numeric offsets, and this one runs once per line of a
-//! replay, so it works on bytes and never allocates.
+//! Parsing timestamps, once for every input: strict RFC 3339 for API fields
+//! ([`parse_rfc3339`]: `2026-01-12T10:30:45.123Z`, `...+02:00`), and what recorded data
+//! spells ([`parse_timestamp`]): RFC 3339, the same with a space for `T` and no zone
+//! (`2014-04-01 00:00:00`, as NAB and most spreadsheet exports write it; read as UTC),
+//! or Unix seconds, integer or fractional (`1396310400`, `1396310400.25`). Both work on
+//! bytes and never allocate unless they fail: a replay parses one per line.
 
-use crate::rfc3339::{days_from_civil, days_in_month};
 use thiserror::Error;
 
 const NANOS_PER_SECOND: i128 = 1_000_000_000;
@@ -29,19 +26,56 @@ pub enum TimestampError {
     TooLate,
 }
 
-/// Parses a timestamp into nanoseconds since the Unix epoch. Surrounding ASCII
-/// whitespace is ignored.
+/// Parses a timestamp as recorded data spells it (see the module's head) into
+/// nanoseconds since the Unix epoch. Surrounding ASCII whitespace is ignored.
 pub fn parse_timestamp(text: &[u8]) -> Result<u64, TimestampError> {
     let text = text.trim_ascii();
     let nanos = if text.first().is_some_and(u8::is_ascii_digit) && text.get(4) != Some(&b'-') {
         unix_seconds(text)?
     } else {
-        date_time(text)?
+        date_time(text, Form::Lenient)?
     };
+    since_epoch(nanos)
+}
+
+/// Parses a strict RFC 3339 date-time (`T` between date and time, a zone: `Z` or
+/// `±HH:MM`), as an API field must be, into nanoseconds since the Unix epoch. The
+/// error quotes (at most 40 characters of) the text.
+pub fn parse_rfc3339(s: &str) -> Result<u64, String> {
+    date_time(s.as_bytes(), Form::Strict)
+        .and_then(since_epoch)
+        .map_err(|e| match e {
+            TimestampError::BeforeEpoch => format!("`{}` is before 1970-01-01T00:00:00Z", shorten(s)),
+            TimestampError::TooLate => format!("`{}` is past the year 2554", shorten(s)),
+            _ => format!(
+                "`{}` is not an RFC 3339 timestamp (e.g. 2026-01-12T10:30:45.123Z)",
+                shorten(s)
+            ),
+        })
+}
+
+fn since_epoch(nanos: i128) -> Result<u64, TimestampError> {
     if nanos < 0 {
         return Err(TimestampError::BeforeEpoch);
     }
     u64::try_from(nanos).map_err(|_| TimestampError::TooLate)
+}
+
+/// At most 40 characters of untrusted text for an error message.
+fn shorten(s: &str) -> String {
+    match s.char_indices().nth(40) {
+        Some((i, _)) => format!("{}...", &s[..i]),
+        None => s.to_string(),
+    }
+}
+
+/// How much a date-time may leave out.
+#[derive(Clone, Copy, PartialEq)]
+enum Form {
+    /// RFC 3339 as written: `T` (or `t`) and a zone.
+    Strict,
+    /// Also a space for `T` and no zone (UTC).
+    Lenient,
 }
 
 /// Converts Unix seconds given as a JSON number.
@@ -82,16 +116,15 @@ fn unix_seconds(text: &[u8]) -> Result<i128, TimestampError> {
     Ok(i128::from(seconds) * NANOS_PER_SECOND + i128::from(nanos))
 }
 
-/// `YYYY-MM-DD(T| )HH:MM:SS[.fraction][Z|±HH:MM]`; no zone means UTC.
-fn date_time(b: &[u8]) -> Result<i128, TimestampError> {
+/// `YYYY-MM-DD(T| )HH:MM:SS[.fraction][Z|±HH:MM]`; no zone means UTC (lenient form
+/// only, as is the space).
+fn date_time(b: &[u8], form: Form) -> Result<i128, TimestampError> {
     use TimestampError::{Format, OutOfRange};
-    if b.len() < 19
-        || b[4] != b'-'
-        || b[7] != b'-'
-        || !matches!(b[10], b'T' | b't' | b' ')
-        || b[13] != b':'
-        || b[16] != b':'
-    {
+    let separator = match form {
+        Form::Strict => matches!(b.get(10), Some(b'T' | b't')),
+        Form::Lenient => matches!(b.get(10), Some(b'T' | b't' | b' ')),
+    };
+    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || !separator || b[13] != b':' || b[16] != b':' {
         return Err(Format);
     }
     let field = |range: std::ops::Range<usize>| digits(&b[range]).ok_or(Format);
@@ -115,6 +148,7 @@ fn date_time(b: &[u8]) -> Result<i128, TimestampError> {
         rest = &after_dot[len..];
     }
     let offset_seconds = match rest {
+        [] if form == Form::Strict => return Err(Format),
         [] | [b'Z'] | [b'z'] => 0,
         [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
             let (h, m) = (digits(&[*h1, *h2]).ok_or(Format)?, digits(&[*m1, *m2]).ok_or(Format)?);
@@ -158,6 +192,30 @@ fn fraction_nanos(f: &[u8]) -> Option<u32> {
     Some(nanos)
 }
 
+fn is_leap(y: i64) -> bool {
+    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+}
+
+fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        2 if is_leap(y) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -197,14 +255,14 @@ mod tests {
     }
 
     #[test]
-    fn agrees_with_core_on_utc_forms() {
+    fn both_forms_agree_on_rfc3339() {
         for s in [
             "1970-01-01T00:00:00Z",
             "2000-02-29T12:34:56.789Z",
             "2038-01-19T03:14:08Z",
             "2100-12-31T23:59:59Z",
         ] {
-            assert_eq!(ts(s).ok(), driftd_core::time::parse_rfc3339(s).ok(), "{s}");
+            assert_eq!(ts(s).ok(), parse_rfc3339(s).ok(), "{s}");
         }
     }
 
@@ -223,5 +281,79 @@ mod tests {
         assert_eq!(ts("12.3.4"), Err(TimestampError::Format));
         assert_eq!(ts("12."), Err(TimestampError::Format));
         assert_eq!(ts("-5"), Err(TimestampError::Format));
+    }
+}
+
+#[cfg(test)]
+mod strict_tests {
+    use super::parse_rfc3339 as parse;
+
+    #[test]
+    fn agrees_with_core_formatting() {
+        for ns in [
+            0u64,
+            1,
+            1_768_213_845_123_000_000,
+            951_782_400_000_000_000,
+            4_102_444_800_999_999_999,
+        ] {
+            let text = crate::time::rfc3339(ns);
+            assert_eq!(parse(&text), Ok(ns), "{text}");
+        }
+    }
+
+    #[test]
+    fn offsets_fractions_and_case() {
+        let utc = parse("2026-01-12T10:30:45.123Z").unwrap();
+        assert_eq!(utc, 1_768_213_845_123_000_000);
+        assert_eq!(parse("2026-01-12T12:30:45.123+02:00"), Ok(utc));
+        assert_eq!(parse("2026-01-12T08:00:45.123-02:30"), Ok(utc));
+        assert_eq!(parse("2026-01-12t10:30:45.123z"), Ok(utc));
+        assert_eq!(parse("2026-01-12T10:30:45.1234567891Z"), Ok(utc + 456_789));
+        assert!(parse("2024-02-29T00:00:00Z").is_ok());
+    }
+
+    #[test]
+    fn refuses_what_rfc3339_does_not_allow() {
+        for bad in [
+            "",
+            "yesterday",
+            "2026-01-12",
+            "2026-01-12 10:30:45Z",
+            "2026-01-12T10:30:45",
+            "2026-01-12T10:30:45.Z",
+            "2026-13-01T00:00:00Z",
+            "2025-02-29T00:00:00Z",
+            "2026-01-12T24:00:00Z",
+            "2026-01-12T10:30:45+0200",
+            "2026-01-12T10:30:45Zjunk",
+            "１２３４-01-12T10:30:45Z",
+        ] {
+            let err = parse(bad).expect_err(bad);
+            assert!(err.contains("not an RFC 3339 timestamp"), "{bad}: {err}");
+        }
+        assert!(parse("1969-12-31T23:59:59Z").unwrap_err().contains("before 1970"));
+    }
+
+    #[test]
+    fn random_bytes_never_panic() {
+        let mut x: u64 = 3;
+        let mut next = |n: usize| {
+            x = x
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (x >> 33) as usize % n.max(1)
+        };
+        let seed = b"2026-01-12T10:30:45.123+02:00";
+        for _ in 0..10_000 {
+            let mut b = seed.to_vec();
+            for _ in 0..1 + next(3) {
+                let i = next(b.len());
+                b[i] = next(256) as u8;
+            }
+            b.truncate(next(b.len() + 1));
+            let _ = parse(&String::from_utf8_lossy(&b));
+            let _ = super::parse_timestamp(&b);
+        }
     }
 }
