@@ -8,6 +8,8 @@
 #   bash scripts/test.sh -- --test restart   # the servers, then only what follows `--`
 #                                            # (arguments to `cargo test`)
 #
+# Then it runs every fuzz target briefly (scripts/fuzz.sh).
+#
 # What it sets up (each script says more):
 #   services.sh     PostgreSQL 5432, Redis 6379, MariaDB 3306, each with a `test` db
 #   timescaledb.sh  TimescaleDB from ../shared/vendor, community (5433) and Apache (5434)
@@ -54,4 +56,7 @@ for f in configs/*.yaml; do ./target/debug/driftd validate "$f"; done
 
 step "tests"
 cargo test --workspace
+
+step "fuzzers (10 s per parser of untrusted bytes)"
+bash scripts/fuzz.sh 10
 step "all passed"
