@@ -18,13 +18,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-tarball=$(ls ../shared/vendor/timescaledb-*.tar.gz 2>/dev/null | head -n1 || true)
-if [[ -z $tarball ]]; then
-  echo "timescaledb: no vendored source at ../shared/vendor/timescaledb-*.tar.gz" >&2
-  exit 1
-fi
-version=$(basename "$tarball" .tar.gz)
-version=${version#timescaledb-}
+# The vendored source: beside the checkout (../shared/vendor) or where
+# DRIFTD_VENDOR_DIR says; only needed when the extension is not installed yet.
+tarball=""
+for dir in "${DRIFTD_VENDOR_DIR:-}" ../shared/vendor /work/shared/vendor; do
+  if [[ -n $dir ]] && ls "$dir"/timescaledb-*.tar.gz >/dev/null 2>&1; then
+    tarball=$(ls "$dir"/timescaledb-*.tar.gz | sort -V | tail -n1)
+    break
+  fi
+done
 pg_major=$(ls /etc/postgresql | sort -n | tail -n1)
 
 listening() { timeout 1 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
@@ -42,10 +44,19 @@ install_build_deps() {
 build() {
   local libdir
   libdir=$(/usr/lib/postgresql/$pg_major/bin/pg_config --pkglibdir)
-  if [[ -f $libdir/timescaledb-$version.so && -f $libdir/timescaledb-tsl-$version.so ]]; then
-    echo "timescaledb: $version already installed in $libdir"
+  local installed
+  installed=$(ls "$libdir"/timescaledb-tsl-*.so 2>/dev/null | head -n1 || true)
+  if [[ -n $installed && -f $libdir/timescaledb.so ]]; then
+    echo "timescaledb: $(basename "$installed" .so | sed 's/timescaledb-tsl-//') already installed in $libdir"
     return
   fi
+  if [[ -z $tarball ]]; then
+    echo "timescaledb: not installed, and no vendored source (timescaledb-*.tar.gz) in ../shared/vendor or \$DRIFTD_VENDOR_DIR" >&2
+    exit 1
+  fi
+  local version
+  version=$(basename "$tarball" .tar.gz)
+  version=${version#timescaledb-}
   echo "timescaledb: building $version against PostgreSQL $pg_major (about a minute)"
   local src
   src=$(mktemp -d)
