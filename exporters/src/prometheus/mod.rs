@@ -3,6 +3,7 @@
 //! at scrape time. Nothing is pushed to it per point.
 
 mod config;
+mod format;
 pub mod help;
 pub mod render;
 
