@@ -29,6 +29,20 @@ pub(crate) fn is_transient(e: &sqlx::Error) -> bool {
     }
 }
 
+/// Whether the database aborted the statement to resolve a conflict with another
+/// transaction (a deadlock victim, a serialization failure, a busy SQLite file):
+/// running it again at once usually succeeds.
+pub(crate) fn is_conflict(e: &sqlx::Error) -> bool {
+    let sqlx::Error::Database(db) = e else { return false };
+    if let Some(my) = db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>() {
+        return matches!(my.number(), 1205 | 1213);
+    }
+    matches!(
+        db.code().unwrap_or_default().as_ref(),
+        "40001" | "40P01" | "5" | "6" | "261" | "262" | "517"
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

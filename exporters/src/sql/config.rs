@@ -1,12 +1,13 @@
 //! `exporters.sql`.
 
+use super::valid_prefix;
 use crate::connection_url::ConnectionUrl;
-use crate::storage::valid_table_prefix;
 use driftd_core::config::FieldError;
 use driftd_core::queue::QueueSettings;
 use serde::{Deserialize, Serialize};
 
-/// Where drift events are written as SQL rows.
+/// Where drift events (and incidents, and with `store_points` raw points) are written
+/// as SQL rows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SqlConfig {
@@ -15,14 +16,14 @@ pub struct SqlConfig {
     /// (created when missing).
     #[serde(default = "SqlConfig::default_url")]
     pub url: ConnectionUrl,
-    /// Prepended to the table names (`driftd_drift_events`, `driftd_drift_status`,
-    /// `driftd_points`).
+    /// Prepended to the table names (`driftd_events`, `driftd_incidents`,
+    /// `driftd_points`, ...: the one schema the SQL storage backends use too).
     #[serde(default = "SqlConfig::default_prefix")]
     pub table_prefix: String,
     /// Most connections held open.
     #[serde(default = "SqlConfig::default_pool_size")]
     pub max_connections: u32,
-    /// Also store every raw point (`<prefix>points`: series id, time, value); the
+    /// Also store every raw point (`<prefix>points`: series id, time in ns, value); the
     /// exporter then takes metrics too. Points have their own queue, sized and retried
     /// by `sending_queue`, that drops (and counts) points when the database falls behind.
     #[serde(default)]
@@ -55,7 +56,7 @@ impl SqlConfig {
                 ),
             ));
         }
-        if !valid_table_prefix(&self.table_prefix) {
+        if !valid_prefix(&self.table_prefix) {
             errors.push(FieldError::new(
                 "table_prefix",
                 "use letters, digits and `_` (not starting with a digit), at most 40",

@@ -1,94 +1,33 @@
-//! What differs between PostgreSQL, MySQL/MariaDB and SQLite for the `sql` exporter:
-//! column types, parameters, "insert unless present" and "upsert unless newer". The
-//! rest of the exporter is the same for all three.
+//! What differs between SQLite, PostgreSQL (and TimescaleDB) and MySQL/MariaDB: column
+//! types, parameters, "insert unless present" and "upsert unless older". Every
+//! statement of the SQL layer is written once, with `$n` parameters, and passes
+//! through [`Dialect::statement`].
 
 use crate::connection_url::ConnectionUrl;
-use humantime::format_rfc3339_micros;
-use std::time::{Duration, UNIX_EPOCH};
+use std::borrow::Cow;
 
 /// A SQL dialect, chosen by the URL's scheme.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
-    /// `postgres://`, `postgresql://`.
+    /// `sqlite://`.
+    Sqlite,
+    /// `postgres://`, `postgresql://` (with or without TimescaleDB).
     Postgres,
     /// `mysql://`, `mariadb://` (MySQL and MariaDB).
     MySql,
-    /// `sqlite://`.
-    Sqlite,
 }
 
-/// The exporter's two tables.
-#[derive(Debug, Clone)]
-pub(crate) struct Tables {
-    /// One row per event.
-    pub events: String,
-    /// One row per series: its latest transition.
-    pub status: String,
-    /// One row per raw point (only with `store_points`).
-    pub points: String,
-}
-
-impl Tables {
-    pub fn with_prefix(prefix: &str) -> Self {
-        Tables {
-            events: format!("{prefix}drift_events"),
-            status: format!("{prefix}drift_status"),
-            points: format!("{prefix}points"),
-        }
-    }
-}
-
-/// Columns of the events table, in bind order; `*_at`/`*_time` ones are times.
-pub(crate) const EVENT_COLUMNS: &[&str] = &[
-    "id",
-    "kind",
-    "series_id",
-    "metric",
-    "labels",
-    "service",
-    "event_time",
-    "event_time_unix_nano",
-    "onset_time",
-    "onset_unix_nano",
-    "detector",
-    "severity",
-    "reason",
-    "value",
-    "z_score",
-    "scores",
-    "baseline_mean",
-    "baseline_stddev",
-    "baseline_samples",
-    "recent_mean",
-    "recent_stddev",
-    "recent_samples",
-];
-
-/// Columns of the status table, in bind order; the last one orders updates.
-pub(crate) const STATUS_COLUMNS: &[&str] = &[
-    "series_id",
-    "metric",
-    "labels",
-    "service",
-    "state",
-    "severity",
-    "last_event_id",
-    "detector",
-    "value",
-    "z_score",
-    "baseline_mean",
-    "baseline_stddev",
-    "recent_mean",
-    "recent_stddev",
-    "changed_at",
-    "changed_at_unix_nano",
-];
-
-/// Columns of the points table, in bind order.
-pub(crate) const POINT_COLUMNS: &[&str] = &["series_id", "time", "time_unix_nano", "value"];
-
-fn is_time(column: &str) -> bool {
-    matches!(column, "event_time" | "onset_time" | "changed_at" | "time")
+/// The column types a table definition names, per dialect.
+pub(crate) struct Types {
+    /// Ids and names that are part of a key or an index.
+    pub key: &'static str,
+    /// Free text (labels, scores).
+    pub text: &'static str,
+    /// Large documents (incident and snapshot bodies).
+    pub document: &'static str,
+    pub int: &'static str,
+    pub float: &'static str,
+    pub bytes: &'static str,
 }
 
 impl Dialect {
@@ -114,179 +53,136 @@ impl Dialect {
         }
     }
 
-    fn param(self, n: usize, time: bool) -> String {
-        match (self, time) {
-            (Dialect::MySql, _) => "?".to_string(),
-            (Dialect::Postgres, true) => format!("CAST(${n} AS TIMESTAMPTZ)"),
-            _ => format!("${n}"),
+    /// `sql` as this dialect takes it: MySQL numbers no parameters, so `$n` becomes
+    /// `?` (every statement here uses each parameter once, in order).
+    pub fn statement(self, sql: &str) -> Cow<'_, str> {
+        if self != Dialect::MySql || !sql.contains('$') {
+            return Cow::Borrowed(sql);
         }
+        let mut out = String::with_capacity(sql.len());
+        let mut chars = sql.chars().peekable();
+        while let Some(c) = chars.next() {
+            if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) {
+                while chars.peek().is_some_and(char::is_ascii_digit) {
+                    chars.next();
+                }
+                out.push('?');
+            } else {
+                out.push(c);
+            }
+        }
+        Cow::Owned(out)
     }
 
-    /// How a time is bound: RFC 3339 text, or MySQL's `YYYY-MM-DD HH:MM:SS.ffffff`
-    /// (UTC) for a DATETIME column.
-    pub fn time_value(self, unix_nano: u64) -> String {
-        let text = format_rfc3339_micros(UNIX_EPOCH + Duration::from_nanos(unix_nano)).to_string();
+    pub(crate) fn types(self) -> Types {
         match self {
-            Dialect::MySql => text.trim_end_matches('Z').replacen('T', " ", 1),
-            _ => text,
+            Dialect::Sqlite => Types {
+                key: "TEXT",
+                text: "TEXT",
+                document: "TEXT",
+                int: "INTEGER",
+                float: "REAL",
+                bytes: "BLOB",
+            },
+            Dialect::Postgres => Types {
+                key: "TEXT",
+                text: "TEXT",
+                document: "TEXT",
+                int: "BIGINT",
+                float: "DOUBLE PRECISION",
+                bytes: "BYTEA",
+            },
+            // 191 characters of utf8mb4 fit InnoDB's index key limit.
+            Dialect::MySql => Types {
+                key: "VARCHAR(191)",
+                text: "TEXT",
+                document: "LONGTEXT",
+                int: "BIGINT",
+                float: "DOUBLE",
+                bytes: "LONGBLOB",
+            },
         }
     }
 
-    fn values(self, columns: &[&str], rows: usize) -> String {
-        let mut n = 0;
-        let row = |n: &mut usize| {
-            let params: Vec<String> = columns
-                .iter()
-                .map(|c| {
-                    *n += 1;
-                    self.param(*n, is_time(c))
-                })
-                .collect();
-            format!("({})", params.join(", "))
-        };
-        (0..rows).map(|_| row(&mut n)).collect::<Vec<_>>().join(", ")
-    }
-
-    /// Inserts `rows` events; an id already stored is skipped.
-    pub(crate) fn insert_events(self, table: &str, rows: usize) -> String {
-        self.insert_unless_present(table, EVENT_COLUMNS, rows)
-    }
-
-    /// Inserts `rows` points; a point already stored (same series and time) is skipped,
-    /// so a retried batch leaves one row per point.
-    pub(crate) fn insert_points(self, table: &str, rows: usize) -> String {
-        self.insert_unless_present(table, POINT_COLUMNS, rows)
-    }
-
-    fn insert_unless_present(self, table: &str, columns: &[&str], rows: usize) -> String {
-        let cols = columns.join(", ");
-        let values = self.values(columns, rows);
+    /// `INSERT INTO table (columns) VALUES (...), ...` for `rows` rows, skipping rows
+    /// whose key is already stored.
+    pub(crate) fn insert_unless_present(self, table: &str, columns: &[&str], rows: usize) -> String {
+        let insert = insert(table, columns, rows);
         match self {
-            Dialect::MySql => format!("INSERT IGNORE INTO {table} ({cols}) VALUES {values}"),
-            _ => format!("INSERT INTO {table} ({cols}) VALUES {values} ON CONFLICT DO NOTHING"),
+            // Not INSERT IGNORE: that also turns bad data into warnings.
+            Dialect::MySql => format!("{insert} ON DUPLICATE KEY UPDATE {0} = {0}", columns[0]),
+            _ => format!("{insert} ON CONFLICT DO NOTHING"),
         }
     }
 
-    /// Upserts `rows` statuses; a stored status with a later change is kept.
-    pub(crate) fn upsert_status(self, table: &str, rows: usize) -> String {
-        let cols = STATUS_COLUMNS.join(", ");
-        let values = self.values(STATUS_COLUMNS, rows);
-        let order = "changed_at_unix_nano";
+    /// An INSERT of `rows` rows that replaces a stored row with the same `key` unless
+    /// the stored one is newer by `updated_unix_nano` (which `columns` must hold).
+    pub(crate) fn upsert_unless_older(self, table: &str, key: &[&str], columns: &[&str], rows: usize) -> String {
+        const ORDER: &str = "updated_unix_nano";
+        let insert = insert(table, columns, rows);
+        let replaced = columns.iter().filter(|c| !key.contains(c));
         match self {
             // Assignments run left to right, so the ordering column goes last.
             Dialect::MySql => {
-                let set: Vec<String> = STATUS_COLUMNS[1..STATUS_COLUMNS.len() - 1]
-                    .iter()
-                    .map(|c| format!("{c} = IF(VALUES({order}) >= {order}, VALUES({c}), {c})"))
-                    .chain([format!("{order} = GREATEST({order}, VALUES({order}))")])
+                let set: Vec<String> = replaced
+                    .filter(|c| **c != ORDER)
+                    .map(|c| format!("{c} = IF(VALUES({ORDER}) >= {ORDER}, VALUES({c}), {c})"))
+                    .chain([format!("{ORDER} = GREATEST({ORDER}, VALUES({ORDER}))")])
                     .collect();
-                format!(
-                    "INSERT INTO {table} ({cols}) VALUES {values} ON DUPLICATE KEY UPDATE {}",
-                    set.join(", ")
-                )
+                format!("{insert} ON DUPLICATE KEY UPDATE {}", set.join(", "))
             }
             _ => {
-                let set: Vec<String> = STATUS_COLUMNS[1..]
-                    .iter()
-                    .map(|c| format!("{c} = excluded.{c}"))
-                    .collect();
+                let set: Vec<String> = replaced.map(|c| format!("{c} = excluded.{c}")).collect();
                 format!(
-                    "INSERT INTO {table} ({cols}) VALUES {values} ON CONFLICT (series_id) DO UPDATE SET {} \
-                     WHERE {table}.{order} <= excluded.{order}",
+                    "{insert} ON CONFLICT ({}) DO UPDATE SET {} WHERE {table}.{ORDER} <= excluded.{ORDER}",
+                    key.join(", "),
                     set.join(", ")
                 )
             }
         }
     }
 
-    /// CREATE TABLE (and index) statements, each a no-op when the object exists; the
-    /// points table only when `points`.
-    pub(crate) fn ddl(self, t: &Tables, points: bool) -> Vec<String> {
-        let (key, name, time, float) = match self {
-            Dialect::Postgres => ("TEXT", "TEXT", "TIMESTAMPTZ", "DOUBLE PRECISION"),
-            Dialect::MySql => ("VARCHAR(32)", "VARCHAR(512)", "DATETIME(6)", "DOUBLE"),
-            Dialect::Sqlite => ("TEXT", "TEXT", "TEXT", "REAL"),
-        };
-        let events = format!(
-            "CREATE TABLE IF NOT EXISTS {table} (
-                id {key} NOT NULL PRIMARY KEY,
-                kind {key} NOT NULL,
-                series_id {key} NOT NULL,
-                metric {name} NOT NULL,
-                labels TEXT NOT NULL,
-                service {name},
-                event_time {time} NOT NULL,
-                event_time_unix_nano BIGINT NOT NULL,
-                onset_time {time} NOT NULL,
-                onset_unix_nano BIGINT NOT NULL,
-                detector {key} NOT NULL,
-                severity {key},
-                reason {key},
-                value {float} NOT NULL,
-                z_score {float},
-                scores TEXT NOT NULL,
-                baseline_mean {float} NOT NULL,
-                baseline_stddev {float} NOT NULL,
-                baseline_samples BIGINT NOT NULL,
-                recent_mean {float} NOT NULL,
-                recent_stddev {float} NOT NULL,
-                recent_samples BIGINT NOT NULL{indexes}
-            )",
-            table = t.events,
-            // MySQL has no CREATE INDEX IF NOT EXISTS: indexes go in the table.
-            indexes = if self == Dialect::MySql {
-                ",\n INDEX idx_event_time (event_time),\n INDEX idx_series_time (series_id, event_time)"
-            } else {
-                ""
+    /// A query counting (as `n`) the columns named `column` of `table`.
+    pub(crate) fn count_columns(self, table: &str, column: &str) -> String {
+        match self {
+            Dialect::Sqlite => {
+                format!("SELECT COUNT(*) AS n FROM pragma_table_info('{table}') WHERE name = '{column}'")
             }
-        );
-        let status = format!(
-            "CREATE TABLE IF NOT EXISTS {table} (
-                series_id {key} NOT NULL PRIMARY KEY,
-                metric {name} NOT NULL,
-                labels TEXT NOT NULL,
-                service {name},
-                state {key} NOT NULL,
-                severity {key},
-                last_event_id {key} NOT NULL,
-                detector {key} NOT NULL,
-                value {float} NOT NULL,
-                z_score {float},
-                baseline_mean {float} NOT NULL,
-                baseline_stddev {float} NOT NULL,
-                recent_mean {float} NOT NULL,
-                recent_stddev {float} NOT NULL,
-                changed_at {time} NOT NULL,
-                changed_at_unix_nano BIGINT NOT NULL
-            )",
-            table = t.status
-        );
-        let mut statements = vec![events, status];
-        if points {
-            // The key is the (series_id, time_unix_nano) index that queries use.
-            statements.push(format!(
-                "CREATE TABLE IF NOT EXISTS {table} (
-                    series_id {key} NOT NULL,
-                    time {time} NOT NULL,
-                    time_unix_nano BIGINT NOT NULL,
-                    value {float} NOT NULL,
-                    PRIMARY KEY (series_id, time_unix_nano)
-                )",
-                table = t.points
-            ));
+            Dialect::Postgres => format!(
+                "SELECT COUNT(*) AS n FROM information_schema.columns \
+                 WHERE table_schema = current_schema() AND table_name = '{table}' AND column_name = '{column}'"
+            ),
+            Dialect::MySql => format!(
+                "SELECT COUNT(*) AS n FROM information_schema.columns \
+                 WHERE table_schema = DATABASE() AND table_name = '{table}' AND column_name = '{column}'"
+            ),
         }
-        if self != Dialect::MySql {
-            statements.push(format!(
-                "CREATE INDEX IF NOT EXISTS {0}_time ON {0} (event_time)",
-                t.events
-            ));
-            statements.push(format!(
-                "CREATE INDEX IF NOT EXISTS {0}_series_time ON {0} (series_id, event_time)",
-                t.events
-            ));
-        }
-        statements
     }
+}
+
+fn insert(table: &str, columns: &[&str], rows: usize) -> String {
+    format!(
+        "INSERT INTO {table} ({}) VALUES {}",
+        columns.join(", "),
+        placeholders(rows, columns.len())
+    )
+}
+
+/// `($1, $2, ...), (...)` for `rows` rows of `columns` parameters each.
+pub(crate) fn placeholders(rows: usize, columns: usize) -> String {
+    let mut sql = String::with_capacity(rows * columns * 5);
+    for r in 0..rows {
+        sql.push_str(if r == 0 { "(" } else { ", (" });
+        for c in 0..columns {
+            if c > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('$');
+            sql.push_str(&(r * columns + c + 1).to_string());
+        }
+        sql.push(')');
+    }
+    sql
 }
 
 #[cfg(test)]
@@ -294,39 +190,62 @@ mod tests {
     use super::*;
 
     #[test]
-    fn each_dialect_says_insert_unless_present_its_way() {
-        let t = "e";
-        assert!(Dialect::MySql.insert_events(t, 1).starts_with("INSERT IGNORE INTO e ("));
-        let pg = Dialect::Postgres.insert_events(t, 2);
-        assert!(pg.ends_with("ON CONFLICT DO NOTHING"), "{pg}");
-        assert!(pg.contains("CAST($7 AS TIMESTAMPTZ), $8"), "{pg}");
-        assert!(pg.contains("($23, $24"), "second row numbers on: {pg}");
-        assert!(Dialect::Sqlite.insert_events(t, 1).contains("$7, $8"));
+    fn placeholders_number_every_parameter() {
+        assert_eq!(placeholders(2, 3), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(placeholders(1, 1), "($1)");
+    }
+
+    #[test]
+    fn mysql_takes_question_marks() {
+        let sql = "SELECT a FROM t WHERE b = $1 AND c = $12 LIMIT $13";
         assert_eq!(
-            Dialect::Postgres.insert_points("p", 2),
-            "INSERT INTO p (series_id, time, time_unix_nano, value) VALUES \
-             ($1, CAST($2 AS TIMESTAMPTZ), $3, $4), ($5, CAST($6 AS TIMESTAMPTZ), $7, $8) ON CONFLICT DO NOTHING"
+            Dialect::MySql.statement(sql),
+            "SELECT a FROM t WHERE b = ? AND c = ? LIMIT ?"
         );
-        let tables = Tables::with_prefix("d_");
-        assert_eq!(Dialect::MySql.ddl(&tables, false).len(), 2);
-        assert!(Dialect::MySql.ddl(&tables, true)[2].contains("PRIMARY KEY (series_id, time_unix_nano)"));
+        assert_eq!(Dialect::Postgres.statement(sql), sql);
+        assert_eq!(Dialect::MySql.statement("SELECT '$' || x"), "SELECT '$' || x");
     }
 
     #[test]
-    fn mysql_upserts_update_the_ordering_column_last() {
-        let sql = Dialect::MySql.upsert_status("s", 1);
-        assert!(sql.ends_with("changed_at_unix_nano = GREATEST(changed_at_unix_nano, VALUES(changed_at_unix_nano))"));
-        let pg = Dialect::Postgres.upsert_status("s", 1);
-        assert!(pg.ends_with("WHERE s.changed_at_unix_nano <= excluded.changed_at_unix_nano"));
+    fn each_dialect_says_insert_unless_present_its_way() {
+        assert_eq!(
+            Dialect::Sqlite.insert_unless_present("e", &["id", "v"], 2),
+            "INSERT INTO e (id, v) VALUES ($1, $2), ($3, $4) ON CONFLICT DO NOTHING"
+        );
+        assert_eq!(
+            Dialect::MySql.insert_unless_present("e", &["id", "v"], 1),
+            "INSERT INTO e (id, v) VALUES ($1, $2) ON DUPLICATE KEY UPDATE id = id"
+        );
     }
 
     #[test]
-    fn times_and_urls_per_dialect() {
-        let t = 1_768_213_845_123_456_789;
-        assert_eq!(Dialect::MySql.time_value(t), "2026-01-12 10:30:45.123456");
-        assert_eq!(Dialect::Postgres.time_value(t), "2026-01-12T10:30:45.123456Z");
+    fn upserts_never_replace_newer_rows() {
+        let columns = ["processor", "series_id", "updated_unix_nano", "state"];
+        let key = ["processor", "series_id"];
+        assert_eq!(
+            Dialect::Postgres.upsert_unless_older("t", &key, &columns, 1),
+            "INSERT INTO t (processor, series_id, updated_unix_nano, state) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (processor, series_id) DO UPDATE SET updated_unix_nano = excluded.updated_unix_nano, \
+             state = excluded.state WHERE t.updated_unix_nano <= excluded.updated_unix_nano"
+        );
+        let mysql = Dialect::MySql.upsert_unless_older("t", &key, &columns, 1);
+        assert!(
+            mysql.ends_with(
+                "state = IF(VALUES(updated_unix_nano) >= updated_unix_nano, VALUES(state), state), \
+                 updated_unix_nano = GREATEST(updated_unix_nano, VALUES(updated_unix_nano))"
+            ),
+            "the ordering column is assigned last: {mysql}"
+        );
+    }
+
+    #[test]
+    fn urls_choose_the_dialect() {
         assert_eq!(Dialect::Sqlite.connect_url("sqlite://a.db"), "sqlite://a.db?mode=rwc");
         assert_eq!(Dialect::MySql.connect_url("mariadb://root@h/db"), "mysql://root@h/db");
         assert_eq!(Dialect::of(&ConnectionUrl::new("redis://x")), None);
+        assert_eq!(
+            Dialect::of(&ConnectionUrl::new("postgresql://h/db")),
+            Some(Dialect::Postgres)
+        );
     }
 }

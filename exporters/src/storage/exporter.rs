@@ -30,7 +30,8 @@ impl StoreSink {
     }
 }
 
-fn export_error(e: StoreError) -> ExportError {
+/// A store's error as an exporter's: an unavailable store is retried, a refusal is not.
+pub(crate) fn export_error(e: StoreError) -> ExportError {
     match e {
         StoreError::Unavailable(_) => ExportError::Transient(e.to_string()),
         StoreError::Rejected(_) => ExportError::Permanent(e.to_string()),

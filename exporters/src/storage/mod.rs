@@ -1,6 +1,6 @@
 //! Storage: the `storage` exporter that writes drift events into the configured
 //! backend, and the backends themselves, one folder each (`memory`, `sqlite`, `redis`,
-//! `timescale`; the two SQL ones share `sql_tables`). Every backend passes the suites
+//! `timescale`; the two SQL ones are the `sql` module's store). Every backend passes the suites
 //! in [`conformance`].
 
 pub mod conformance;
@@ -8,15 +8,13 @@ mod exporter;
 pub mod memory;
 pub mod redis;
 mod retention;
-mod sql_tables;
 pub mod sqlite;
 pub mod timescale;
 
 pub use exporter::{StorageExporterConfig, StoreSink};
 pub use retention::{prune_interval, spawn_pruning};
 
-pub(crate) use exporter::build as build_exporter;
-pub(crate) use sql_tables::valid_prefix as valid_table_prefix;
+pub(crate) use exporter::{build as build_exporter, export_error};
 
 use std::time::Duration;
 

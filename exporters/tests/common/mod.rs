@@ -114,11 +114,22 @@ pub async fn redis_cleanup(url: &str, prefix: &str) {
     }
 }
 
-/// Drops the store tables under `prefix` (and the TimescaleDB helper function, if
+/// The tables of the SQL schema, without their prefix.
+pub const SQL_TABLES: [&str; 7] = [
+    "events",
+    "status",
+    "checkpoints",
+    "incidents",
+    "event_snapshots",
+    "points",
+    "schema_migrations",
+];
+
+/// Drops the SQL tables under `prefix` (and the TimescaleDB helper function, if
 /// any) in the PostgreSQL at `url`.
 pub async fn postgres_drop(url: &str, prefix: &str) {
     let pool = sqlx::PgPool::connect(url).await.expect("connects");
-    for t in ["events", "status", "checkpoints", "incidents", "event_snapshots"] {
+    for t in SQL_TABLES {
         sqlx::query(&format!("DROP TABLE IF EXISTS {prefix}{t}"))
             .execute(&pool)
             .await
@@ -128,4 +139,15 @@ pub async fn postgres_drop(url: &str, prefix: &str) {
         .execute(&pool)
         .await
         .expect("drops");
+}
+
+/// Drops the SQL tables under `prefix` in the MariaDB at `url`.
+pub async fn mariadb_drop(url: &str, prefix: &str) {
+    let pool = sqlx::MySqlPool::connect(url).await.expect("connects");
+    for t in SQL_TABLES {
+        sqlx::query(&format!("DROP TABLE IF EXISTS {prefix}{t}"))
+            .execute(&pool)
+            .await
+            .expect("drops");
+    }
 }

@@ -1,7 +1,7 @@
 //! `storage: {backend: timescale}`.
 
 use crate::connection_url::ConnectionUrl;
-use crate::storage::sql_tables::valid_prefix;
+use crate::sql::valid_prefix;
 use driftd_core::config::FieldError;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;

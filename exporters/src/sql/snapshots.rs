@@ -20,13 +20,18 @@ impl SqlStore {
             rows.push((e.id.clone(), time, body));
         }
         for chunk in rows.chunks(ROWS_PER_INSERT / 4) {
-            let sql = super::insert_sql(&self.tables.snapshots, &["id", "time_unix_nano", "body"], chunk.len())
-                + " ON CONFLICT DO NOTHING";
-            let mut q = sqlx::query(&sql);
-            for (id, time, body) in chunk {
-                q = q.bind(id.clone()).bind(*time).bind(body.clone());
-            }
-            self.execute(q, "cannot save event snapshots").await?;
+            let sql = self.dialect.insert_unless_present(
+                &self.tables.snapshots,
+                &["id", "time_unix_nano", "body"],
+                chunk.len(),
+            );
+            self.execute(&sql, "cannot save event snapshots", |mut q| {
+                for (id, time, body) in chunk {
+                    q = q.bind(id.clone()).bind(*time).bind(body.clone());
+                }
+                Ok(q)
+            })
+            .await?;
         }
         Ok(())
     }
@@ -35,13 +40,12 @@ impl SqlStore {
     pub(super) async fn read_snapshot(&self, id: &str) -> Result<Option<Arc<History>>, StoreError> {
         let sql = format!("SELECT body FROM {} WHERE id = $1", self.tables.snapshots);
         let rows = self
-            .fetch(sqlx::query(&sql).bind(id.to_string()), "cannot read an event snapshot")
+            .fetch(&sql, "cannot read an event snapshot", |q| Ok(q.bind(id.to_string())))
             .await?;
         let Some(row) = rows.first() else {
             return Ok(None);
         };
-        let body: String =
-            sqlx::Row::try_get(row, "body").map_err(|e| self.error("cannot read an event snapshot", e))?;
+        let body = super::rows::text(row, "body")?;
         let history = serde_json::from_str(&body)
             .map_err(|e| StoreError::Rejected(format!("the stored snapshot of event {id} is unreadable: {e}")))?;
         Ok(Some(Arc::new(history)))

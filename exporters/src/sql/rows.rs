@@ -98,12 +98,32 @@ where
     row.try_get(column).map_err(|e| unreadable(column, e))
 }
 
+/// A text column that may be NULL. MySQL's TEXT types reach sqlx's `Any` driver as
+/// BLOBs, so a column that is not text is read as UTF-8 bytes.
+pub(crate) fn text_or_null(row: &AnyRow, column: &str) -> Result<Option<String>, StoreError> {
+    match row.try_get::<Option<String>, _>(column) {
+        Ok(text) => Ok(text),
+        Err(sqlx::Error::ColumnDecode { .. }) => {
+            let bytes: Option<Vec<u8>> = get(row, column)?;
+            bytes
+                .map(|b| String::from_utf8(b).map_err(|e| unreadable(column, e)))
+                .transpose()
+        }
+        Err(e) => Err(unreadable(column, e)),
+    }
+}
+
+/// A text column that may not be NULL (see [`text_or_null`]).
+pub(crate) fn text(row: &AnyRow, column: &str) -> Result<String, StoreError> {
+    text_or_null(row, column)?.ok_or_else(|| unreadable(column, "NULL"))
+}
+
 fn series(row: &AnyRow) -> Result<(SeriesId, Arc<SeriesLabels>), StoreError> {
-    let id: String = get(row, "series_id")?;
+    let id = text(row, "series_id")?;
     let id = id.parse::<SeriesId>().map_err(|e| unreadable("series_id", e))?;
-    let labels: String = get(row, "labels")?;
+    let labels = text(row, "labels")?;
     let labels: BTreeMap<String, String> = serde_json::from_str(&labels).map_err(|e| unreadable("labels", e))?;
-    let metric: String = get(row, "metric")?;
+    let metric = text(row, "metric")?;
     Ok((id, Arc::new(SeriesLabels::new(metric, labels.into_iter().collect()))))
 }
 
@@ -150,10 +170,10 @@ pub(crate) fn bind_event<'q>(q: Statement<'q>, e: &DriftEvent) -> Result<Stateme
 /// Reads an event row.
 pub(crate) fn event(row: &AnyRow) -> Result<DriftEvent, StoreError> {
     let (series_id, series) = series(row)?;
-    let kind: String = get(row, "kind")?;
-    let severity: Option<String> = get(row, "severity")?;
-    let reason: Option<String> = get(row, "reason")?;
-    let scores: String = get(row, "scores")?;
+    let kind = text(row, "kind")?;
+    let severity = text_or_null(row, "severity")?;
+    let reason = text_or_null(row, "reason")?;
+    let scores = text(row, "scores")?;
     let stats = |prefix: &str| -> Result<Stats, StoreError> {
         Ok(Stats {
             mean: get(row, &format!("{prefix}_mean"))?,
@@ -162,13 +182,13 @@ pub(crate) fn event(row: &AnyRow) -> Result<DriftEvent, StoreError> {
         })
     };
     Ok(DriftEvent {
-        id: get(row, "id")?,
+        id: text(row, "id")?,
         kind: kind.parse().map_err(|e| unreadable("kind", e))?,
         series_id,
         series,
         timestamp: uint(get(row, "time_unix_nano")?, "time")?,
         onset: uint(get(row, "onset_unix_nano")?, "onset")?,
-        detector: get(row, "detector")?,
+        detector: text(row, "detector")?,
         severity: match severity.as_deref() {
             None => None,
             Some("moderate") => Some(Severity::Moderate),
@@ -186,7 +206,7 @@ pub(crate) fn event(row: &AnyRow) -> Result<DriftEvent, StoreError> {
         baseline: stats("baseline")?,
         recent: stats("recent")?,
         acknowledged: get::<i64>(row, "acknowledged")? != 0,
-        incident: get(row, "incident")?,
+        incident: text_or_null(row, "incident")?,
         snapshot: None,
     })
 }
@@ -210,7 +230,7 @@ pub(crate) fn bind_status<'q>(q: Statement<'q>, s: &SeriesStatus) -> Result<Stat
 /// Reads a status row.
 pub(crate) fn status(row: &AnyRow) -> Result<SeriesStatus, StoreError> {
     let (series_id, series) = series(row)?;
-    let state: String = get(row, "state")?;
+    let state = text(row, "state")?;
     let mean: Option<f64> = get(row, "baseline_mean")?;
     let stddev: Option<f64> = get(row, "baseline_stddev")?;
     let samples: Option<i64> = get(row, "baseline_samples")?;
@@ -273,7 +293,7 @@ pub(crate) fn bind_incident<'q>(q: Statement<'q>, i: &Incident) -> Result<Statem
 
 /// Reads an incident row (its columns and `acknowledged`).
 pub(crate) fn incident(row: &AnyRow) -> Result<Incident, StoreError> {
-    let body: String = get(row, "body")?;
+    let body = text(row, "body")?;
     let incident: Incident = serde_json::from_str(&body).map_err(|e| unreadable("incident", e))?;
     Ok(store::with_acknowledgement(
         incident,
@@ -281,32 +301,9 @@ pub(crate) fn incident(row: &AnyRow) -> Result<Incident, StoreError> {
     ))
 }
 
-/// `($1, $2, ...), (...)` for `rows` rows of `columns` parameters each.
-pub(crate) fn placeholders(rows: usize, columns: usize) -> String {
-    let mut sql = String::with_capacity(rows * columns * 5);
-    for r in 0..rows {
-        sql.push_str(if r == 0 { "(" } else { ", (" });
-        for c in 0..columns {
-            if c > 0 {
-                sql.push_str(", ");
-            }
-            sql.push('$');
-            sql.push_str(&(r * columns + c + 1).to_string());
-        }
-        sql.push(')');
-    }
-    sql
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn placeholders_number_every_parameter() {
-        assert_eq!(placeholders(2, 3), "($1, $2, $3), ($4, $5, $6)");
-        assert_eq!(placeholders(1, 1), "($1)");
-    }
 
     #[test]
     fn times_past_bigint_are_refused() {

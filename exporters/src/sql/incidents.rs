@@ -4,7 +4,7 @@
 
 use super::filter::{Filter, Param};
 use super::rows::{self, INCIDENT_COLUMNS};
-use super::{insert_sql, newest_per_key, upsert_newer, SqlStore, ROWS_PER_INSERT};
+use super::{newest_per_key, SqlStore, ROWS_PER_INSERT};
 use driftd_core::incident::{Incident, IncidentQuery, IncidentState};
 use driftd_core::store::StoreError;
 
@@ -13,12 +13,16 @@ impl SqlStore {
         let newest = newest_per_key(incidents, |i| i.id.clone(), |i| i.updated_at);
         let table = &self.tables.incidents;
         for chunk in newest.chunks(ROWS_PER_INSERT / 4) {
-            let sql = insert_sql(table, INCIDENT_COLUMNS, chunk.len()) + &upsert_newer(table, "id", INCIDENT_COLUMNS);
-            let mut q = sqlx::query(&sql);
-            for i in chunk {
-                q = rows::bind_incident(q, i)?;
-            }
-            self.execute(q, "cannot save incidents").await?;
+            let sql = self
+                .dialect
+                .upsert_unless_older(table, &["id"], INCIDENT_COLUMNS, chunk.len());
+            self.execute(&sql, "cannot save incidents", |mut q| {
+                for i in chunk {
+                    q = rows::bind_incident(q, i)?;
+                }
+                Ok(q)
+            })
+            .await?;
         }
         Ok(())
     }
@@ -51,8 +55,11 @@ impl SqlStore {
             self.tables.incidents,
             f.sql
         );
-        let q = f.bind(sqlx::query(&sql)).bind(limit).bind(offset);
-        let rows = self.fetch(q, "cannot read incidents").await?;
+        let rows = self
+            .fetch(&sql, "cannot read incidents", |q| {
+                Ok(f.bind(q).bind(limit).bind(offset))
+            })
+            .await?;
         rows.iter().map(rows::incident).collect()
     }
 
@@ -63,14 +70,16 @@ impl SqlStore {
             self.tables.incidents
         );
         let rows = self
-            .fetch(sqlx::query(&sql).bind(id.to_string()), "cannot read an incident")
+            .fetch(&sql, "cannot read an incident", |q| Ok(q.bind(id.to_string())))
             .await?;
         rows.first().map(rows::incident).transpose()
     }
 
     pub(super) async fn acknowledge_stored_incident(&self, id: &str) -> Result<bool, StoreError> {
         let sql = format!("UPDATE {} SET acknowledged = 1 WHERE id = $1", self.tables.incidents);
-        let q = sqlx::query(&sql).bind(id.to_string());
-        Ok(self.execute(q, "cannot acknowledge an incident").await? > 0)
+        let matched = self
+            .execute(&sql, "cannot acknowledge an incident", |q| Ok(q.bind(id.to_string())))
+            .await?;
+        Ok(matched > 0)
     }
 }

@@ -1,8 +1,8 @@
 //! The checkpoints table: each processor's detector state per series, the newest
-//! write winning (`upsert_newer`).
+//! write winning.
 
 use super::rows::{self, CHECKPOINT_COLUMNS};
-use super::{insert_sql, newest_per_key, upsert_newer, SqlStore, ROWS_PER_INSERT};
+use super::{newest_per_key, SqlStore, ROWS_PER_INSERT};
 use driftd_core::store::{Checkpoint, StoreError};
 
 impl SqlStore {
@@ -15,13 +15,16 @@ impl SqlStore {
         let table = &self.tables.checkpoints;
         // Large detector states make rows big: fewer per statement.
         for chunk in newest.chunks(ROWS_PER_INSERT / 4) {
-            let sql = insert_sql(table, CHECKPOINT_COLUMNS, chunk.len())
-                + &upsert_newer(table, "processor, series_id", CHECKPOINT_COLUMNS);
-            let mut q = sqlx::query(&sql);
-            for c in chunk {
-                q = rows::bind_checkpoint(q, processor, c)?;
-            }
-            self.execute(q, "cannot save checkpoints").await?;
+            let sql =
+                self.dialect
+                    .upsert_unless_older(table, &["processor", "series_id"], CHECKPOINT_COLUMNS, chunk.len());
+            self.execute(&sql, "cannot save checkpoints", |mut q| {
+                for c in chunk {
+                    q = rows::bind_checkpoint(q, processor, c)?;
+                }
+                Ok(q)
+            })
+            .await?;
         }
         Ok(())
     }
@@ -33,7 +36,7 @@ impl SqlStore {
             self.tables.checkpoints
         );
         let rows = self
-            .fetch(sqlx::query(&sql).bind(processor.to_string()), "cannot load checkpoints")
+            .fetch(&sql, "cannot load checkpoints", |q| Ok(q.bind(processor.to_string())))
             .await?;
         rows.iter().map(rows::checkpoint).collect()
     }
