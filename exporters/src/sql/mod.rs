@@ -167,8 +167,11 @@ impl SqlStore {
         let pool = self.ready().await?;
         let sql = self.dialect.statement(sql);
         let (sql, bind) = (sql.as_ref(), &bind);
-        self.retrying(doing, || async move { Ok(bind(sqlx::query(sql))?.fetch_all(pool).await) })
-            .await
+        self.retrying(
+            doing,
+            || async move { Ok(bind(sqlx::query(sql))?.fetch_all(pool).await) },
+        )
+        .await
     }
 
     /// Runs `run` again, a little later each time, while the database aborts it to
