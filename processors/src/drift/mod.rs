@@ -10,6 +10,7 @@ pub mod detectors;
 mod expiry;
 mod histogram;
 mod history;
+mod lifecycle;
 mod min_change;
 mod rules;
 mod seasonal;

@@ -1,14 +1,15 @@
-//! One series' drift lifecycle: learning (INSUFFICIENT_DATA) → STABLE → DRIFT_DETECTED
-//! → STABLE, with the baseline updated slowly while stable, frozen while drifting, and
-//! relearned when a drift lasts past `accept_after`. This is the hot, fixed-size part
+//! One scalar series' drift: its value judged against a baseline updated slowly while
+//! stable, frozen while drifting, and relearned when a drift lasts past
+//! `accept_after`, through the lifecycle of `lifecycle.rs`. This is the hot, fixed-size part
 //! kept in the series table (≤ 256 bytes; labels live apart).
 
 use super::baseline::{Baseline, Judged};
 use super::detectors::{Detector, Sample, Transition};
+use super::lifecycle::{Change, Evidence, Lifecycle};
 use super::rules::Profile;
 use super::stats::Welford;
 use driftd_core::view::{SeriesSnapshot, SeriesState};
-use driftd_core::{DriftEvent, EndReason, EventKind, Point, SeriesId, SeriesLabels, ValueKind};
+use driftd_core::{DriftEvent, Point, SeriesId, SeriesLabels, ValueKind};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -56,9 +57,7 @@ pub struct SeriesDrift {
     counter_last: f64,
     last_time: u64,
     last_value: f64,
-    transition_time: u64,
-    sample_count: u64,
-    state: SeriesState,
+    life: Lifecycle,
     profile: u16,
     /// How much the detector's thresholds are raised (0 = not at all). A drift that
     /// ends by itself (the series came back, nothing was accepted) raises them by 50%,
@@ -81,9 +80,7 @@ impl SeriesDrift {
             counter_last: f64::NAN,
             last_time: 0,
             last_value: 0.0,
-            transition_time: 0,
-            sample_count: 0,
-            state: SeriesState::InsufficientData,
+            life: Lifecycle::default(),
             profile: index,
             wariness: 0.0,
         }
@@ -93,7 +90,11 @@ impl SeriesDrift {
     /// updates so that the state's cache lines load side by side instead of one
     /// update at a time (the value means nothing).
     pub fn warm(&self) -> u64 {
-        self.sample_count ^ self.last_time ^ self.baseline.samples() ^ self.since_drift.seen() ^ self.falling.seen()
+        self.life.sample_count()
+            ^ self.last_time
+            ^ self.baseline.samples()
+            ^ self.since_drift.seen()
+            ^ self.falling.seen()
     }
 
     /// The profile index this series was given.
@@ -103,12 +104,12 @@ impl SeriesDrift {
 
     /// Where the series is in its lifecycle.
     pub fn state(&self) -> SeriesState {
-        self.state
+        self.life.state()
     }
 
     /// Samples seen since the series appeared.
     pub fn sample_count(&self) -> u64 {
-        self.sample_count
+        self.life.sample_count()
     }
 
     /// This restored state, now watched with `profile` (index `index`), or `None` when
@@ -131,25 +132,21 @@ impl SeriesDrift {
     ) -> Result<Outcome, Skip> {
         let x = self.value_of(point)?;
         let time = point.time_unix_nano;
-        if self.sample_count == 0 {
-            self.transition_time = time;
-        }
-        self.sample_count += 1;
+        self.life.sample(time);
         self.last_time = time;
         self.last_value = x;
 
         let judged = self.baseline.judge(&p.baseline, x, time);
-        let outcome = match self.state {
+        let outcome = match self.life.state() {
             SeriesState::InsufficientData => {
                 self.baseline.learn(&p.baseline, x, time, &judged);
                 if self.baseline.ready(&p.baseline, time) {
-                    self.state = SeriesState::Stable;
-                    self.transition_time = time;
+                    self.life.learned(time);
                 }
                 Outcome::Quiet
             }
             SeriesState::Stable | SeriesState::DriftDetected => {
-                if self.state == SeriesState::Stable {
+                if !self.life.drifting() {
                     self.wariness *= WARY_FADE;
                 }
                 let sample = Sample {
@@ -180,19 +177,17 @@ impl SeriesDrift {
                             self.baseline.learn(&p.baseline, x, time, &judged);
                             return Ok(self.observed(&judged, Outcome::Quiet));
                         }
-                        self.state = SeriesState::DriftDetected;
-                        self.transition_time = time;
-                        Outcome::Event(Box::new(self.event(p, id, labels, t, judged.z)))
+                        let change = self.life.apply(t, time);
+                        Outcome::Event(Box::new(self.event(p, id, labels, change, judged.z)))
                     }
                     Some(t @ Transition::End { .. }) => {
-                        self.state = SeriesState::Stable;
+                        let change = self.life.apply(t, time);
                         self.wariness = ((1.0 + self.wariness) * WARY_STEP - 1.0).min(WARY_MAX);
-                        self.transition_time = time;
-                        let e = self.event(p, id, labels, t, judged.z);
+                        let e = self.event(p, id, labels, change, judged.z);
                         self.since_drift = Welford::default();
                         Outcome::Event(Box::new(e))
                     }
-                    None if self.state == SeriesState::Stable => {
+                    None if !self.life.drifting() => {
                         self.baseline.learn(&p.baseline, x, time, &judged);
                         // What a drift starting now would be made of. A jump of more
                         // than 4 σ within an excursion starts it again: what came before
@@ -253,17 +248,13 @@ impl SeriesDrift {
         time: u64,
         z: f64,
     ) -> Outcome {
-        let drifted_for = time.saturating_sub(self.transition_time);
-        if p.accept_after == 0 || drifted_for < p.accept_after || self.since_drift.stats().samples < 10 {
+        if !self.life.accept_due(p.accept_after, time) || self.since_drift.stats().samples < 10 {
             return Outcome::Quiet;
         }
-        let onset = self.transition_time;
         self.baseline.reset_to(&p.baseline, self.since_drift.stats());
         self.detector.reset();
-        self.state = SeriesState::Stable;
-        self.transition_time = time;
-        let mut e = self.event(p, id, labels, Transition::End { onset }, z);
-        e.reason = Some(EndReason::Rebaselined);
+        let change = self.life.rebaseline(time);
+        let e = self.event(p, id, labels, change, z);
         // The drift's samples are the baseline now; the next excursion starts empty.
         self.since_drift = Welford::default();
         Outcome::Event(Box::new(e))
@@ -302,11 +293,7 @@ impl SeriesDrift {
         }
     }
 
-    fn event(&self, p: &Profile, id: SeriesId, labels: &Arc<SeriesLabels>, t: Transition, z: f64) -> DriftEvent {
-        let (kind, severity, reason, onset) = match t {
-            Transition::Start { severity, onset } => (EventKind::DriftStart, Some(severity), None, onset),
-            Transition::End { onset } => (EventKind::DriftEnd, None, Some(EndReason::Recovered), onset),
-        };
+    fn event(&self, p: &Profile, id: SeriesId, labels: &Arc<SeriesLabels>, change: Change, z: f64) -> DriftEvent {
         let mut scores = BTreeMap::from([("z".to_string(), z)]);
         self.detector.scores(&mut scores);
         // How far the series moved from its baseline, in its own units and relative to
@@ -320,30 +307,20 @@ impl SeriesDrift {
                 scores.insert("change_percent".to_string(), 100.0 * change / level.abs());
             }
         }
-        DriftEvent {
-            id: DriftEvent::id_for(id, kind, self.last_time),
-            kind,
-            series_id: id,
-            series: labels.clone(),
-            timestamp: self.last_time,
-            onset,
-            detector: self.detector.name().to_string(),
-            severity,
-            reason,
+        let evidence = Evidence {
+            detector: self.detector.name(),
             value: self.last_value,
             scores,
             baseline: self.baseline.stats(&p.baseline),
             recent: self.since_drift.stats(),
-            acknowledged: false,
-            incident: None,
-            snapshot: None,
-        }
+        };
+        change.event(id, labels, self.last_time, evidence)
     }
 
     /// The newest sample fed to the detector: its time and value, with the baseline's
     /// level and standard deviation (NaN while the baseline is learned).
     pub fn last_sample(&self, p: &Profile) -> (u64, f64, f64, f64) {
-        let (level, sd) = match self.state {
+        let (level, sd) = match self.life.state() {
             SeriesState::InsufficientData => (f64::NAN, f64::NAN),
             _ => (self.baseline.level(self.last_time), self.baseline.stddev(&p.baseline)),
         };
@@ -352,17 +329,14 @@ impl SeriesDrift {
 
     /// A read-only copy for pull exporters.
     pub fn snapshot(&self, p: &Profile, id: SeriesId, labels: &Arc<SeriesLabels>) -> SeriesSnapshot {
-        SeriesSnapshot {
+        let score = self.baseline.judge(&p.baseline, self.last_value, self.last_time).z;
+        let last = (self.last_time, self.last_value, score);
+        self.life.snapshot(
             id,
-            labels: labels.clone(),
-            state: self.state,
-            transition_time: self.transition_time,
-            sample_count: self.sample_count,
-            last_time: self.last_time,
-            last_value: self.last_value,
-            last_score: self.baseline.judge(&p.baseline, self.last_value, self.last_time).z,
-            baseline: (self.state != SeriesState::InsufficientData).then(|| self.baseline.stats(&p.baseline)),
-            detector: self.detector.name(),
-        }
+            labels,
+            last,
+            || self.baseline.stats(&p.baseline),
+            self.detector.name(),
+        )
     }
 }

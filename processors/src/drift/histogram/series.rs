@@ -1,5 +1,5 @@
-//! One histogram series' distribution drift: learning (INSUFFICIENT_DATA) → STABLE →
-//! DRIFT_DETECTED → STABLE, as for scalar series, on bucket distributions.
+//! One histogram series' distribution drift, through the same lifecycle as scalar
+//! series (`lifecycle.rs`), on bucket distributions.
 //!
 //! - Cumulative points become deltas against the previous point. A new start time or
 //!   a count that went down means the source restarted: that point, like the first,
@@ -17,11 +17,12 @@
 use super::buckets::{self, chi_square_quantile, distance, Distance, Distribution};
 use super::interval::{interval_start, DerivedPoints, Reference};
 use crate::drift::detectors::{HistogramDetector, HistogramJudged, Transition};
+use crate::drift::lifecycle::{Change, Evidence, Lifecycle};
 use crate::drift::rules::Profile;
 use crate::drift::series::Skip;
 use driftd_core::consumer::Buckets;
 use driftd_core::view::{SeriesSnapshot, SeriesState};
-use driftd_core::{DriftEvent, EndReason, EventKind, Point, SeriesId, SeriesLabels, ValueKind};
+use driftd_core::{DriftEvent, EventKind, Point, SeriesId, SeriesLabels, ValueKind};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -54,9 +55,7 @@ pub struct HistogramSeries {
     since_drift: Distribution,
     detector: HistogramDetector,
     learned: u64,
-    state: SeriesState,
-    transition_time: u64,
-    sample_count: u64,
+    life: Lifecycle,
     last_time: u64,
     last_mean: f64,
     last: Distance,
@@ -76,9 +75,7 @@ impl HistogramSeries {
             since_drift: Distribution::default(),
             detector: HistogramDetector::default(),
             learned: 0,
-            state: SeriesState::InsufficientData,
-            transition_time: 0,
-            sample_count: 0,
+            life: Lifecycle::default(),
             last_time: 0,
             last_mean: 0.0,
             last: Distance::default(),
@@ -150,7 +147,7 @@ impl HistogramSeries {
         for (i, (q, _)) in QUANTILES.iter().enumerate() {
             derived.push(&self.derived, 2 + i, time, buckets::quantile(&self.bounds, counts, *q));
         }
-        self.sample_count += 1;
+        self.life.sample(time);
         self.last_mean = mean.unwrap_or_else(|| buckets::stats(&self.bounds, counts).mean);
         let c = &p.histogram;
         self.recent.add(
@@ -158,12 +155,11 @@ impl HistogramSeries {
             (-std::f64::consts::LN_2 / f64::from(c.recent_half_life.get())).exp(),
         );
         let learn = 1.0 - p.baseline.alpha;
-        if self.state == SeriesState::InsufficientData {
+        if self.life.state() == SeriesState::InsufficientData {
             self.baseline.add(counts, learn);
             self.learned += 1;
             if self.learned >= p.baseline.warmup && self.baseline.effective() >= f64::from(c.min_count) {
-                self.state = SeriesState::Stable;
-                self.transition_time = time;
+                self.life.learned(time);
             }
             return Ok(Fed {
                 event,
@@ -175,18 +171,16 @@ impl HistogramSeries {
         let transition = judged.and_then(|j| self.detector.update(c, &j));
         match transition {
             Some(t @ Transition::Start { .. }) => {
-                self.state = SeriesState::DriftDetected;
-                self.transition_time = time;
                 self.since_drift.clear();
                 self.since_drift.add(counts, 1.0);
-                event = Some(self.event(id, labels, t, time));
+                let change = self.life.apply(t, time);
+                event = Some(self.event(id, labels, change, time));
             }
-            Some(t @ Transition::End { .. }) => {
-                self.state = SeriesState::Stable;
-                self.transition_time = time;
-                event = Some(self.event(id, labels, t, time));
+            Some(t) => {
+                let change = self.life.apply(t, time);
+                event = Some(self.event(id, labels, change, time));
             }
-            None if self.state == SeriesState::Stable => self.baseline.add(counts, learn),
+            None if !self.life.drifting() => self.baseline.add(counts, learn),
             None => {
                 self.since_drift.add(counts, 1.0);
                 event = event.or_else(|| self.accept_if_lasting(p, id, labels, time));
@@ -217,20 +211,15 @@ impl HistogramSeries {
 
     /// Starts again under new bounds; a drift in progress ends `rebaselined`.
     fn restart(&mut self, bounds: &[f64], time: u64, id: SeriesId, labels: &Arc<SeriesLabels>) -> Option<DriftEvent> {
-        let event = (self.state == SeriesState::DriftDetected).then(|| {
-            let onset = self.transition_time;
-            let mut e = self.event(id, labels, Transition::End { onset }, time);
-            e.reason = Some(EndReason::Rebaselined);
-            e
-        });
+        let mut life = self.life;
+        let event = life.restart(time).map(|ended| self.event(id, labels, ended, time));
         let buckets = bounds.len() + 1;
         *self = HistogramSeries {
             bounds: bounds.to_vec(),
             baseline: Distribution::new(buckets),
             recent: Distribution::new(buckets),
             since_drift: Distribution::new(buckets),
-            transition_time: time,
-            sample_count: self.sample_count,
+            life,
             ..HistogramSeries::new(self.profile, self.derived)
         };
         event
@@ -244,29 +233,20 @@ impl HistogramSeries {
         labels: &Arc<SeriesLabels>,
         time: u64,
     ) -> Option<DriftEvent> {
-        let drifted_for = time.saturating_sub(self.transition_time);
-        if p.accept_after == 0
-            || drifted_for < p.accept_after
+        if !self.life.accept_due(p.accept_after, time)
             || self.since_drift.effective() < f64::from(p.histogram.min_count)
         {
             return None;
         }
-        let onset = self.transition_time;
-        let mut e = self.event(id, labels, Transition::End { onset }, time);
-        e.reason = Some(EndReason::Rebaselined);
+        let change = self.life.rebaseline(time);
+        let e = self.event(id, labels, change, time);
         self.baseline.clone_from(&self.since_drift);
         self.detector = HistogramDetector::default();
-        self.state = SeriesState::Stable;
-        self.transition_time = time;
         Some(e)
     }
 
-    fn event(&self, id: SeriesId, labels: &Arc<SeriesLabels>, t: Transition, time: u64) -> DriftEvent {
-        let (kind, severity, reason, onset) = match t {
-            Transition::Start { severity, onset } => (EventKind::DriftStart, Some(severity), None, onset),
-            Transition::End { onset } => (EventKind::DriftEnd, None, Some(EndReason::Recovered), onset),
-        };
-        let recent = match kind {
+    fn event(&self, id: SeriesId, labels: &Arc<SeriesLabels>, change: Change, time: u64) -> DriftEvent {
+        let recent = match change.kind() {
             EventKind::DriftStart => &self.recent,
             EventKind::DriftEnd => &self.since_drift,
         };
@@ -281,24 +261,14 @@ impl HistogramSeries {
                 buckets::quantile(&self.bounds, recent.counts(), q),
             );
         }
-        DriftEvent {
-            id: DriftEvent::id_for(id, kind, time),
-            kind,
-            series_id: id,
-            series: labels.clone(),
-            timestamp: time,
-            onset,
-            detector: "histogram".to_string(),
-            severity,
-            reason,
+        let evidence = Evidence {
+            detector: "histogram",
             value: self.last_mean,
             scores,
             baseline: buckets::stats(&self.bounds, self.baseline.counts()),
             recent: buckets::stats(&self.bounds, recent.counts()),
-            acknowledged: false,
-            incident: None,
-            snapshot: None,
-        }
+        };
+        change.event(id, labels, time, evidence)
     }
 
     /// Whether the series has buckets (a distribution to judge); one without is only
@@ -309,25 +279,15 @@ impl HistogramSeries {
 
     /// Whether the series is drifting.
     pub fn drifting(&self) -> bool {
-        self.state == SeriesState::DriftDetected
+        self.life.drifting()
     }
 
     /// A read-only copy for pull exporters: the score is the PSI, the value the mean of
     /// the newest point's buckets.
     pub fn snapshot(&self, id: SeriesId, labels: &Arc<SeriesLabels>) -> SeriesSnapshot {
-        SeriesSnapshot {
-            id,
-            labels: labels.clone(),
-            state: self.state,
-            transition_time: self.transition_time,
-            sample_count: self.sample_count,
-            last_time: self.last_time,
-            last_value: self.last_mean,
-            last_score: self.last.psi,
-            baseline: (self.state != SeriesState::InsufficientData)
-                .then(|| buckets::stats(&self.bounds, self.baseline.counts())),
-            detector: "histogram",
-        }
+        let last = (self.last_time, self.last_mean, self.last.psi);
+        let baseline = || buckets::stats(&self.bounds, self.baseline.counts());
+        self.life.snapshot(id, labels, last, baseline, "histogram")
     }
 }
 
