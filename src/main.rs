@@ -162,7 +162,7 @@ async fn serve(config: Config<Driftd>) -> anyhow::Result<()> {
     );
     let shutdown = CancellationToken::new();
     tokio::spawn(on_signal(shutdown.clone()));
-    service.run(shutdown, SHUTDOWN_GRACE).await.map_err(anyhow::Error::msg)
+    Ok(service.run(shutdown, SHUTDOWN_GRACE).await?)
 }
 
 /// Cancels `shutdown` on SIGINT or SIGTERM.

@@ -3,6 +3,16 @@
 
 use std::net::SocketAddr;
 
+impl BuildError {
+    /// Setting `field` cannot be used: `message` says why.
+    pub fn setting(field: impl Into<String>, message: impl std::fmt::Display) -> Self {
+        BuildError::Setting {
+            field: field.into(),
+            message: message.to_string(),
+        }
+    }
+}
+
 /// Why a component could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
@@ -27,7 +37,25 @@ pub enum BuildError {
         /// Component that registered it again.
         second: String,
     },
-    /// Anything else, with a message that says what to change.
-    #[error("{0}")]
-    Other(String),
+    /// A setting that parses but cannot be used: a path that cannot be opened, a
+    /// header that is not one, a URL the driver refuses.
+    #[error("{field}: {message}")]
+    Setting {
+        /// The setting's path inside the component, e.g. `path` or `headers.x-key`.
+        field: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// A client library refused to set up a client (a Kafka consumer, an HTTP client).
+    #[error("cannot create {what}: {source}")]
+    Client {
+        /// What was being created, e.g. "the Kafka consumer".
+        what: &'static str,
+        /// The library's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The storage backend refused driftd.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
 }

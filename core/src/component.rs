@@ -72,8 +72,30 @@ pub struct BuildContext {
     pub running: Arc<crate::view::RunningConfig>,
 }
 
-/// A running receiver's future.
-pub type RunFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
+/// A running receiver's (or task's) future.
+pub type RunFuture = Pin<Box<dyn Future<Output = Result<(), RunError>> + Send>>;
+
+/// Why a running receiver or task stopped with an error: what it was doing, and the
+/// cause.
+#[derive(Debug, thiserror::Error)]
+#[error("{doing}: {source}")]
+pub struct RunError {
+    /// What failed, e.g. "OTLP/gRPC server" or a file's path.
+    pub doing: String,
+    /// The cause.
+    #[source]
+    pub source: Box<dyn std::error::Error + Send + Sync>,
+}
+
+impl RunError {
+    /// `doing` failed because of `source`.
+    pub fn new(doing: impl Into<String>, source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        RunError {
+            doing: doing.into(),
+            source: source.into(),
+        }
+    }
+}
 
 /// A built receiver: its sockets are bound; `run` serves until `shutdown`.
 pub trait Receiver: Send {

@@ -29,12 +29,16 @@ impl EventKind {
 }
 
 impl std::str::FromStr for EventKind {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = crate::invalid::Invalid;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
             "drift_start" => Ok(EventKind::DriftStart),
             "drift_end" => Ok(EventKind::DriftEnd),
-            _ => Err(format!("unknown event kind `{s}`: use drift_start or drift_end")),
+            _ => Err(crate::invalid::Invalid::new(
+                s,
+                "an event kind",
+                "use drift_start or drift_end",
+            )),
         }
     }
 }

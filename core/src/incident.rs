@@ -32,14 +32,16 @@ impl IncidentState {
 }
 
 impl std::str::FromStr for IncidentState {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = crate::invalid::Invalid;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
             "open" => Ok(IncidentState::Open),
             "acknowledged" => Ok(IncidentState::Acknowledged),
             "resolved" => Ok(IncidentState::Resolved),
-            _ => Err(format!(
-                "unknown incident state `{s}`: use open, acknowledged or resolved"
+            _ => Err(crate::invalid::Invalid::new(
+                s,
+                "an incident state",
+                "use open, acknowledged or resolved",
             )),
         }
     }

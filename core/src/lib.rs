@@ -13,6 +13,7 @@ pub mod event;
 pub mod history;
 pub mod http;
 pub mod incident;
+pub mod invalid;
 pub mod model;
 pub mod queue;
 pub mod service;

@@ -34,18 +34,18 @@ impl From<SeriesId> for String {
 }
 
 impl TryFrom<String> for SeriesId {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
+    type Error = crate::invalid::Invalid;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
         s.parse()
     }
 }
 
 impl std::str::FromStr for SeriesId {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = crate::invalid::Invalid;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
         u64::from_str_radix(s, 16)
             .map(SeriesId)
-            .map_err(|_| format!("`{s}` is not a series id (16 hex digits)"))
+            .map_err(|_| crate::invalid::Invalid::new(s, "a series id", "use its 16 hex digits"))
     }
 }
 

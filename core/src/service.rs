@@ -5,7 +5,7 @@
 use crate::assembly::Config;
 use crate::component::{
     BuildContext, BuildError, Components, Exporter, ExporterFactory, ProcessorFactory, Receiver, ReceiverFactory,
-    StoreFactory, Task,
+    RunError, StoreFactory, Task,
 };
 use crate::config::ComponentId;
 use crate::consumer::{Consumer, Discard, FanOut};
@@ -18,6 +18,33 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
+
+/// Why a running service stopped before it was asked to.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// A receiver failed.
+    #[error("receiver `{id}`: {source}")]
+    Receiver {
+        /// The receiver's id.
+        id: ComponentId,
+        /// Why.
+        source: RunError,
+    },
+    /// A shared HTTP listener failed.
+    #[error("HTTP listener {addr}: {source}")]
+    Listener {
+        /// Its address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A receiver returned while it should have kept serving.
+    #[error("a receiver stopped unexpectedly")]
+    Stopped,
+    /// A receiver panicked.
+    #[error("a receiver panicked: {0}")]
+    Panicked(tokio::task::JoinError),
+}
 
 /// A component that failed to build, and why.
 #[derive(Debug, thiserror::Error)]
@@ -191,29 +218,37 @@ impl Service {
 
     /// Runs until `shutdown` is cancelled (or a receiver fails), then stops receivers,
     /// drains exporter queues and flushes, all within `grace`.
-    pub async fn run(self, shutdown: CancellationToken, grace: Duration) -> Result<(), String> {
+    pub async fn run(self, shutdown: CancellationToken, grace: Duration) -> Result<(), ServiceError> {
         self.run_with(shutdown, grace, Until::Shutdown).await
     }
 
     /// Runs until every receiver has finished on its own (a `file` receiver at the end of
     /// its input: replay), then drains and flushes exactly as a shutdown does.
-    pub async fn run_to_completion(self, grace: Duration) -> Result<(), String> {
+    pub async fn run_to_completion(self, grace: Duration) -> Result<(), ServiceError> {
         self.run_with(CancellationToken::new(), grace, Until::ReceiversDone)
             .await
     }
 
-    async fn run_with(self, shutdown: CancellationToken, grace: Duration, until: Until) -> Result<(), String> {
+    async fn run_with(self, shutdown: CancellationToken, grace: Duration, until: Until) -> Result<(), ServiceError> {
         let stop_receivers = CancellationToken::new();
         let mut receivers = JoinSet::new();
         for (id, r) in self.receivers {
             let stop = stop_receivers.clone();
-            receivers.spawn(async move { r.run(stop).await.map_err(|e| format!("receiver `{id}`: {e}")) });
+            receivers.spawn(async move {
+                r.run(stop)
+                    .await
+                    .map_err(|source| ServiceError::Receiver { id, source })
+            });
         }
         let mut listeners = JoinSet::new();
         for h in self.http {
             let stop = stop_receivers.clone();
             let addr = h.addr;
-            listeners.spawn(async move { h.serve(stop).await.map_err(|e| format!("HTTP listener {addr}: {e}")) });
+            listeners.spawn(async move {
+                h.serve(stop)
+                    .await
+                    .map_err(|source| ServiceError::Listener { addr, source })
+            });
         }
         let stop_tasks = CancellationToken::new();
         let mut tasks = JoinSet::new();
@@ -221,10 +256,10 @@ impl Service {
             let stop = stop_tasks.clone();
             tasks.spawn(async move { t.run(stop).await.map_err(|e| format!("{name}: {e}")) });
         }
-        let unexpected = |done: Option<Result<Result<(), String>, tokio::task::JoinError>>| match done {
-            Some(Ok(Ok(()))) | None => Err("a receiver stopped unexpectedly".to_string()),
+        let unexpected = |done: Option<Result<Result<(), ServiceError>, tokio::task::JoinError>>| match done {
+            Some(Ok(Ok(()))) | None => Err(ServiceError::Stopped),
             Some(Ok(Err(e))) => Err(e),
-            Some(Err(e)) => Err(format!("a receiver panicked: {e}")),
+            Some(Err(e)) => Err(ServiceError::Panicked(e)),
         };
 
         let mut outcome = Ok(());
@@ -236,7 +271,7 @@ impl Service {
             },
             Until::ReceiversDone => {
                 while let Some(done) = receivers.join_next().await {
-                    if let Err(e) = done.map_err(|e| format!("a receiver panicked: {e}")).and_then(|r| r) {
+                    if let Err(e) = done.map_err(ServiceError::Panicked).and_then(|r| r) {
                         outcome = outcome.and(Err(e));
                     }
                 }

@@ -41,14 +41,16 @@ impl SeriesState {
 }
 
 impl std::str::FromStr for SeriesState {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = crate::invalid::Invalid;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.to_ascii_uppercase().as_str() {
             "INSUFFICIENT_DATA" => Ok(SeriesState::InsufficientData),
             "STABLE" => Ok(SeriesState::Stable),
             "DRIFT_DETECTED" => Ok(SeriesState::DriftDetected),
-            _ => Err(format!(
-                "unknown state `{s}`: use INSUFFICIENT_DATA, STABLE or DRIFT_DETECTED"
+            _ => Err(crate::invalid::Invalid::new(
+                s,
+                "a series state",
+                "use INSUFFICIENT_DATA, STABLE or DRIFT_DETECTED",
             )),
         }
     }

@@ -155,7 +155,7 @@ impl StorageConfig {
     /// degrades rather than stops. A store that refuses driftd (bad URL, login, missing
     /// database, unwritable file) fails here.
     pub async fn open(&self) -> Result<Arc<dyn Store>, BuildError> {
-        let refused = |e: StoreError| BuildError::Other(format!("storage: {e}"));
+        let refused = BuildError::Store;
         let (store, probe): (Arc<dyn Store>, Result<(), StoreError>) = match self {
             Self::Memory(c) => (Arc::new(storage::memory::MemoryStore::new(c.max_events)), Ok(())),
             Self::Sqlite(c) => {

@@ -171,7 +171,7 @@ impl Loader {
             let id = match ComponentId::parse(&key) {
                 Ok(id) => id,
                 Err(e) => {
-                    self.error(&path, e);
+                    self.error(&path, e.to_string());
                     continue;
                 }
             };

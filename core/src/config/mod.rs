@@ -111,7 +111,7 @@ pub struct ComponentId {
 
 impl ComponentId {
     /// Parses `otlp` or `otlp/internal`.
-    pub fn parse(s: &str) -> Result<Self, String> {
+    pub fn parse(s: &str) -> Result<Self, crate::invalid::Invalid> {
         let (kind, name) = match s.split_once('/') {
             Some((k, n)) => (k, Some(n)),
             None => (s, None),
@@ -122,8 +122,10 @@ impl ComponentId {
                     .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
         };
         if !valid(kind) || !name.is_none_or(valid) {
-            return Err(format!(
-                "`{s}` is not a component id: use `type` or `type/name` (letters, digits, _ - .)"
+            return Err(crate::invalid::Invalid::new(
+                s,
+                "a component id",
+                "use `type` or `type/name` (letters, digits, _ - .)",
             ));
         }
         Ok(ComponentId {

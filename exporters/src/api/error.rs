@@ -29,10 +29,10 @@ pub enum ApiError {
 
 impl ApiError {
     /// An invalid `param`.
-    pub fn param(param: &'static str, message: impl Into<String>) -> Self {
+    pub fn param(param: &'static str, message: impl std::fmt::Display) -> Self {
         ApiError::InvalidParam {
             param,
-            message: message.into(),
+            message: message.to_string(),
         }
     }
 

@@ -126,7 +126,7 @@ pub fn page(params: &[(String, String)]) -> Result<Page, ApiError> {
 /// `state`, `metric`, `service`, `q`, `limit`, `offset`.
 pub fn series_filter(params: &[(String, String)]) -> Result<SeriesFilter, ApiError> {
     let state = value(params, "state")
-        .map(|v| v.parse().map_err(|e: String| ApiError::param("state", e)))
+        .map(|v| v.parse::<SeriesState>().map_err(|e| ApiError::param("state", e)))
         .transpose()?;
     Ok(SeriesFilter {
         state,

@@ -76,7 +76,7 @@ impl EventSink for JsonlSink {
 pub(crate) async fn build(config: &JsonlConfig) -> Result<Exporter, BuildError> {
     let sink = JsonlSink::open(&config.path)
         .await
-        .map_err(|e| BuildError::Other(format!("path: cannot open `{}` for appending: {e}", config.path)))?;
+        .map_err(|e| BuildError::setting("path", format!("cannot open `{}` for appending: {e}", config.path)))?;
     Ok(Exporter::Events {
         sink: Arc::new(sink),
         queue: config.sending_queue.clone(),
@@ -134,7 +134,8 @@ mod tests {
             ..JsonlConfig::default()
         };
         match build(&config).await {
-            Err(BuildError::Other(message)) => {
+            Err(BuildError::Setting { field, message }) => {
+                assert_eq!(field, "path");
                 assert!(message.contains("missing/dir"), "{message}")
             }
             _ => panic!("expected a build error"),

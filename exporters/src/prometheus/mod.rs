@@ -120,7 +120,7 @@ pub(crate) fn build(
     id: &ComponentId,
     ctx: &mut BuildContext,
 ) -> Result<Exporter, BuildError> {
-    config::check_route_path(&config.path).map_err(|e| BuildError::Other(format!("path: {e}")))?;
+    config::check_route_path(&config.path).map_err(|e| BuildError::setting("path", e))?;
     let scrape = Arc::new(Scrape {
         recorder: install_recorder(),
         views: ctx.views.clone(),

@@ -89,5 +89,8 @@ async fn a_bad_path_is_a_build_error_not_a_panic() {
         path: "/m/{x".into(),
         ..PrometheusConfig::default()
     });
-    assert!(matches!(bad.build(&id, &mut ctx).await, Err(BuildError::Other(_))));
+    assert!(matches!(
+        bad.build(&id, &mut ctx).await,
+        Err(BuildError::Setting { .. })
+    ));
 }

@@ -30,13 +30,13 @@ pub(crate) fn open(config: &SqlConfig) -> Result<SqlStore, StoreError> {
 /// and tried again on the first batch; one that refuses driftd (login, missing
 /// database, rights) fails the build.
 pub(crate) async fn build(config: &SqlConfig) -> Result<Exporter, BuildError> {
-    let store = open(config).map_err(|e| BuildError::Other(format!("url: {e}")))?;
+    let store = open(config).map_err(|e| BuildError::setting("url", e))?;
     match store.ready().await {
         Ok(_) => {}
         Err(StoreError::Unavailable(e)) => {
             tracing::warn!(error = %e, "SQL database unreachable: events queue and are retried")
         }
-        Err(StoreError::Rejected(e)) => return Err(BuildError::Other(e)),
+        Err(e @ StoreError::Rejected(_)) => return Err(e.into()),
     }
     let store = Arc::new(store);
     Ok(Exporter::Events {

@@ -67,9 +67,9 @@ impl WebhookSink {
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         for (k, v) in &config.headers {
             let name =
-                HeaderName::from_bytes(k.as_bytes()).map_err(|e| BuildError::Other(format!("headers.{k}: {e}")))?;
+                HeaderName::from_bytes(k.as_bytes()).map_err(|e| BuildError::setting(format!("headers.{k}"), e))?;
             let mut value =
-                HeaderValue::from_str(v.expose()).map_err(|e| BuildError::Other(format!("headers.{k}: {e}")))?;
+                HeaderValue::from_str(v.expose()).map_err(|e| BuildError::setting(format!("headers.{k}"), e))?;
             value.set_sensitive(true);
             headers.insert(name, value);
         }
@@ -77,7 +77,10 @@ impl WebhookSink {
             .timeout(config.timeout)
             .default_headers(headers)
             .build()
-            .map_err(|e| BuildError::Other(format!("cannot build the HTTP client: {e}")))?;
+            .map_err(|e| BuildError::Client {
+                what: "the HTTP client",
+                source: e.into(),
+            })?;
         let inner = Arc::new(Inner {
             client,
             url: config.url.expose().to_string(),

@@ -29,7 +29,7 @@ pub use csv::HeaderError;
 pub use parse::{Identity, LineError, LineParser, Sample, Scratch};
 pub use read::{read_all, ReadError, ReadSummary, MAX_LINE_BYTES};
 
-use driftd_core::component::{BuildContext, BuildError, Receiver, RunFuture};
+use driftd_core::component::{BuildContext, BuildError, Receiver, RunError, RunFuture};
 use driftd_core::config::ComponentId;
 use driftd_core::Consumer;
 use metrics::Counter;
@@ -55,7 +55,7 @@ impl FileConfig {
         output: Arc<dyn Consumer>,
     ) -> Result<Option<Box<dyn Receiver>>, BuildError> {
         let shown = self.path.display();
-        let fail = |message: String| BuildError::Other(format!("path: `{shown}`: {message}"));
+        let fail = |message: String| BuildError::setting("path", format!("`{shown}`: {message}"));
         let file = File::open(&self.path).map_err(|e| fail(format!("cannot open it: {e}")))?;
         let mut input = BufReader::with_capacity(READ_BUFFER_BYTES, file);
         let identity = Identity::new(self.default_metric(), self.labels.clone().into_iter().collect());
@@ -109,13 +109,13 @@ impl Receiver for FileReceiver {
         Box::pin(async move {
             tokio::task::spawn_blocking(move || self.read(&shutdown))
                 .await
-                .map_err(|e| format!("the reading thread failed: {e}"))?
+                .map_err(|e| RunError::new("the reading thread", e))?
         })
     }
 }
 
 impl FileReceiver {
-    fn read(self, shutdown: &CancellationToken) -> Result<(), String> {
+    fn read(self, shutdown: &CancellationToken) -> Result<(), RunError> {
         let FileReceiver {
             name,
             path,
@@ -150,7 +150,7 @@ impl FileReceiver {
             &|| shutdown.is_cancelled(),
             &mut on_bad,
         )
-        .map_err(|e| format!("{file}: {e}"))?;
+        .map_err(|e| RunError::new(file.clone(), e))?;
         accepted.increment(summary.points);
         if summary.bad_lines > 0 {
             tracing::warn!(

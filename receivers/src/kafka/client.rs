@@ -35,7 +35,10 @@ pub fn consumer(name: &str, config: &KafkaConfig) -> Result<KafkaConsumer, Build
     };
     consumer_config(config)
         .create_with_context(context)
-        .map_err(|e| BuildError::Other(format!("cannot create the Kafka consumer: {e}")))
+        .map_err(|e| BuildError::Client {
+            what: "the Kafka consumer",
+            source: e.into(),
+        })
 }
 
 /// The consumer's librdkafka settings.
@@ -147,7 +150,10 @@ impl DeadLetter {
         let producer = common(config)
             .set("message.timeout.ms", "10000")
             .create()
-            .map_err(|e| BuildError::Other(format!("cannot create the dead-letter producer: {e}")))?;
+            .map_err(|e| BuildError::Client {
+                what: "the dead-letter producer",
+                source: e.into(),
+            })?;
         Ok(DeadLetter {
             producer,
             topic: topic.to_string(),

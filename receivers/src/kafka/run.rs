@@ -6,7 +6,7 @@ use super::client::{commit, DeadLetter, KafkaConsumer};
 use super::close::{store, Closing};
 use super::ingest::{Handled, Ingest};
 use super::pending::{Offsets, Pending};
-use driftd_core::component::{Receiver, RunFuture};
+use driftd_core::component::{Receiver, RunError, RunFuture};
 use driftd_core::time::now_unix_nano;
 use driftd_core::ConsumeError;
 use rdkafka::consumer::{CommitMode, Consumer as _};
@@ -47,7 +47,7 @@ enum Done {
 }
 
 impl KafkaReceiver {
-    async fn serve(self: Box<Self>, shutdown: CancellationToken) -> Result<(), String> {
+    async fn serve(self: Box<Self>, shutdown: CancellationToken) -> Result<(), RunError> {
         let KafkaReceiver {
             name,
             topics,
@@ -61,7 +61,7 @@ impl KafkaReceiver {
         let topic_refs: Vec<&str> = topics.iter().map(String::as_str).collect();
         consumer
             .subscribe(&topic_refs)
-            .map_err(|e| format!("cannot subscribe to {topics:?}: {e}"))?;
+            .map_err(|e| RunError::new(format!("subscribing to {topics:?}"), e))?;
         tracing::info!(receiver = %name, topics = ?topics, "consuming from Kafka");
 
         // Next offset to read per partition as stored, for the shutdown summary.

@@ -10,7 +10,7 @@ use super::status::{code, retry_after_details};
 use super::{export_response, ExportError, Ingest};
 use bytes::{Buf, Bytes};
 use driftd_core::auth::BearerAuth;
-use driftd_core::component::{BuildError, Receiver, RunFuture};
+use driftd_core::component::{BuildError, Receiver, RunError, RunFuture};
 use driftd_core::ConsumeError;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceResponse;
 use prost::Message;
@@ -92,7 +92,7 @@ impl Receiver for GrpcReceiver {
                 .add_service(service)
                 .serve_with_incoming_shutdown(incoming, shutdown.cancelled_owned())
                 .await
-                .map_err(|e| format!("OTLP/gRPC server failed: {e}"))
+                .map_err(|e| RunError::new("OTLP/gRPC server", e))
         })
     }
 }
