@@ -1,6 +1,7 @@
 //! WHERE clauses from optional filters, numbered `$n` for sqlx.
 
 use super::rows;
+use driftd_core::SeriesId;
 
 /// A WHERE clause built from optional filters, with its parameters.
 #[derive(Default)]
@@ -15,6 +16,22 @@ pub(super) enum Param {
 }
 
 impl Filter {
+    /// The filter on which series a query asks for (events and status rows both
+    /// carry `series_id`, `metric` and `service`).
+    pub fn series(id: Option<SeriesId>, metric: Option<&str>, service: Option<&str>) -> Filter {
+        let mut f = Filter::default();
+        if let Some(s) = id {
+            f.add("series_id", "=", Param::Text(s.to_string()));
+        }
+        if let Some(m) = metric {
+            f.add("metric", "=", Param::Text(m.to_string()));
+        }
+        if let Some(s) = service {
+            f.add("service", "=", Param::Text(s.to_string()));
+        }
+        f
+    }
+
     pub fn add(&mut self, column: &str, op: &str, param: Param) {
         self.sql
             .push_str(if self.params.is_empty() { " WHERE " } else { " AND " });

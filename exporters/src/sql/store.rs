@@ -56,16 +56,7 @@ impl Store for SqlStore {
     }
 
     async fn events(&self, query: &EventQuery) -> Result<EventPage, StoreError> {
-        let mut f = Filter::default();
-        if let Some(s) = query.series {
-            f.add("series_id", "=", Param::Text(s.to_string()));
-        }
-        if let Some(m) = &query.metric {
-            f.add("metric", "=", Param::Text(m.clone()));
-        }
-        if let Some(s) = &query.service {
-            f.add("service", "=", Param::Text(s.clone()));
-        }
+        let mut f = Filter::series(query.series, query.metric.as_deref(), query.service.as_deref());
         if let Some(k) = query.kind {
             f.add("kind", "=", Param::Text(k.as_str().to_string()));
         }
@@ -137,16 +128,7 @@ impl Store for SqlStore {
     }
 
     async fn statuses(&self, query: &StatusQuery) -> Result<Vec<SeriesStatus>, StoreError> {
-        let mut f = Filter::default();
-        if let Some(s) = query.series {
-            f.add("series_id", "=", Param::Text(s.to_string()));
-        }
-        if let Some(m) = &query.metric {
-            f.add("metric", "=", Param::Text(m.clone()));
-        }
-        if let Some(s) = &query.service {
-            f.add("service", "=", Param::Text(s.clone()));
-        }
+        let mut f = Filter::series(query.series, query.metric.as_deref(), query.service.as_deref());
         if let Some(s) = query.state {
             f.add("state", "=", Param::Text(s.as_str().to_string()));
         }
