@@ -31,6 +31,9 @@ pub enum Command {
     PrintConfig,
     /// Print the embedded default config file, comments and all.
     DefaultConfig,
+    /// Print the config reference (docs/CONFIG.md): every component and setting, with
+    /// its default.
+    ConfigReference,
     /// Send OTLP/gRPC or OTLP/HTTP load to a running driftd and report points per second,
     /// latency and (with --pid) its CPU and memory; --sink receives and drops instead.
     Bench(crate::bench::BenchArgs),

@@ -12,3 +12,21 @@ impl Components for Driftd {
     type Exporter = driftd_exporters::ExporterConfig;
     type Storage = driftd_exporters::StorageConfig;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Driftd;
+
+    /// docs/CONFIG.md is what `driftd config-reference` prints today: a new component,
+    /// setting or default changes the reference, and this fails until it is written
+    /// again (`driftd config-reference > docs/CONFIG.md`).
+    #[test]
+    fn the_config_reference_is_current() {
+        let generated = driftd_core::assembly::reference::<Driftd>().expect("every example loads");
+        let checked_in = include_str!("../docs/CONFIG.md");
+        assert!(
+            generated == checked_in,
+            "docs/CONFIG.md is stale: run `cargo run -- config-reference > docs/CONFIG.md`"
+        );
+    }
+}

@@ -45,6 +45,16 @@ fn main() -> ExitCode {
             print!("{DEFAULT_CONFIG}");
             ExitCode::SUCCESS
         }
+        Command::ConfigReference => match driftd_core::assembly::reference::<Driftd>() {
+            Ok(text) => {
+                print!("{text}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("{e}");
+                ExitCode::FAILURE
+            }
+        },
         Command::Replay(args) => replay::main(cli.config.as_deref(), args),
         Command::Nab(args) => nab::main(cli.config.as_deref(), args),
         Command::Eval(args) => eval::main(cli.config.as_deref(), args),

@@ -4,8 +4,10 @@
 //! its YAML path and line.
 
 mod load;
+mod reference;
 
 pub use load::{load, load_file};
+pub use reference::{reference, BadExample};
 
 use crate::component::Components;
 use crate::config::{ComponentId, ServiceConfig};

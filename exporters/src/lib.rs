@@ -18,7 +18,7 @@ pub use prometheus::install_recorder;
 pub use storage::conformance;
 
 use driftd_core::component::{BuildContext, BuildError, Exporter, ExporterFactory, Signal, StoreFactory};
-use driftd_core::config::{parse_body, ComponentConfig, ComponentId, FieldError, ParseError};
+use driftd_core::config::{parse_body, ComponentConfig, ComponentId, FieldError, Kind};
 use driftd_core::store::{Store, StoreError};
 use serde::Serialize;
 use std::sync::Arc;
@@ -43,19 +43,44 @@ pub enum ExporterConfig {
 }
 
 impl ComponentConfig for ExporterConfig {
-    const KINDS: &'static [&'static str] = &["prometheus", "api", "jsonl", "storage", "webhook", "sql"];
-
-    fn parse(kind: &str, body: serde_yaml::Value) -> Result<Self, ParseError> {
-        match kind {
-            "prometheus" => parse_body(body).map(Self::Prometheus),
-            "api" => parse_body(body).map(Self::Api),
-            "jsonl" => parse_body(body).map(Self::Jsonl),
-            "storage" => parse_body(body).map(Self::Storage),
-            "webhook" => parse_body(body).map(Self::Webhook),
-            "sql" => parse_body(body).map(Self::Sql),
-            _ => Err(ParseError::UnknownKind),
-        }
-    }
+    const KINDS: &'static [Kind<Self>] = &[
+        Kind {
+            name: "prometheus",
+            about: "Per-series drift gauges and driftd's own telemetry, scraped (text format or OpenMetrics)",
+            example: "{}",
+            parse: |body| parse_body(body).map(Self::Prometheus),
+        },
+        Kind {
+            name: "api",
+            about: "The query API and the web console",
+            example: "{}",
+            parse: |body| parse_body(body).map(Self::Api),
+        },
+        Kind {
+            name: "jsonl",
+            about: "Drift events and incident updates as JSON lines, on stdout or appended to a file",
+            example: "{}",
+            parse: |body| parse_body(body).map(Self::Jsonl),
+        },
+        Kind {
+            name: "storage",
+            about: "Drift events and incidents into the `storage:` backend",
+            example: "{}",
+            parse: |body| parse_body(body).map(Self::Storage),
+        },
+        Kind {
+            name: "webhook",
+            about: "Alerts over HTTP: generic JSON, Slack, Discord, PagerDuty or Alertmanager",
+            example: "url: https://hooks.example.com/driftd",
+            parse: |body| parse_body(body).map(Self::Webhook),
+        },
+        Kind {
+            name: "sql",
+            about: "Drift events, incidents and optionally raw points as rows in SQLite, PostgreSQL/TimescaleDB or MySQL/MariaDB",
+            example: "{}",
+            parse: |body| parse_body(body).map(Self::Sql),
+        },
+    ];
 
     fn validate(&self) -> Vec<FieldError> {
         match self {
@@ -120,17 +145,32 @@ impl StorageConfig {
 }
 
 impl ComponentConfig for StorageConfig {
-    const KINDS: &'static [&'static str] = &["memory", "sqlite", "redis", "timescale"];
-
-    fn parse(kind: &str, body: serde_yaml::Value) -> Result<Self, ParseError> {
-        match kind {
-            "memory" => parse_body(body).map(Self::Memory),
-            "sqlite" => parse_body(body).map(Self::Sqlite),
-            "redis" => parse_body(body).map(Self::Redis),
-            "timescale" => parse_body(body).map(Self::Timescale),
-            _ => Err(ParseError::UnknownKind),
-        }
-    }
+    const KINDS: &'static [Kind<Self>] = &[
+        Kind {
+            name: "memory",
+            about: "In process memory, lost at restart (the default)",
+            example: "{}",
+            parse: |body| parse_body(body).map(Self::Memory),
+        },
+        Kind {
+            name: "sqlite",
+            about: "An embedded database file",
+            example: "{}",
+            parse: |body| parse_body(body).map(Self::Sqlite),
+        },
+        Kind {
+            name: "redis",
+            about: "A Redis server",
+            example: "{}",
+            parse: |body| parse_body(body).map(Self::Redis),
+        },
+        Kind {
+            name: "timescale",
+            about: "PostgreSQL, with hypertables, compression and retention policies when TimescaleDB is installed",
+            example: "{}",
+            parse: |body| parse_body(body).map(Self::Timescale),
+        },
+    ];
 
     fn validate(&self) -> Vec<FieldError> {
         match self {
@@ -199,6 +239,7 @@ impl StoreFactory for StorageConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use driftd_core::config::ParseError;
 
     fn yaml(text: &str) -> serde_yaml::Value {
         serde_yaml::from_str(text).expect("test YAML")
@@ -207,7 +248,7 @@ mod tests {
     #[test]
     fn every_kind_parses_with_defaults() {
         // A webhook has no sensible default endpoint.
-        for kind in ExporterConfig::KINDS.iter().filter(|k| **k != "webhook") {
+        for kind in ExporterConfig::KINDS.iter().map(|k| k.name).filter(|k| *k != "webhook") {
             let config =
                 ExporterConfig::parse(kind, serde_yaml::Value::Null).unwrap_or_else(|e| panic!("{kind}: {e:?}"));
             assert!(config.validate().is_empty(), "{kind}");
@@ -220,7 +261,7 @@ mod tests {
             ExporterConfig::parse("kafka", serde_yaml::Value::Null),
             Err(ParseError::UnknownKind)
         ));
-        for kind in StorageConfig::KINDS {
+        for kind in StorageConfig::KINDS.iter().map(|k| k.name) {
             let config =
                 StorageConfig::parse(kind, serde_yaml::Value::Null).unwrap_or_else(|e| panic!("{kind}: {e:?}"));
             assert!(config.validate().is_empty(), "{kind}");

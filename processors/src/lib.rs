@@ -4,7 +4,7 @@ pub mod drift;
 pub mod incidents;
 
 use driftd_core::component::{BuildContext, BuildError, ProcessorFactory};
-use driftd_core::config::{parse_body, ComponentConfig, ComponentId, FieldError, ParseError, Value};
+use driftd_core::config::{parse_body, ComponentConfig, ComponentId, FieldError, Kind};
 use driftd_core::Consumer;
 use serde::Serialize;
 use std::sync::Arc;
@@ -18,14 +18,12 @@ pub enum ProcessorConfig {
 }
 
 impl ComponentConfig for ProcessorConfig {
-    const KINDS: &'static [&'static str] = &["drift"];
-
-    fn parse(kind: &str, body: Value) -> Result<Self, ParseError> {
-        match kind {
-            "drift" => parse_body(body).map(ProcessorConfig::Drift),
-            _ => Err(ParseError::UnknownKind),
-        }
-    }
+    const KINDS: &'static [Kind<Self>] = &[Kind {
+        name: "drift",
+        about: "Per-series baselines learned from the data, drift detection, incidents",
+        example: "{}",
+        parse: |body| parse_body(body).map(ProcessorConfig::Drift),
+    }];
 
     fn validate(&self) -> Vec<FieldError> {
         match self {

@@ -11,7 +11,7 @@ pub mod kafka;
 pub mod otlp;
 
 use driftd_core::component::{BuildContext, BuildError, Receiver, ReceiverFactory};
-use driftd_core::config::{parse_body, ComponentConfig, ComponentId, FieldError, ParseError};
+use driftd_core::config::{parse_body, ComponentConfig, ComponentId, FieldError, Kind};
 use driftd_core::Consumer;
 use serde::Serialize;
 use std::sync::Arc;
@@ -31,17 +31,32 @@ pub enum ReceiverConfig {
 }
 
 impl ComponentConfig for ReceiverConfig {
-    const KINDS: &'static [&'static str] = &["otlp", "http_json", "kafka", "file"];
-
-    fn parse(kind: &str, body: serde_yaml::Value) -> Result<Self, ParseError> {
-        match kind {
-            "otlp" => parse_body(body).map(ReceiverConfig::Otlp),
-            "http_json" => parse_body(body).map(ReceiverConfig::HttpJson),
-            "kafka" => parse_body(body).map(ReceiverConfig::Kafka),
-            "file" => parse_body(body).map(ReceiverConfig::File),
-            _ => Err(ParseError::UnknownKind),
-        }
-    }
+    const KINDS: &'static [Kind<Self>] = &[
+        Kind {
+            name: "otlp",
+            about: "OTLP metrics over gRPC and HTTP (protobuf or JSON, optionally gzip); a protocol is on when its key is present",
+            example: "protocols: {grpc: {}, http: {}}",
+            parse: |body| parse_body(body).map(ReceiverConfig::Otlp),
+        },
+        Kind {
+            name: "http_json",
+            about: "`POST /v1/telemetry` and `POST /v1/points`: points as JSON",
+            example: "{}",
+            parse: |body| parse_body(body).map(ReceiverConfig::HttpJson),
+        },
+        Kind {
+            name: "kafka",
+            about: "Topics of a Kafka-protocol broker, in a consumer group (OTLP protobuf, OTLP JSON or driftd's JSON)",
+            example: "topics: [metrics]",
+            parse: |body| parse_body(body).map(ReceiverConfig::Kafka),
+        },
+        Kind {
+            name: "file",
+            about: "Recorded points from a CSV or JSON-lines file, read to its end (`driftd replay`)",
+            example: "path: recorded.csv",
+            parse: |body| parse_body(body).map(ReceiverConfig::File),
+        },
+    ];
 
     fn validate(&self) -> Vec<FieldError> {
         match self {

@@ -187,11 +187,7 @@ impl Loader {
                     match e {
                         ParseError::UnknownKind => self.error(
                             &path,
-                            format!(
-                                "unknown {role} type `{}`: driftd has {}",
-                                id.kind(),
-                                T::KINDS.join(", ")
-                            ),
+                            format!("unknown {role} type `{}`: driftd has {}", id.kind(), T::kind_names()),
                         ),
                         e => self.parse_error(&path, role, e),
                     }
@@ -216,7 +212,7 @@ impl Loader {
             Some(_) => {
                 self.error(
                     "storage.backend",
-                    format!("`backend` must be one of {}", T::KINDS.join(", ")),
+                    format!("`backend` must be one of {}", T::kind_names()),
                 );
                 return None;
             }
@@ -231,10 +227,7 @@ impl Loader {
             Err(ParseError::UnknownKind) => {
                 self.error(
                     "storage.backend",
-                    format!(
-                        "unknown storage backend `{backend}`: driftd has {}",
-                        T::KINDS.join(", ")
-                    ),
+                    format!("unknown storage backend `{backend}`: driftd has {}", T::kind_names()),
                 );
                 None
             }

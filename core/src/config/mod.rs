@@ -17,18 +17,42 @@ use serde::{Deserialize, Serialize, Serializer};
 use std::collections::BTreeMap;
 use std::fmt;
 
-/// A component's config: a closed enum per crate, one variant per component type.
-pub trait ComponentConfig: Sized + Serialize {
-    /// The component types this enum knows, for "unknown type" errors.
-    const KINDS: &'static [&'static str];
+/// A component's config: a closed enum per crate, one variant per component type,
+/// each type declared once in [`ComponentConfig::KINDS`].
+pub trait ComponentConfig: Sized + Serialize + 'static {
+    /// Every component type this enum knows, in the order the docs list them.
+    const KINDS: &'static [Kind<Self>];
 
     /// Parses the YAML body of a component of type `kind` (`otlp` for `otlp/internal`).
-    fn parse(kind: &str, body: serde_yaml::Value) -> Result<Self, ParseError>;
+    fn parse(kind: &str, body: serde_yaml::Value) -> Result<Self, ParseError> {
+        match Self::KINDS.iter().find(|k| k.name == kind) {
+            Some(k) => (k.parse)(body),
+            None => Err(ParseError::UnknownKind),
+        }
+    }
+
+    /// The type names, for "unknown type" errors: `otlp, http_json, kafka`.
+    fn kind_names() -> String {
+        Self::KINDS.iter().map(|k| k.name).collect::<Vec<_>>().join(", ")
+    }
 
     /// Cross-field rules; paths are relative to the component. No I/O.
     fn validate(&self) -> Vec<FieldError> {
         Vec::new()
     }
+}
+
+/// One component type: its YAML type name, what it does, and how its body parses.
+pub struct Kind<C> {
+    /// The type name, as in `otlp` or `otlp/internal`.
+    pub name: &'static str,
+    /// One line on what it does, for the generated config reference.
+    pub about: &'static str,
+    /// The body the generated reference is made from: `{}` unless a setting is
+    /// required or a part is off until it is named (the reference then shows it on).
+    pub example: &'static str,
+    /// Parses a body into the crate's config enum.
+    pub parse: fn(serde_yaml::Value) -> Result<C, ParseError>,
 }
 
 /// Why a component body did not parse.
