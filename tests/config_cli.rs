@@ -172,7 +172,13 @@ fn every_shipped_config_is_valid() {
     let files: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
     assert!(!files.is_empty());
     for f in files {
-        let out = Command::new(driftd_bin()).arg("validate").arg(&f).output().unwrap();
+        // Configs that take their bearer token from the environment need one.
+        let out = Command::new(driftd_bin())
+            .arg("validate")
+            .arg(&f)
+            .env("DRIFTD_TOKEN", "validate-the-shipped-configs")
+            .output()
+            .unwrap();
         assert!(
             out.status.success(),
             "{}: {}",
@@ -218,11 +224,41 @@ fn print_config_redacts_secrets() {
     let out = Command::new(driftd_bin())
         .args(["print-config", "--config"])
         .arg(&path)
-        .env("DRIFTD_TEST_TOKEN", "sup3r-s3cret")
+        .env("DRIFTD_TEST_TOKEN", "sup3r-s3cret-sup3r-s3cret")
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(!text.contains("sup3r-s3cret"), "{text}");
+    assert!(!text.contains("sup3r-s3cret-sup3r-s3cret"), "{text}");
     assert!(text.contains("bearer_token: '[redacted]'"), "{text}");
+}
+
+#[test]
+fn an_empty_or_short_bearer_token_is_refused_at_startup() {
+    let dir = TempDir::new("token");
+    let path = dir.0.join("config.yaml");
+    let yaml = BASE.replace(
+        "  api:\n",
+        "  api:\n    endpoint: 127.0.0.1:0\n    auth:\n      bearer_token: ${env:DRIFTD_TEST_TOKEN:-}\n",
+    );
+    std::fs::write(&path, format!("{yaml}{PIPELINE}")).unwrap();
+    for (token, says) in [("", "the token is empty"), ("short-token", "at least 16")] {
+        // `driftd run` itself: the config is refused before anything binds, so it exits.
+        let out = Command::new(driftd_bin())
+            .args(["run", "--config"])
+            .arg(&path)
+            .env("DRIFTD_TEST_TOKEN", token)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "started with the token {token:?}");
+        assert!(
+            stderr.contains("exporters.api.auth.bearer_token") && stderr.contains(says),
+            "{stderr}"
+        );
+        assert!(
+            token.is_empty() || !stderr.contains(token),
+            "the token is echoed: {stderr}"
+        );
+    }
 }

@@ -177,7 +177,7 @@ async fn incident_id(api: &str) -> String {
 async fn the_console_files_are_served_without_a_token_and_the_data_needs_one() {
     let config = TEST_CONFIG.replace(
         "  api:\n    endpoint: 127.0.0.1:0\n",
-        "  api:\n    endpoint: 127.0.0.1:0\n    auth: {bearer_token: console-secret}\n",
+        "  api:\n    endpoint: 127.0.0.1:0\n    auth: {bearer_token: console-secret-0123456789}\n",
     );
     let driftd = Driftd::start(&config);
     let api = driftd.url("api");
@@ -194,7 +194,7 @@ async fn the_console_files_are_served_without_a_token_and_the_data_needs_one() {
         async move {
             let r = reqwest::Client::new()
                 .get(url)
-                .bearer_auth("console-secret")
+                .bearer_auth("console-secret-0123456789")
                 .send()
                 .await;
             r.expect("get").json::<Value>().await.expect("json")
@@ -205,7 +205,7 @@ async fn the_console_files_are_served_without_a_token_and_the_data_needs_one() {
     let pipelines = authorized("/debug/pipelines").await;
     let config = pipelines["config"].as_str().expect("the config");
     assert!(
-        config.contains("bearer_token: '[redacted]'") && !config.contains("console-secret"),
+        config.contains("bearer_token: '[redacted]'") && !config.contains("console-secret-0123456789"),
         "{config}"
     );
     assert_eq!(pipelines["pipelines"][0]["name"], "metrics", "{pipelines}");

@@ -1,6 +1,8 @@
 //! Bearer-token auth for listeners, written once: `auth: {bearer_token: ...}` on any
 //! HTTP or gRPC component. The token usually comes from the environment
-//! (`${env:DRIFTD_TOKEN}`) and is never printed.
+//! (`${env:DRIFTD_TOKEN}`) and is never printed. A token that is empty (an unset
+//! variable with an empty default would let everyone in), shorter than
+//! [`MIN_TOKEN_LEN`] or not printable ASCII is refused when the config loads.
 
 use crate::config::Secret;
 use axum::extract::Request;
@@ -8,14 +10,38 @@ use axum::http::{header, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// The shortest bearer token accepted, in characters: a token short enough to guess
+/// protects nothing.
+pub const MIN_TOKEN_LEN: usize = 16;
 
 /// `auth:`: clients must send `Authorization: Bearer <token>`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BearerAuth {
-    /// The token clients must present.
+    /// The token clients must present: at least [`MIN_TOKEN_LEN`] printable ASCII
+    /// characters.
+    #[serde(deserialize_with = "token")]
     pub bearer_token: Secret,
+}
+
+fn token<'de, D: Deserializer<'de>>(d: D) -> Result<Secret, D::Error> {
+    use serde::de::Error;
+    let secret = Secret::deserialize(d)?;
+    let t = secret.expose();
+    if t.is_empty() {
+        return Err(D::Error::custom(
+            "the token is empty, which would let everyone in: set one of at least 16 characters (e.g. `openssl rand -hex 16`)",
+        ));
+    }
+    if t.len() < MIN_TOKEN_LEN || !t.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(D::Error::custom(format!(
+            "the token must be at least {MIN_TOKEN_LEN} printable ASCII characters without spaces (it has {}): e.g. `openssl rand -hex 16`",
+            t.chars().count()
+        )));
+    }
+    Ok(secret)
 }
 
 impl BearerAuth {
@@ -75,17 +101,32 @@ mod tests {
 
     #[test]
     fn admits_only_the_exact_token() {
-        let a = auth("s3cret");
-        assert!(a.admits(Some("Bearer s3cret")));
-        assert!(!a.admits(Some("Bearer s3cre")));
-        assert!(!a.admits(Some("Bearer s3cretx")));
-        assert!(!a.admits(Some("Basic s3cret")));
+        let a = auth("s3cret-s3cret-s3cret");
+        assert!(a.admits(Some("Bearer s3cret-s3cret-s3cret")));
+        assert!(!a.admits(Some("Bearer s3cret-s3cret-s3cre")));
+        assert!(!a.admits(Some("Bearer s3cret-s3cret-s3cretx")));
+        assert!(!a.admits(Some("Basic s3cret-s3cret-s3cret")));
+        assert!(!a.admits(Some("Bearer ")));
         assert!(!a.admits(None));
     }
 
     #[test]
+    fn empty_short_and_unprintable_tokens_are_refused() {
+        let refused = |yaml: &str| serde_yaml::from_str::<BearerAuth>(yaml).unwrap_err().to_string();
+        assert!(
+            refused("bearer_token: ''").contains("empty"),
+            "{}",
+            refused("bearer_token: ''")
+        );
+        assert!(refused("bearer_token: s3cret").contains("at least 16"));
+        assert!(refused("bearer_token: 'sixteen chars ok'").contains("without spaces"));
+        assert!(refused("bearer_token: 'sixteen-chars-oké'").contains("printable ASCII"));
+        assert_eq!(auth("0123456789abcdef").bearer_token.expose(), "0123456789abcdef");
+    }
+
+    #[test]
     fn the_token_is_never_serialized_or_debug_printed() {
-        let a = auth("s3cret");
+        let a = auth("s3cret-s3cret-s3cret");
         assert!(!serde_yaml::to_string(&a).unwrap().contains("s3cret"));
         assert!(!format!("{a:?}").contains("s3cret"));
     }

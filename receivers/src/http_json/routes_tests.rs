@@ -131,7 +131,7 @@ async fn the_bearer_token_guards_both_routes_and_the_limit_holds_after_gzip() {
     let recorded = Arc::new(Recorded::default());
     let (url, stop) = start(
         recorded.clone(),
-        "{auth: {bearer_token: s3cret}, max_request_body_size: 1000}",
+        "{auth: {bearer_token: s3cret-s3cret-s3cret}, max_request_body_size: 1000}",
     )
     .await;
     let body = br#"{"service_id":"a","latency_ms":1}"#.to_vec();
@@ -140,7 +140,7 @@ async fn the_bearer_token_guards_both_routes_and_the_limit_holds_after_gzip() {
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{path}");
         assert!(answer["error"].as_str().unwrap().contains("bearer token"), "{answer}");
     }
-    let auth = [("authorization", "Bearer s3cret")];
+    let auth = [("authorization", "Bearer s3cret-s3cret-s3cret")];
     let (status, _, _) = post(&format!("{url}/v1/telemetry"), body, &auth).await;
     assert_eq!(status, StatusCode::ACCEPTED);
 

@@ -160,7 +160,8 @@ async fn with_a_bearer_token_requests_without_it_are_unauthenticated() {
     let ReceiverConfig::Otlp(otlp) = &mut config else {
         unreachable!("grpc_on builds an OTLP config")
     };
-    otlp.protocols.grpc.as_mut().unwrap().auth = Some(serde_yaml::from_str("bearer_token: t0ken").unwrap());
+    otlp.protocols.grpc.as_mut().unwrap().auth =
+        Some(serde_yaml::from_str("bearer_token: t0ken-t0ken-t0ken-t0ken").unwrap());
     let mut ctx = build_context();
     let receiver = config
         .build(&ComponentId::parse("otlp").unwrap(), &mut ctx, recorded.clone())
@@ -179,7 +180,7 @@ async fn with_a_bearer_token_requests_without_it_are_unauthenticated() {
     let mut request = tonic::Request::new(request_with_one_nan());
     request
         .metadata_mut()
-        .insert("authorization", "Bearer t0ken".parse().unwrap());
+        .insert("authorization", "Bearer t0ken-t0ken-t0ken-t0ken".parse().unwrap());
     client.export(request).await.unwrap();
     assert_eq!(recorded.take().len(), 2);
     stop.cancel();

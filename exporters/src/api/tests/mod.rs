@@ -65,7 +65,7 @@ fn app_with_auth(store: Arc<dyn Store>, auth: Option<&BearerAuth>) -> Router {
 
 #[tokio::test]
 async fn with_a_bearer_token_every_route_but_health_needs_it() {
-    let auth: BearerAuth = serde_yaml::from_str("bearer_token: t0ken").expect("auth");
+    let auth: BearerAuth = serde_yaml::from_str("bearer_token: t0ken-t0ken-t0ken-t0ken").expect("auth");
     let app = app_with_auth(
         Arc::new(MemoryStore::new(NonZeroUsize::new(10).expect("non-zero"))),
         Some(&auth),
@@ -86,7 +86,10 @@ async fn with_a_bearer_token_every_route_but_health_needs_it() {
         StatusCode::UNAUTHORIZED
     );
     assert_eq!(
-        send("/v1/series", Some("t0ken")).await.expect("series").status(),
+        send("/v1/series", Some("t0ken-t0ken-t0ken-t0ken"))
+            .await
+            .expect("series")
+            .status(),
         StatusCode::OK
     );
 }
