@@ -70,16 +70,19 @@ pub enum Change {
     Step(f64),
     /// The level starts climbing by this many σ a sample.
     Slope(f64),
+    /// The variance is multiplied by this (the level stays).
+    Variance(f64),
 }
 
 impl Change {
     /// The changes the detection table reports.
-    pub const ALL: [Change; 5] = [
+    pub const ALL: [Change; 6] = [
         Change::Step(0.5),
         Change::Step(1.0),
         Change::Step(2.0),
         Change::Step(3.0),
         Change::Slope(0.02),
+        Change::Variance(3.0),
     ];
 
     /// How the change is named in tables.
@@ -87,13 +90,16 @@ impl Change {
         match self {
             Change::Step(s) => format!("step of {s} σ"),
             Change::Slope(s) => format!("slope of {s} σ a sample"),
+            Change::Variance(v) => format!("variance × {v}"),
         }
     }
 
-    fn offset(self, since: u64) -> f64 {
+    /// `value` with the change applied, `since` samples after it began.
+    fn apply(self, value: f64, since: u64) -> f64 {
         match self {
-            Change::Step(s) => s * SIGMA,
-            Change::Slope(s) => s * SIGMA * since as f64,
+            Change::Step(s) => value + s * SIGMA,
+            Change::Slope(s) => value + s * SIGMA * since as f64,
+            Change::Variance(v) => LEVEL + (value - LEVEL) * v.sqrt(),
         }
     }
 }
@@ -142,7 +148,7 @@ impl Series {
             Family::DailySeasonal => LEVEL + 3.0 * SIGMA * (std::f64::consts::TAU * i / DAY).sin() + SIGMA * n,
         };
         match self.change {
-            Some((change, at)) if self.i > at => base + change.offset(self.i - 1 - at),
+            Some((change, at)) if self.i > at => change.apply(base, self.i - 1 - at),
             _ => base,
         }
     }
@@ -184,5 +190,11 @@ mod tests {
         let mut plain = Series::new(Family::Gaussian, 3, None);
         let d: Vec<f64> = (0..5).map(|_| sloped.next_value() - plain.next_value()).collect();
         assert_eq!(d, [0.0, 0.0, 0.0, 1.0, 2.0]);
+        let mut wider = Series::new(Family::Gaussian, 3, Some((Change::Variance(4.0), 2)));
+        let mut plain = Series::new(Family::Gaussian, 3, None);
+        let ratio: Vec<f64> = (0..4)
+            .map(|_| (wider.next_value() - LEVEL) / (plain.next_value() - LEVEL))
+            .collect();
+        assert_eq!(ratio, [1.0, 1.0, 2.0, 2.0]);
     }
 }
