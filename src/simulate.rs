@@ -1,14 +1,15 @@
 //! `driftd simulate`: synthetic traffic with known drifts, for demos, tests and load.
 //!
-//! Series `sim-0`, `sim-1`, ... each report `latency_ms`. Event time starts now and
-//! advances one second per sample, so even `--rate max` gives every series ordered,
-//! distinct timestamps. The truth (which series drift, how, from which sample and
+//! Series `sim-0`, `sim-1`, ... each report `latency_ms`. Event time advances one
+//! second per sample, so even `--rate max` gives every series ordered, distinct
+//! timestamps; it starts `--samples` seconds ago (30 days ago without `--samples`), so
+//! it never runs ahead of the clock, which receivers refuse. The truth (which series drift, how, from which sample and
 //! event time) is printed as JSON on stdout, or written to `--truth FILE`, so a test
 //! can score detection. A progress line goes to a terminal; the summary to stderr.
 
 use crate::simulate_scenario::{Drift, Plan, Scenario, SeriesGen};
 use crate::simulate_target::{Sender, SimPoint, Target, METRIC};
-use driftd_core::time::{now_unix_nano, rfc3339};
+use driftd_core::time::{rfc3339, synthetic_start};
 use serde::Serialize;
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -18,6 +19,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const SECOND: u64 = 1_000_000_000;
+/// Where event time starts without `--samples`: 30 days of samples before now.
+const UNBOUNDED_SAMPLES: u64 = 30 * 86_400;
 
 /// What to simulate and where to send it.
 #[derive(Debug, clap::Args)]
@@ -118,7 +121,7 @@ pub async fn run(args: SimulateArgs) -> anyhow::Result<()> {
         args.magnitude,
         args.seed,
     );
-    let t0 = now_unix_nano() / SECOND * SECOND;
+    let t0 = synthetic_start(args.samples.unwrap_or(UNBOUNDED_SAMPLES));
     write_truth(&args, &plan, t0)?;
 
     let workers = args.concurrency.clamp(1, args.series);

@@ -4,6 +4,7 @@
 
 pub mod assembly;
 pub mod auth;
+pub mod bounds;
 pub mod build_error;
 pub mod component;
 pub mod config;

@@ -29,6 +29,15 @@ pub fn now_unix_nano() -> u64 {
         .unwrap_or(0)
 }
 
+/// Where synthetic traffic of one sample a second per series starts so that `samples`
+/// of it end by now, on a whole second: receivers refuse points stamped more than 10
+/// minutes ahead of their clock ([`crate::bounds`]), so generated time must not run
+/// ahead of real time however fast it is sent.
+pub fn synthetic_start(samples: u64) -> u64 {
+    const SECOND: u64 = 1_000_000_000;
+    now_unix_nano().saturating_sub(samples.saturating_mul(SECOND)) / SECOND * SECOND
+}
+
 /// Serde adapter: `u64` nanoseconds <-> RFC 3339 string.
 pub mod serde_rfc3339 {
     use serde::{Deserialize, Deserializer, Serializer};

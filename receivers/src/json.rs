@@ -2,6 +2,7 @@
 //! field is wrong and why, and a 400-class "this is not JSON" kept apart from a
 //! 422-class "this is JSON, but not a valid point".
 
+use driftd_core::bounds;
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 use std::fmt;
@@ -169,7 +170,8 @@ impl<'de> Deserialize<'de> for Number {
     }
 }
 
-/// Checks that a measurement is finite (and, with `non_negative`, not below zero).
+/// Checks that a measurement is finite and within [`driftd_core::bounds`] (and, with
+/// `non_negative`, not below zero).
 pub fn finite(field: &str, v: f64, non_negative: bool) -> Result<f64, JsonError> {
     if v.is_nan() {
         Err(JsonError::invalid(
@@ -187,8 +189,17 @@ pub fn finite(field: &str, v: f64, non_negative: bool) -> Result<f64, JsonError>
             format!("{field} is negative ({v}): send a number >= 0"),
         ))
     } else {
-        Ok(v)
+        bounds::check_value(v).map_err(|why| JsonError::invalid(field, format!("{field} {v:e}: {why}")))
     }
+}
+
+/// Checks that an event time (nanoseconds since the epoch) is not too far ahead of
+/// `now` ([`driftd_core::bounds`]).
+pub fn not_ahead(field: &str, time: u64, now: u64) -> Result<u64, JsonError> {
+    bounds::check_time(time, now).map_err(|why| {
+        let at = driftd_core::time::rfc3339(time);
+        JsonError::invalid(field, format!("{field} {at}: {why}"))
+    })
 }
 
 #[cfg(test)]

@@ -145,9 +145,7 @@ impl<'de> Visitor<'de> for LineSeed<'_> {
             }
         }
         let value = value.ok_or_else(|| de::Error::missing_field("value"))?;
-        if !value.is_finite() {
-            return Err(de::Error::custom("value is not a finite number"));
-        }
+        driftd_core::bounds::check_value(value).map_err(de::Error::custom)?;
         Ok(Fields {
             timestamp: timestamp.ok_or_else(|| de::Error::missing_field("timestamp"))?,
             metric,

@@ -55,8 +55,8 @@ pub enum LineError {
         /// Why it was refused.
         reason: TimestampError,
     },
-    /// The value is not a finite number.
-    #[error("value `{text}` is not a finite number")]
+    /// The value is not a number within ±1e100 (`driftd_core::bounds`).
+    #[error("value `{text}` is not a number within ±1e100")]
     Value {
         /// The value as written (shortened).
         text: String,
@@ -97,12 +97,12 @@ pub(crate) fn shorten(text: &[u8]) -> String {
     }
 }
 
-/// Parses a value field: a finite decimal number.
+/// Parses a value field: a decimal number within [`driftd_core::bounds`].
 pub(crate) fn parse_value(text: &[u8]) -> Result<f64, LineError> {
     std::str::from_utf8(text.trim_ascii())
         .ok()
         .and_then(|s| s.parse::<f64>().ok())
-        .filter(|v| v.is_finite())
+        .filter(|v| driftd_core::bounds::check_value(*v).is_ok())
         .ok_or_else(|| LineError::value(text))
 }
 

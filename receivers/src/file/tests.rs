@@ -106,17 +106,18 @@ fn repeated_timestamps_reuse_the_parse_and_changes_are_seen() {
 #[test]
 fn bad_lines_are_skipped_counted_and_numbered() {
     let parser = csv_parser("timestamp,value");
-    let body = b"2014-04-01 00:00:00,1\nnot a time,2\n2014-04-01 00:00:02,abc\n2014-04-01 00:00:03\n2014-04-01 00:00:04,NaN\n\xff,1\n2014-04-01 00:00:06,6\n";
+    let body = b"2014-04-01 00:00:00,1\nnot a time,2\n2014-04-01 00:00:02,abc\n2014-04-01 00:00:03\n2014-04-01 00:00:04,NaN\n2014-04-01 00:00:05,1e300\n\xff,1\n2014-04-01 00:00:06,6\n";
     let r = run(&parser, 2, body, 4096, Recorder::default());
     let summary = r.summary.unwrap();
-    assert_eq!((summary.points, summary.bad_lines), (2, 5));
+    assert_eq!((summary.points, summary.bad_lines), (2, 6));
     let lines: Vec<u64> = r.bad.iter().map(|(l, _)| *l).collect();
-    assert_eq!(lines, [3, 4, 5, 6, 7]);
+    assert_eq!(lines, [3, 4, 5, 6, 7, 8]);
     assert!(r.bad[0].1.contains("timestamp `not a time`"), "{:?}", r.bad);
-    assert!(r.bad[1].1.contains("value `abc` is not a finite number"));
+    assert!(r.bad[1].1.contains("value `abc` is not a number within ±1e100"));
     assert!(r.bad[2].1.contains("expected 2 fields"));
-    assert!(r.bad[3].1.contains("`NaN` is not a finite"));
-    assert!(r.bad[4].1.contains("not UTF-8"));
+    assert!(r.bad[3].1.contains("`NaN` is not a number within"));
+    assert!(r.bad[4].1.contains("`1e300` is not a number within ±1e100"));
+    assert!(r.bad[5].1.contains("not UTF-8"));
 }
 
 #[test]

@@ -7,7 +7,7 @@
 //! - `/v1/points`: one `{"metric", "value", "timestamp"?, "labels"?}` or an array of
 //!   them; each point is taken or refused on its own, with a reason.
 
-use crate::json::{self, finite, JsonError, Number};
+use crate::json::{self, finite, not_ahead, JsonError, Number};
 use driftd_core::time::parse_rfc3339;
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -110,7 +110,10 @@ fn object_only(text: &str, expected: &str) -> Result<(), JsonError> {
 fn timestamp(field: &str, text: Option<&str>, now: u64) -> Result<u64, JsonError> {
     match text {
         None => Ok(now),
-        Some(t) => parse_rfc3339(t).map_err(|e| JsonError::invalid(field, format!("{field}: {e}"))),
+        Some(t) => {
+            let time = parse_rfc3339(t).map_err(|e| JsonError::invalid(field, format!("{field}: {e}")))?;
+            not_ahead(field, time, now)
+        }
     }
 }
 

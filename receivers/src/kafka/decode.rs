@@ -7,7 +7,7 @@
 //! - `otlp_proto` / `otlp_json`: an `ExportMetricsServiceRequest`, mapped exactly as the
 //!   `otlp` receiver maps it.
 
-use crate::json::{self, finite, JsonError, Number};
+use crate::json::{self, finite, not_ahead, JsonError, Number};
 use crate::otlp::WireError;
 use driftd_core::model::SeriesHasher;
 use driftd_core::time::parse_rfc3339;
@@ -61,7 +61,10 @@ pub fn decode_json_event(payload: &[u8], fallback_time: u64) -> Result<JsonEvent
         None => return Err(JsonError::invalid("value", "value is required")),
     };
     let time_unix_nano = match raw.event_time.as_deref() {
-        Some(t) => parse_rfc3339(t).map_err(|e| JsonError::invalid("event_time", format!("event_time: {e}")))?,
+        Some(t) => {
+            let time = parse_rfc3339(t).map_err(|e| JsonError::invalid("event_time", format!("event_time: {e}")))?;
+            not_ahead("event_time", time, driftd_core::time::now_unix_nano())?
+        }
         None => fallback_time,
     };
     Ok(JsonEvent {

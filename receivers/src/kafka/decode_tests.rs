@@ -44,6 +44,11 @@ fn invalid_events_name_their_field() {
             "event_time",
         ),
         (r#"{"source_id":"a","metric":"m","value":1,"extra":1}"#, "extra"),
+        (r#"{"source_id":"a","metric":"m","value":1e300}"#, "value"),
+        (
+            r#"{"source_id":"a","metric":"m","value":1,"event_time":"2250-01-01T00:00:00Z"}"#,
+            "event_time",
+        ),
     ] {
         match decode_json_event(body.as_bytes(), FALLBACK) {
             Err(JsonError::Invalid { field: f, .. }) => assert_eq!(f, field, "{body}"),

@@ -23,6 +23,7 @@ use super::labels::{key_value, with_text, Derived, Origin, Selection};
 use super::parts::{Layout, MetricData};
 pub use super::summary::{DecodeSummary, Refusal};
 use super::wire::{Field, Fields, Span, Text, WireError};
+use driftd_core::bounds;
 use driftd_core::model::{LabelHash, SeriesHasher};
 use driftd_core::{Point, ValueKind};
 use opentelemetry_proto::tonic::metrics::v1::{AggregationTemporality, DataPointFlags};
@@ -30,7 +31,8 @@ use opentelemetry_proto::tonic::metrics::v1::{AggregationTemporality, DataPointF
 /// Appends the points of an encoded `ExportMetricsServiceRequest` to `points` and
 /// their origins to `origins` (a point's `origin` indexes `origins`). Both vectors are
 /// reused across requests. On `Err` the request is malformed and what was appended
-/// must be dropped.
+/// must be dropped. Points stamped too far ahead of this machine's clock, read once per
+/// request, are refused, as are values out of [`driftd_core::bounds`].
 pub fn decode(
     request: &[u8],
     identity: &IdentityConfig,
@@ -46,6 +48,7 @@ pub fn decode(
         points,
         origins,
         summary: DecodeSummary::default(),
+        now: driftd_core::time::now_unix_nano(),
     };
     for f in Fields::new(request) {
         let f = f?;
@@ -72,6 +75,8 @@ struct Sink<'v> {
     points: &'v mut Vec<Point>,
     origins: &'v mut Vec<Origin>,
     summary: DecodeSummary,
+    /// The clock when decoding began.
+    now: u64,
 }
 
 /// The fields of one number or histogram data point that decoding reads.
@@ -180,7 +185,7 @@ impl<'v> Sink<'v> {
                 }
                 Ok(())
             })?;
-            let checked = check_point(&dp).and_then(|()| dp.value.map_or(Err(Refusal::NoValue), finite));
+            let checked = check_point(&dp, self.now).and_then(|()| dp.value.map_or(Err(Refusal::NoValue), finite));
             match checked {
                 Ok(v) => self.push(at, point, Derived::Value, dp.labels, dp.time_unix_nano, v, kind),
                 Err(r) => self.summary.refuse(at.name.as_str(), r, 1),
@@ -208,14 +213,14 @@ impl<'v> Sink<'v> {
                 }
                 Ok(())
             })?;
-            if let Err(r) = check_point(&dp).and_then(|()| layout.check()) {
+            if let Err(r) = check_point(&dp, self.now).and_then(|()| layout.check()) {
                 self.summary.refuse(at.name.as_str(), r, 1);
                 continue;
             }
             let (labels, t, count) = (dp.labels, dp.time_unix_nano, dp.count as f64);
             self.push(at, point, Derived::Distribution, labels, t, count, kind);
             // The point is taken without its mean, and says so.
-            if dp.value.is_some_and(|sum| !sum.is_finite()) {
+            if dp.value.is_some_and(|sum| !usable_sum(sum)) {
                 self.summary.refuse(at.name.as_str(), Refusal::HistogramSumNotFinite, 1);
             }
         }
@@ -296,22 +301,29 @@ fn read_point(
 }
 
 /// Checks shared by every data point type.
-fn check_point(dp: &DataPoint) -> Result<(), Refusal> {
+fn check_point(dp: &DataPoint, now: u64) -> Result<(), Refusal> {
     if dp.time_unix_nano == 0 {
         return Err(Refusal::MissingTime);
     }
     if dp.flags & DataPointFlags::NoRecordedValueMask as u64 != 0 {
         return Err(Refusal::NoRecordedValue);
     }
+    bounds::check_time(dp.time_unix_nano, now).map_err(Refusal::OutOfBounds)?;
     Ok(())
 }
 
+/// Whether a histogram's sum can give it a mean: a number within [`driftd_core::bounds`].
+pub(super) fn usable_sum(sum: f64) -> bool {
+    bounds::check_value(sum).is_ok()
+}
+
+/// `v`, if it is a number within [`driftd_core::bounds`].
 fn finite(v: f64) -> Result<f64, Refusal> {
     if v.is_nan() {
         Err(Refusal::NaN)
     } else if v.is_infinite() {
         Err(Refusal::Infinite)
     } else {
-        Ok(v)
+        bounds::check_value(v).map_err(Refusal::OutOfBounds)
     }
 }

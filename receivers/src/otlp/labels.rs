@@ -231,7 +231,7 @@ pub fn read_buckets(point: &[u8], out: &mut Buckets) -> Result<(), WireError> {
         match f.number {
             2 => out.start_time_unix_nano = f.fixed64()?,
             4 => count = f.fixed64()?,
-            5 => out.sum = Some(f.double()?).filter(|s| s.is_finite()),
+            5 => out.sum = Some(f.double()?).filter(|s| super::decode::usable_sum(*s)),
             6 => f.each_fixed64(|c| out.counts.push(c))?,
             7 => f.each_fixed64(|b| out.bounds.push(f64::from_bits(b)))?,
             _ => {}

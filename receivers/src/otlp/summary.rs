@@ -1,6 +1,7 @@
 //! What decoding a request did: points accepted, and why others were refused (the
 //! OTLP `partial_success` answer).
 
+use driftd_core::bounds::OutOfBounds;
 use std::fmt;
 
 /// Why a data point was not fed on.
@@ -18,13 +19,16 @@ pub enum Refusal {
     NoRecordedValue,
     /// The metric's name is empty.
     EmptyName,
-    /// A histogram's sum is NaN or infinite; the point was still taken, without a mean.
+    /// A histogram's sum is NaN, infinite or out of bounds; the point was still
+    /// taken, without a mean.
     HistogramSumNotFinite,
     /// A histogram's buckets do not match its bounds, or its bounds are not finite and
     /// increasing.
     HistogramBucketsInvalid,
     /// A metric type driftd does not read yet.
     Unsupported(&'static str),
+    /// The value is too large, or the time too far ahead of the clock.
+    OutOfBounds(OutOfBounds),
 }
 
 impl fmt::Display for Refusal {
@@ -39,12 +43,13 @@ impl fmt::Display for Refusal {
             Refusal::NoRecordedValue => f.write_str("data point is flagged as having no recorded value"),
             Refusal::EmptyName => f.write_str("metric name is empty"),
             Refusal::HistogramSumNotFinite => {
-                f.write_str("histogram sum is NaN or infinite (the point was taken without its mean)")
+                f.write_str("histogram sum is NaN, infinite or beyond ±1e100 (the point was taken without its mean)")
             }
             Refusal::HistogramBucketsInvalid => {
                 f.write_str("histogram buckets are not one more than its increasing finite bounds")
             }
             Refusal::Unsupported(kind) => write!(f, "{kind} metrics are not supported yet"),
+            Refusal::OutOfBounds(why) => why.fmt(f),
         }
     }
 }
