@@ -22,6 +22,18 @@ pub(crate) fn clip(s: &str, max: usize) -> String {
     cut
 }
 
+/// Text for Slack's mrkdwn, with `&`, `<` and `>` escaped as Slack asks: a label value
+/// can then neither mention anyone (`<!everyone>`, `<!here>`, `<@U123>`) nor make a link.
+fn slack_text(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+/// Discord's `allowed_mentions` that pings no one, whatever a label value says
+/// (`@everyone`, `<@id>`): messages from driftd inform, they never mention.
+fn discord_mentions() -> Value {
+    json!({ "parse": [] })
+}
+
 /// `{"text": summary, "events": [event JSON...]}`.
 pub(crate) fn generic(events: &[&DriftEvent]) -> Value {
     // Without snapshots: a notification names the drift; the evidence is in the console.
@@ -45,7 +57,7 @@ pub(crate) fn slack(events: &[&DriftEvent]) -> Value {
                 "text": {
                     "type": "mrkdwn",
                     // Section text is limited to 3000 characters.
-                    "text": clip(&format!("{icon} *{}*\n{}", text::title(e), text::details(e)), 3000),
+                    "text": clip(&format!("{icon} *{}*\n{}", slack_text(&text::title(e)), slack_text(&text::details(e))), 3000),
                 }
             })
         })
@@ -56,7 +68,7 @@ pub(crate) fn slack(events: &[&DriftEvent]) -> Value {
             "elements": [{"type": "mrkdwn", "text": format!("and {} more", events.len() - SLACK_BLOCKS)}]
         }));
     }
-    json!({ "text": text::summary(events), "blocks": blocks })
+    json!({ "text": slack_text(&text::summary(events)), "blocks": blocks })
 }
 
 /// A Discord message: the summary as `content` and one embed per event.
@@ -87,7 +99,7 @@ pub(crate) fn discord(events: &[&DriftEvent]) -> Value {
     if events.len() > DISCORD_EMBEDS {
         content.push_str(&format!(" (showing {DISCORD_EMBEDS} of {})", events.len()));
     }
-    json!({ "content": clip(&content, 2000), "embeds": embeds })
+    json!({ "content": clip(&content, 2000), "embeds": embeds, "allowed_mentions": discord_mentions() })
 }
 
 /// The heading of an incident message, with the rate limiter's note.
@@ -130,8 +142,8 @@ pub(crate) fn slack_incidents(incidents: &[&Incident], note: Option<&str>) -> Va
             let body = format!(
                 "{} *{}*\n{}",
                 incident_icon(i),
-                text::incident_title(i),
-                text::incident_details(i)
+                slack_text(&text::incident_title(i)),
+                slack_text(&text::incident_details(i))
             );
             json!({"type": "section", "text": {"type": "mrkdwn", "text": clip(&body, 3000)}})
         })
@@ -142,7 +154,7 @@ pub(crate) fn slack_incidents(incidents: &[&Incident], note: Option<&str>) -> Va
             "elements": [{"type": "mrkdwn", "text": format!("and {} more", incidents.len() - SLACK_BLOCKS)}]
         }));
     }
-    json!({ "text": incidents_heading(incidents, note), "blocks": blocks })
+    json!({ "text": slack_text(&incidents_heading(incidents, note)), "blocks": blocks })
 }
 
 /// A Discord message: the heading as `content` and one embed per incident.
@@ -168,7 +180,7 @@ pub(crate) fn discord_incidents(incidents: &[&Incident], note: Option<&str>) -> 
     if incidents.len() > DISCORD_EMBEDS {
         content.push_str(&format!(" (showing {DISCORD_EMBEDS} of {})", incidents.len()));
     }
-    json!({ "content": clip(&content, 2000), "embeds": embeds })
+    json!({ "content": clip(&content, 2000), "embeds": embeds, "allowed_mentions": discord_mentions() })
 }
 
 #[cfg(test)]

@@ -69,6 +69,26 @@ async fn discord_gets_content_and_embeds() {
 }
 
 #[tokio::test]
+async fn a_label_value_cannot_mention_anyone_on_slack_or_discord() {
+    let loud = "<!everyone> @here & <@U123>";
+    let events = [sample_event("latency_ms", loud, EventKind::DriftStart, BASE_TIME)];
+    let server = Server::start().await;
+    export(&sink(&config(&server, Format::Slack, "")), &events).await;
+    let slack = server.wait_for(1).await[0].body.clone();
+    let section = slack["blocks"][0]["text"]["text"].as_str().expect("text");
+    for text in [section, slack["text"].as_str().expect("text")] {
+        assert!(text.contains("&lt;!everyone&gt; @here &amp; &lt;@U123&gt;"), "{text}");
+        assert!(!text.contains('<') && !text.contains('>'), "{text}");
+    }
+
+    let server = Server::start().await;
+    export(&sink(&config(&server, Format::Discord, "")), &events).await;
+    let discord = server.wait_for(1).await[0].body.clone();
+    assert!(discord["content"].as_str().expect("content").contains(loud));
+    assert_eq!(discord["allowed_mentions"], serde_json::json!({"parse": []}));
+}
+
+#[tokio::test]
 async fn pagerduty_triggers_and_resolves_by_series() {
     let server = Server::start().await;
     let c = config(&server, Format::Pagerduty, "routing_key: R0UT1NG");

@@ -164,6 +164,24 @@ async fn slack_and_discord_say_what_the_incident_is() {
 }
 
 #[tokio::test]
+async fn an_entity_name_cannot_mention_anyone_on_slack_or_discord() {
+    let server = Server::start().await;
+    let i = opened("<!channel> @everyone");
+    for format in [Format::Slack, Format::Discord] {
+        send(&sink(&incident_config(&server, format, "")), std::slice::from_ref(&i)).await;
+    }
+    let got = server.wait_for(2).await;
+    for text in [
+        got[0].body["text"].as_str().unwrap(),
+        got[0].body["blocks"][0]["text"]["text"].as_str().unwrap(),
+    ] {
+        assert!(text.contains("&lt;!channel&gt; @everyone"), "{text}");
+        assert!(!text.contains("<!channel>"), "{text}");
+    }
+    assert_eq!(got[1].body["allowed_mentions"], serde_json::json!({"parse": []}));
+}
+
+#[tokio::test]
 async fn past_the_rate_limit_incidents_are_named_in_the_next_message_and_resolves_still_go() {
     let server = Server::start().await;
     let counters = crate::testing::Counters::default();
