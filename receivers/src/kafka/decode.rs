@@ -1,5 +1,6 @@
-//! Kafka message payloads → points, as pure functions of the bytes (plus the time to
-//! stamp an event that carries none), so they can be tested and fuzzed alone.
+//! Kafka message payloads → points, as functions of the bytes (plus the time to stamp
+//! an event that carries none, and the clock an `event_time` may not run ahead of), so
+//! they can be tested and fuzzed alone.
 //!
 //! - `json`: one event `{"source_id", "metric", "value", "event_time"?, "event_id"?}`,
 //!   series `<metric>{service.name=<source_id>}`. Without `event_time` the message's
