@@ -46,7 +46,13 @@ fn timestamp(i: u64) -> String {
 }
 
 async fn post(client: &reqwest::Client, url: &str, body: impl Into<reqwest::Body>) -> (u16, Value) {
-    let r = client.post(url).body(body).send().await.expect("post");
+    let r = client
+        .post(url)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .expect("post");
     let status = r.status().as_u16();
     (status, r.json().await.unwrap_or(Value::Null))
 }
@@ -189,6 +195,7 @@ async fn every_error_case_answers_with_its_status_and_a_message() {
     let r = client
         .post(&telemetry)
         .header("content-encoding", "gzip")
+        .header("content-type", "application/json")
         .body(gz.finish().unwrap())
         .send()
         .await
@@ -200,6 +207,7 @@ async fn every_error_case_answers_with_its_status_and_a_message() {
     let r = client
         .post(&telemetry)
         .header("content-encoding", "zstd")
+        .header("content-type", "application/json")
         .body(r#"{"service_id":"a","latency_ms":1}"#)
         .send()
         .await

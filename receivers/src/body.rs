@@ -41,6 +41,14 @@ impl BodyError {
     }
 }
 
+/// The media type a request's Content-Type names, without its parameters
+/// (`application/json; charset=utf-8` gives `application/json`); `None` when the header
+/// is missing or not visible ASCII.
+pub fn media_type(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
+    Some(value.split(';').next().unwrap_or("").trim())
+}
+
 /// Reads the body (inflating gzip), never holding more than `limit` bytes of it.
 pub async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, BodyError> {
     let gzip = content_encoding_is_gzip(headers)?;

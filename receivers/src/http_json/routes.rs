@@ -2,7 +2,7 @@
 
 use super::decode::{decode_points, decode_telemetry, Refused};
 use super::labels::PointLabels;
-use crate::body::{read_body, BodyError};
+use crate::body::{media_type, read_body, BodyError};
 use crate::counters::{Outcome, ReceiverCounters};
 use crate::json::JsonError;
 use axum::body::Body;
@@ -11,6 +11,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
+use bytes::Bytes;
 use driftd_core::time::{now_unix_nano, rfc3339};
 use driftd_core::{Batch, ConsumeError, Consumer, Point};
 use serde::Serialize;
@@ -41,6 +42,9 @@ pub(super) fn router(state: JsonApi) -> Router {
 
 /// Why a request was not taken, with its status.
 enum Rejection {
+    /// Not `Content-Type: application/json`: refused so that a web page cannot post
+    /// here cross-site (a browser sends a form or `text/plain` without asking).
+    NotJson(Option<String>),
     Body(BodyError),
     Json(JsonError),
     Pipeline(ConsumeError),
@@ -49,6 +53,14 @@ enum Rejection {
 impl JsonApi {
     fn reject(&self, r: Rejection) -> Response {
         let (status, outcome, body) = match &r {
+            Rejection::NotJson(got) => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                Outcome::BadRequest,
+                json!({ "error": match got {
+                    Some(t) => format!("unsupported Content-Type `{t}`: send `Content-Type: application/json`"),
+                    None => "missing Content-Type: send `Content-Type: application/json`".to_string(),
+                } }),
+            ),
             Rejection::Body(e) => {
                 let outcome = match e.status() {
                     StatusCode::PAYLOAD_TOO_LARGE => Outcome::TooLarge,
@@ -86,6 +98,15 @@ impl JsonApi {
         response
     }
 
+    /// Reads a JSON body: its Content-Type first, then the bytes under the size limit.
+    async fn read_json(&self, headers: &HeaderMap, body: Body) -> Result<Bytes, Rejection> {
+        match media_type(headers) {
+            Some(m) if m.eq_ignore_ascii_case("application/json") => {}
+            got => return Err(Rejection::NotJson(got.map(str::to_string))),
+        }
+        read_body(headers, body, self.max_body).await.map_err(Rejection::Body)
+    }
+
     /// Hands points to the pipeline and counts them.
     fn consume(&self, points: &[Point], batch: Batch<'_>) -> Result<(), Rejection> {
         if points.is_empty() {
@@ -98,9 +119,9 @@ impl JsonApi {
 }
 
 async fn telemetry(State(api): State<Arc<JsonApi>>, headers: HeaderMap, body: Body) -> Response {
-    let bytes = match read_body(&headers, body, api.max_body).await {
+    let bytes = match api.read_json(&headers, body).await {
         Ok(b) => b,
-        Err(e) => return api.reject(Rejection::Body(e)),
+        Err(r) => return api.reject(r),
     };
     let t = match decode_telemetry(&bytes, now_unix_nano()) {
         Ok(t) => t,
@@ -140,9 +161,9 @@ struct PointError<'a> {
 }
 
 async fn points(State(api): State<Arc<JsonApi>>, headers: HeaderMap, body: Body) -> Response {
-    let bytes = match read_body(&headers, body, api.max_body).await {
+    let bytes = match api.read_json(&headers, body).await {
         Ok(b) => b,
-        Err(e) => return api.reject(Rejection::Body(e)),
+        Err(r) => return api.reject(r),
     };
     let decoded = match decode_points(&bytes, now_unix_nano()) {
         Ok(d) => d,

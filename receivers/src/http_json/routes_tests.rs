@@ -30,8 +30,12 @@ async fn start(output: Arc<dyn Consumer>, yaml: &str) -> (String, CancellationTo
     (url, stop)
 }
 
+/// Posts `body` as `application/json` unless `headers` name another Content-Type.
 async fn post(url: &str, body: Vec<u8>, headers: &[(&str, &str)]) -> (StatusCode, Option<String>, Value) {
     let mut r = reqwest::Client::new().post(url).body(body);
+    if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-type")) {
+        r = r.header("content-type", "application/json");
+    }
     for (k, v) in headers {
         r = r.header(*k, *v);
     }
@@ -150,6 +154,49 @@ async fn the_bearer_token_guards_both_routes_and_the_limit_holds_after_gzip() {
     let (status, _, answer) = post(&format!("{url}/v1/telemetry"), gzip(padded.as_bytes()), &headers).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{answer}");
     assert!(answer["error"].as_str().unwrap().contains("1000 bytes"), "{answer}");
+    assert_eq!(recorded.take().len(), 1);
+    stop.cancel();
+}
+
+#[tokio::test]
+async fn a_post_that_is_not_declared_json_is_refused_so_no_web_page_can_post_cross_site() {
+    let recorded = Arc::new(Recorded::default());
+    let (url, stop) = start(recorded.clone(), "{}").await;
+    let body = br#"{"service_id":"a","latency_ms":1}"#.to_vec();
+    // What a cross-site <form> or fetch without preflight can send, and no type at all.
+    for path in ["/v1/telemetry", "/v1/points"] {
+        for content_type in ["application/x-www-form-urlencoded", "text/plain", "multipart/form-data"] {
+            let (status, _, answer) =
+                post(&format!("{url}{path}"), body.clone(), &[("content-type", content_type)]).await;
+            assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{path} {content_type}");
+            let error = answer["error"].as_str().unwrap();
+            assert!(
+                error.contains(content_type) && error.contains("application/json"),
+                "{answer}"
+            );
+        }
+        let r = reqwest::Client::new()
+            .post(format!("{url}{path}"))
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "{path} without Content-Type"
+        );
+        let answer: Value = r.json().await.unwrap();
+        assert!(
+            answer["error"].as_str().unwrap().contains("missing Content-Type"),
+            "{answer}"
+        );
+    }
+    assert!(recorded.take().is_empty(), "nothing refused reached the pipeline");
+    // Parameters and case do not matter.
+    let typed = [("content-type", "Application/JSON; charset=utf-8")];
+    let (status, _, answer) = post(&format!("{url}/v1/telemetry"), body, &typed).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
     assert_eq!(recorded.take().len(), 1);
     stop.cancel();
 }

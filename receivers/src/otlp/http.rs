@@ -5,7 +5,7 @@
 use super::status::{code, RpcStatus};
 use super::wire::WireError;
 use super::{export_response, ExportError, Ingest, Outcome};
-use crate::body::{read_body, BodyError};
+use crate::body::{media_type, read_body, BodyError};
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -139,15 +139,11 @@ impl HttpExport {
 }
 
 fn content_type(headers: &HeaderMap) -> Result<Encoding, Rejection> {
-    let value = headers.get(header::CONTENT_TYPE).ok_or(Rejection::MissingContentType)?;
-    let text = value.to_str().unwrap_or("");
-    let media = text.split(';').next().unwrap_or("").trim();
-    if media.eq_ignore_ascii_case(PROTOBUF) {
-        Ok(Encoding::Protobuf)
-    } else if media.eq_ignore_ascii_case(JSON) {
-        Ok(Encoding::Json)
-    } else {
-        Err(Rejection::UnsupportedContentType(text.to_string()))
+    match media_type(headers) {
+        None => Err(Rejection::MissingContentType),
+        Some(m) if m.eq_ignore_ascii_case(PROTOBUF) => Ok(Encoding::Protobuf),
+        Some(m) if m.eq_ignore_ascii_case(JSON) => Ok(Encoding::Json),
+        Some(m) => Err(Rejection::UnsupportedContentType(m.to_string())),
     }
 }
 
