@@ -92,7 +92,7 @@ async fn read_limited(body: Body, limit: usize) -> Result<Bytes, BodyError> {
 }
 
 /// Decompresses at most `limit` bytes, so a gzip bomb costs `limit` bytes, not memory.
-fn gunzip(data: &[u8], limit: usize) -> Result<Vec<u8>, BodyError> {
+pub fn gunzip(data: &[u8], limit: usize) -> Result<Vec<u8>, BodyError> {
     let mut out = Vec::with_capacity(data.len().saturating_mul(4).min(limit));
     MultiGzDecoder::new(data)
         .take(limit as u64 + 1)

@@ -2,7 +2,7 @@
 //! (`otlp` → `otlp/`, `http_json` → `http_json/`, `kafka` → `kafka/`);
 //! [`ReceiverConfig`] is the closed list the binary registers.
 
-mod body;
+pub mod body;
 mod counters;
 pub mod file;
 pub mod http_json;

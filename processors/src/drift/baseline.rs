@@ -178,6 +178,14 @@ pub struct Judged {
 }
 
 impl Baseline {
+    /// Whether a seasonal profile, if there is one yet, has the buckets `seasonality`
+    /// asks for.
+    pub fn fits(&self, seasonality: Seasonality) -> bool {
+        self.seasonal
+            .as_ref()
+            .is_none_or(|s| s.has_buckets(seasonality.buckets()))
+    }
+
     /// Samples learned from (read ahead of an update, to bring the state into cache).
     pub fn samples(&self) -> u64 {
         u64::from(self.n)

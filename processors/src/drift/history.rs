@@ -105,7 +105,7 @@ impl Bucket {
     }
 
     fn add(&mut self, s: &Sample) {
-        self.sum += s.value;
+        self.sum = narrow(f64::from(self.sum) + f64::from(s.value));
         self.min = self.min.min(s.value);
         self.max = self.max.max(s.value);
         (self.level, self.sd) = (s.level, s.sd);
@@ -146,9 +146,9 @@ impl Ring {
         }
         self.recent.push_back(Sample {
             time,
-            value: value as f32,
-            level: level as f32,
-            sd: sd as f32,
+            value: narrow(value),
+            level: narrow(level),
+            sd: narrow(sd),
         });
     }
 
@@ -189,6 +189,13 @@ impl Ring {
         }
         h
     }
+}
+
+/// `x` as an `f32`, held within the `f32` range (history keeps `f32`s: a value past
+/// ±3.4e38 shows as ±3.4e38 rather than as an infinity no JSON can carry); NaN, which
+/// marks "no baseline yet", stays NaN.
+fn narrow(x: f64) -> f32 {
+    x.clamp(-f64::from(f32::MAX), f64::from(f32::MAX)) as f32
 }
 
 fn seconds(unix_nano: u64) -> f64 {
@@ -232,5 +239,31 @@ mod tests {
         assert_eq!(r.buckets.capacity(), c.buckets as usize);
         assert_eq!(r.history().len(), 60 + 1 + 120);
         assert!(c.ring_bytes() < 5_000, "{}", c.ring_bytes());
+    }
+
+    #[test]
+    fn values_past_the_f32_range_are_held_at_its_edge_so_the_history_reads_back() {
+        let c = HistoryConfig {
+            series: 1,
+            samples: NonZeroU32::new(2).unwrap(),
+            buckets: 2,
+            bucket_samples: NonZeroU32::new(3).unwrap(),
+        };
+        let mut r = Ring::default();
+        for t in 0..8u64 {
+            let big = if t % 2 == 0 { 1e45 } else { 3e38 };
+            r.record(&c, t * 1_000_000_000, big, f64::NAN, -1e60);
+        }
+        let h = r.history();
+        let edge = f64::from(f32::MAX);
+        assert!(
+            h.value.iter().chain(&h.max).all(|v| v.is_finite() && *v <= edge),
+            "{h:?}"
+        );
+        assert!(h.sd.iter().all(|&v| v == -edge));
+        assert!(h.level.iter().all(|v| v.is_nan()), "no baseline stays no baseline");
+        let json = serde_json::to_string(&h).unwrap();
+        let back: History = serde_json::from_str(&json).expect("the history reads back");
+        assert_eq!(back.value, h.value);
     }
 }

@@ -37,7 +37,7 @@ use crate::incidents::{Canary, Entities, EntityConfig, IncidentBook};
 use driftd_core::component::{BuildContext, BuildError};
 use driftd_core::config::ComponentId;
 use driftd_core::consumer::Buckets;
-use driftd_core::store::Store;
+use driftd_core::store::{Checkpoint, Store};
 use driftd_core::view::{SeriesSnapshot, SeriesState, SeriesView};
 use driftd_core::{Batch, ConsumeError, Consumer, DriftEvent, EventKind, LabelSource, Point, ValueKind};
 use driftd_core::{Incident, IncidentQuery, IncidentState};
@@ -99,7 +99,7 @@ pub async fn build(
                 0 => 0,
                 ttl => driftd_core::time::now_unix_nano().saturating_sub(ttl),
             };
-            let restored = processor.table.restore(saved, stale_before);
+            let restored = processor.restore(saved, stale_before);
             tracing::info!(processor = %name, restored, skipped = total - restored, "restored detector checkpoints");
         }
         Err(e) => tracing::warn!(processor = %name, error = %e, "cannot load checkpoints: series learn from scratch"),
@@ -161,6 +161,20 @@ impl DriftProcessor {
             entity,
             canary,
         }
+    }
+
+    /// Every series' detector state (with its history), as the save at shutdown writes
+    /// it, stamped `now`.
+    pub fn checkpoints(&self, now: u64) -> Vec<Checkpoint> {
+        let changed = self.table.changed_since(&HashMap::new(), now, true);
+        changed.into_iter().map(|c| c.checkpoint).collect()
+    }
+
+    /// Takes back saved series state; returns how many series were restored. A
+    /// checkpoint that does not decode, no longer fits its series' rule, or was saved
+    /// before `stale_before` (ns; 0 keeps all) is skipped: that series learns again.
+    pub fn restore(&self, checkpoints: Vec<Checkpoint>, stale_before: u64) -> usize {
+        self.table.restore(checkpoints, stale_before)
     }
 
     /// The series table, for pull exporters.

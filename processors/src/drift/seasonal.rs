@@ -54,6 +54,12 @@ impl Seasonal {
         self.level[i] += w * (x - self.level[i]);
     }
 
+    /// Whether the profile has `n` hour buckets (a checkpoint that says otherwise is
+    /// damaged, or from a config with another seasonality).
+    pub fn has_buckets(&self, n: usize) -> bool {
+        n > 0 && self.level.len() == n && self.seen.len() == n
+    }
+
     /// Whether one whole season has been seen.
     pub fn complete(&self, time: u64) -> bool {
         time.saturating_sub(self.first_time) >= HOUR * self.level.len() as u64 && self.seen.iter().all(|&s| s > 0)

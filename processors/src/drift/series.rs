@@ -7,7 +7,7 @@ use super::baseline::{Baseline, Judged};
 use super::detectors::{Detector, Sample, Transition};
 use super::lifecycle::{Change, Evidence, Lifecycle};
 use super::rules::Profile;
-use super::stats::Welford;
+use super::stats::{percent_of, Welford};
 use driftd_core::view::{SeriesSnapshot, SeriesState};
 use driftd_core::{DriftEvent, Point, SeriesId, SeriesLabels, ValueKind};
 use std::collections::BTreeMap;
@@ -113,9 +113,12 @@ impl SeriesDrift {
     }
 
     /// This restored state, now watched with `profile` (index `index`), or `None` when
-    /// that profile uses another detector (the saved state would mean nothing to it).
+    /// that profile uses another detector or seasonality (the saved state would mean
+    /// nothing to it, or could not be indexed).
     pub fn rewatched(mut self, profile: &Profile, index: u16) -> Option<Self> {
-        if Detector::new(&profile.detector).name() != self.detector.name() {
+        if Detector::new(&profile.detector).name() != self.detector.name()
+            || !self.baseline.fits(profile.baseline.seasonality)
+        {
             return None;
         }
         self.profile = index;
@@ -302,9 +305,8 @@ impl SeriesDrift {
         if moved.samples > 0 {
             let change = moved.mean - self.baseline.stats(&p.baseline).mean;
             scores.insert("change".to_string(), change);
-            let level = self.baseline.level(self.last_time);
-            if level != 0.0 {
-                scores.insert("change_percent".to_string(), 100.0 * change / level.abs());
+            if let Some(p) = percent_of(change, self.baseline.level(self.last_time)) {
+                scores.insert("change_percent".to_string(), p);
             }
         }
         let evidence = Evidence {

@@ -245,3 +245,23 @@ fn min_change_sets_how_large_a_change_must_be() {
         "rules:\n  - match: {metric: m}\n    min_change: {relative: 0.01}\nmin_change: {relative: 0.5}"
     ));
 }
+
+#[test]
+fn a_restored_state_is_taken_only_by_a_profile_with_its_detector_and_seasonality() {
+    let mut daily = Fixture::new("{baseline: {seasonality: daily}}");
+    for i in 0..50 {
+        daily.gauge(i, calm(i));
+    }
+    let state = daily.drift.clone();
+    let other = |yaml: &str| Fixture::new(yaml).profiles;
+    assert!(state.clone().rewatched(daily.profiles.get(0), 0).is_some());
+    for yaml in ["{}", "{baseline: {seasonality: weekly}}", "{detector: {type: zscore}}"] {
+        let profiles = other(yaml);
+        assert!(state.clone().rewatched(profiles.get(0), 0).is_none(), "{yaml}");
+    }
+    // A series that has not seen a seasonal point yet has no profile to disagree with.
+    let young = Fixture::new("{}").drift;
+    assert!(young
+        .rewatched(other("{baseline: {seasonality: daily}}").get(0), 0)
+        .is_some());
+}

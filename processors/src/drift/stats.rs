@@ -3,6 +3,12 @@
 
 use driftd_core::Stats;
 
+/// `change` as a percentage of `level`'s magnitude, when that is a finite number (a
+/// level of zero, or so near it that the ratio overflows, has no percentage).
+pub fn percent_of(change: f64, level: f64) -> Option<f64> {
+    Some(100.0 * change / level.abs()).filter(|p| p.is_finite())
+}
+
 /// Mean and spread of a stretch of samples (Welford): the "recent" or "since the drift
 /// began" figures.
 #[derive(Copy, Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -86,5 +92,17 @@ impl Ewma {
             stddev: self.var.sqrt(),
             samples: u64::from(self.seen.min(span)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percent_of;
+
+    #[test]
+    fn a_percentage_exists_only_where_it_is_a_number() {
+        assert_eq!(percent_of(5.0, -20.0), Some(25.0));
+        assert_eq!(percent_of(5.0, 0.0), None);
+        assert_eq!(percent_of(4e43, 1.3e-310), None, "overflows: no percentage");
     }
 }

@@ -13,6 +13,8 @@
 /// absorb a step as a slope).
 const SLOPE_PRIOR: f32 = 1e-7;
 
+const F32_MAX: f64 = f32::MAX as f64;
+
 /// The line: 24 bytes. Single precision for all but the level (the state's size
 /// budget): a relative error of 1e-7 in the slope or in how well the line is known
 /// changes no judgement. Positions are counted in samples after the newest learned
@@ -73,7 +75,9 @@ impl Line {
         let (gain_level, gain_slope) = (l / s, c / s);
         let slope = f64::from(self.slope);
         self.level += slope * k + gain_level * d;
-        self.slope = (slope + gain_slope * d) as f32;
+        // Held within f32's range: a series of values near the ±1e100 input bound can
+        // ask for a slope past it, and an infinite slope would make the level infinite.
+        self.slope = (slope + gain_slope * d).clamp(-F32_MAX, F32_MAX) as f32;
         self.cov = [l - gain_level * l, c - gain_level * c, b - gain_slope * c].map(|v| v as f32);
     }
 
@@ -82,5 +86,23 @@ impl Line {
     pub fn learned_level_only(&mut self, alpha: f64) {
         let level = f64::from(self.cov[0]) / (1.0 - alpha);
         self.cov[0] = (level / (1.0 + level)) as f32;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Line;
+
+    #[test]
+    fn deviations_near_the_input_bound_leave_the_line_finite() {
+        let mut line = Line::start(0.0, 1.0);
+        for i in 0..1_000u32 {
+            let d = if i % 2 == 0 { 1e100 } else { -3e99 };
+            line.learn(1, d, 0.01);
+            assert!(
+                line.at(5).is_finite() && line.var_at(5).is_finite(),
+                "after {i}: {line:?}"
+            );
+        }
     }
 }

@@ -37,6 +37,7 @@ mod window;
 pub use config::CanaryConfig;
 
 use super::config::EntityConfig;
+use crate::drift::stats::percent_of;
 use crate::drift::MinChange;
 use driftd_core::view::SeriesView;
 use driftd_core::{DriftEvent, EndReason, EventKind, Point, SeriesId, SeriesLabels, Severity, ValueKind};
@@ -289,8 +290,8 @@ impl Canary {
             ("cohort_instances".to_string(), inside.instances as f64),
             ("rest_instances".to_string(), rest.instances as f64),
         ]);
-        if r.mean != 0.0 {
-            scores.insert("change_percent".to_string(), 100.0 * diff / r.mean.abs());
+        if let Some(p) = percent_of(diff, r.mean) {
+            scores.insert("change_percent".to_string(), p);
         }
         let id = series.id();
         let severe = diff.abs() >= SEVERE_TIMES * self.min_change.at(r.mean);
