@@ -30,14 +30,32 @@ impl ConnectionUrl {
             .filter(|s| !s.is_empty())
     }
 
-    /// The URL with any password masked.
+    /// The URL with any password masked: the one before `@`, and the value of every
+    /// query parameter that names a secret (`?password=`, `sslpassword`, `token`, ...;
+    /// PostgreSQL and Redis clients take them there too).
     pub fn redacted(&self) -> String {
         match url::Url::parse(&self.0) {
-            Ok(mut u) if u.password().is_some() => {
-                let _ = u.set_password(Some("***"));
+            Ok(u) if u.password().is_none() && !u.query_pairs().any(|(k, _)| names_a_secret(&k)) => self.0.clone(),
+            Ok(mut u) => {
+                if u.password().is_some() {
+                    let _ = u.set_password(Some("***"));
+                }
+                if u.query_pairs().any(|(k, _)| names_a_secret(&k)) {
+                    let pairs: Vec<(String, String)> = u
+                        .query_pairs()
+                        .map(|(k, v)| {
+                            let v = if names_a_secret(&k) {
+                                "***".into()
+                            } else {
+                                v.into_owned()
+                            };
+                            (k.into_owned(), v)
+                        })
+                        .collect();
+                    u.query_pairs_mut().clear().extend_pairs(pairs);
+                }
                 u.to_string()
             }
-            Ok(_) => self.0.clone(),
             // Not parseable: mask everything between `://` and the last `@`.
             Err(_) => match (self.0.find("://"), self.0.rfind('@')) {
                 (Some(start), Some(at)) if at > start => format!("{}***{}", &self.0[..start + 3], &self.0[at..]),
@@ -45,6 +63,14 @@ impl ConnectionUrl {
             },
         }
     }
+}
+
+/// Whether a query parameter's name says its value is a credential.
+fn names_a_secret(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    ["pass", "pwd", "secret", "token", "key", "auth"]
+        .iter()
+        .any(|s| key.contains(s))
 }
 
 impl fmt::Display for ConnectionUrl {
@@ -76,6 +102,13 @@ mod tests {
         assert!(!format!("{u:?}").contains("s3cret"));
         assert!(!serde_json::to_string(&u).expect("serializes").contains("s3cret"));
         assert_eq!(u.expose(), "postgres://driftd:s3cret@db.internal:5432/driftd");
+        let query = ConnectionUrl::new("postgres://db/driftd?sslmode=require&password=s3cret&sslpassword=k3y");
+        assert_eq!(
+            query.to_string(),
+            "postgres://db/driftd?sslmode=require&password=***&sslpassword=***"
+        );
+        let both = ConnectionUrl::new("rediss://:s3cret@cache:6380/0?auth_token=s3cret&timeout=5");
+        assert_eq!(both.to_string(), "rediss://:***@cache:6380/0?auth_token=***&timeout=5");
         let plain = ConnectionUrl::new("redis://127.0.0.1:6379");
         assert_eq!(plain.to_string(), "redis://127.0.0.1:6379");
         assert_eq!(plain.scheme().as_deref(), Some("redis"));
