@@ -89,8 +89,9 @@ struct Prometheus {
 }
 
 impl Prometheus {
-    /// A real Prometheus scraping `target` (host:port) every second.
-    fn start(target: &str) -> Prometheus {
+    /// A real Prometheus scraping `target` (host:port) every second with bearer token
+    /// `token`.
+    fn start(target: &str, token: &str) -> Prometheus {
         let bin = common::installed("prometheus.sh");
         let dir = TempDir::new("prometheus");
         let config = dir.0.join("prometheus.yml");
@@ -98,7 +99,8 @@ impl Prometheus {
             &config,
             format!(
                 "global: {{scrape_interval: 1s, evaluation_interval: 1s}}\n\
-                 scrape_configs:\n  - job_name: driftd\n    static_configs: [{{targets: ['{target}']}}]\n"
+                 scrape_configs:\n  - job_name: driftd\n    authorization: {{credentials: {token}}}\n    \
+                 static_configs: [{{targets: ['{target}']}}]\n"
             ),
         )
         .unwrap();
@@ -138,15 +140,35 @@ impl Drop for Prometheus {
     }
 }
 
+const TOKEN: &str = "scrape-token-0123456789";
+
 #[tokio::test]
 async fn every_dashboard_query_runs_in_a_real_prometheus_against_a_live_driftd() {
     let d: Value = serde_json::from_str(DASHBOARD).unwrap();
     let exprs = expressions(&d);
-    let driftd = Driftd::start(TEST_CONFIG);
+    // `/metrics` behind a token, as a scrape over an untrusted network would have it.
+    let config = TEST_CONFIG.replace(
+        "  prometheus:\n    endpoint: 127.0.0.1:0\n",
+        &format!("  prometheus:\n    endpoint: 127.0.0.1:0\n    auth: {{bearer_token: {TOKEN}}}\n"),
+    );
+    assert_ne!(config, TEST_CONFIG);
+    let driftd = Driftd::start(&config);
     send_latency_step(&driftd, &["checkout", "search"]).await;
+    let scrape = format!("{}/metrics", driftd.url("prometheus"));
+    let client = reqwest::Client::new();
+    for wrong in [None, Some("Bearer not-the-token-at-all")] {
+        let mut r = client.get(&scrape);
+        if let Some(w) = wrong {
+            r = r.header("authorization", w);
+        }
+        assert_eq!(r.send().await.unwrap().status(), 401, "{wrong:?}");
+    }
 
     // Every metric a query names is exported.
-    let metrics = reqwest::get(format!("{}/metrics", driftd.url("prometheus")))
+    let metrics = client
+        .get(&scrape)
+        .bearer_auth(TOKEN)
+        .send()
         .await
         .expect("scrape")
         .text()
@@ -161,8 +183,8 @@ async fn every_dashboard_query_runs_in_a_real_prometheus_against_a_live_driftd()
     let missing: Vec<&String> = named.iter().filter(|n| !exported.contains(n.as_str())).collect();
     assert!(missing.is_empty(), "not on /metrics: {missing:?}");
 
-    let prometheus = Prometheus::start(&driftd.addrs["prometheus"].to_string());
-    // Successful scrapes (`up` is 0 for one Prometheus could not parse): Prometheus
+    let prometheus = Prometheus::start(&driftd.addrs["prometheus"].to_string(), TOKEN);
+    // Successful scrapes (`up` is 0 for one refused for its token or not parsed): Prometheus
     // asks for OpenMetrics first, so this is also its parser accepting driftd's.
     eventually(
         Duration::from_secs(60),

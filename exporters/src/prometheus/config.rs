@@ -1,5 +1,6 @@
 //! `exporters.prometheus`.
 
+use driftd_core::auth::BearerAuth;
 use driftd_core::config::FieldError;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
@@ -17,6 +18,10 @@ pub struct PrometheusConfig {
     /// Export one set of drift gauges per series (off for very high cardinality).
     #[serde(default = "PrometheusConfig::default_series_metrics")]
     pub series_metrics: bool,
+    /// `{bearer_token: ...}`: scrapes must send `Authorization: Bearer <token>`
+    /// (Prometheus: `authorization: {credentials: <token>}` in the scrape config).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<BearerAuth>,
 }
 
 impl PrometheusConfig {
@@ -47,6 +52,7 @@ impl Default for PrometheusConfig {
             endpoint: Self::default_endpoint(),
             path: Self::default_path(),
             series_metrics: Self::default_series_metrics(),
+            auth: None,
         }
     }
 }

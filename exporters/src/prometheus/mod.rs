@@ -15,6 +15,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use driftd_core::auth::protect;
 use driftd_core::component::{BuildContext, BuildError, Exporter};
 use driftd_core::config::ComponentId;
 use driftd_core::view::SeriesViews;
@@ -127,6 +128,7 @@ pub(crate) fn build(
         series_metrics: config.series_metrics,
     });
     let router = Router::new().route(&config.path, get(serve)).with_state(scrape);
+    let router = protect(config.auth.as_ref(), router);
     ctx.http
         .add(config.endpoint, &id.to_string(), &[&config.path], router)?;
     Ok(Exporter::Pull)
