@@ -46,7 +46,7 @@ impl ComponentConfig for ExporterConfig {
     const KINDS: &'static [Kind<Self>] = &[
         Kind {
             name: "prometheus",
-            about: "Per-series drift gauges and driftd's own telemetry, scraped (text format or OpenMetrics)",
+            about: "Per-series drift gauges and driftd's own telemetry, scraped (text format or OpenMetrics); with `auth: {bearer_token: ...}` a scrape must send the token (Prometheus: `authorization: {credentials: ...}`)",
             example: "{}",
             parse: |body| parse_body(body).map(Self::Prometheus),
         },

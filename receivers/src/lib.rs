@@ -40,7 +40,7 @@ impl ComponentConfig for ReceiverConfig {
         },
         Kind {
             name: "http_json",
-            about: "`POST /v1/telemetry` and `POST /v1/points`: points as JSON",
+            about: "`POST /v1/telemetry` and `POST /v1/points`: points as JSON, sent as `Content-Type: application/json` (anything else is answered 415, which keeps cross-site form posts out)",
             example: "{}",
             parse: |body| parse_body(body).map(ReceiverConfig::HttpJson),
         },

@@ -4,6 +4,7 @@
 //! (mean, min, max). A fixed number of bytes per series once full, allocated only for
 //! the series given a ring (`history.series`, see [`HistoryConfig`]).
 
+use super::stats::narrow;
 use driftd_core::history::{History, Row};
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
@@ -189,13 +190,6 @@ impl Ring {
         }
         h
     }
-}
-
-/// `x` as an `f32`, held within the `f32` range (history keeps `f32`s: a value past
-/// ±3.4e38 shows as ±3.4e38 rather than as an infinity no JSON can carry); NaN, which
-/// marks "no baseline yet", stays NaN.
-fn narrow(x: f64) -> f32 {
-    x.clamp(-f64::from(f32::MAX), f64::from(f32::MAX)) as f32
 }
 
 fn seconds(unix_nano: u64) -> f64 {

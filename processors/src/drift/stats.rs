@@ -9,6 +9,13 @@ pub fn percent_of(change: f64, level: f64) -> Option<f64> {
     Some(100.0 * change / level.abs()).filter(|p| p.is_finite())
 }
 
+/// `x` as an `f32`, held within the `f32` range: a value past ±3.4e38 (possible below
+/// the ±1e100 input bound) becomes ±3.4e38, not an infinity that would spread through
+/// the statistics or that JSON could not carry. NaN stays NaN.
+pub fn narrow(x: f64) -> f32 {
+    x.clamp(-f64::from(f32::MAX), f64::from(f32::MAX)) as f32
+}
+
 /// Mean and spread of a stretch of samples (Welford): the "recent" or "since the drift
 /// began" figures.
 #[derive(Copy, Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]

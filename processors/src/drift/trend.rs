@@ -5,6 +5,8 @@
 //! says more than the prior: a young series is judged against its mean, and a steady
 //! climb is learned as normal while a jump off it, or a change of its slope, is not.
 
+use super::stats::narrow;
+
 /// Prior variance of the slope, in squared noise standard deviations per sample: a
 /// slope of 0.0003 σ a sample is one prior standard deviation. A line fit of `n`
 /// samples knows its slope to a variance of about 12 / n³, which passes the prior
@@ -12,8 +14,6 @@
 /// trend fitted to a few dozen noisy samples would extrapolate noise, and would
 /// absorb a step as a slope).
 const SLOPE_PRIOR: f32 = 1e-7;
-
-const F32_MAX: f64 = f32::MAX as f64;
 
 /// The line: 24 bytes. Single precision for all but the level (the state's size
 /// budget): a relative error of 1e-7 in the slope or in how well the line is known
@@ -75,9 +75,9 @@ impl Line {
         let (gain_level, gain_slope) = (l / s, c / s);
         let slope = f64::from(self.slope);
         self.level += slope * k + gain_level * d;
-        // Held within f32's range: a series of values near the ±1e100 input bound can
-        // ask for a slope past it, and an infinite slope would make the level infinite.
-        self.slope = (slope + gain_slope * d).clamp(-F32_MAX, F32_MAX) as f32;
+        // Narrowed, not cast: values near the input bound can ask for a slope past f32's
+        // range, and an infinite slope would make the level infinite.
+        self.slope = narrow(slope + gain_slope * d);
         self.cov = [l - gain_level * l, c - gain_level * c, b - gain_slope * c].map(|v| v as f32);
     }
 
