@@ -200,14 +200,19 @@ fn seconds(unix_nano: u64) -> f64 {
 mod tests {
     use super::*;
 
-    #[test]
-    fn old_samples_fold_into_buckets_and_the_oldest_buckets_go() {
-        let c = HistoryConfig {
+    /// A ring of `samples` samples and two buckets of three.
+    fn small(samples: u32) -> HistoryConfig {
+        HistoryConfig {
             series: 1,
-            samples: NonZeroU32::new(4).unwrap(),
+            samples: NonZeroU32::new(samples).unwrap(),
             buckets: 2,
             bucket_samples: NonZeroU32::new(3).unwrap(),
-        };
+        }
+    }
+
+    #[test]
+    fn old_samples_fold_into_buckets_and_the_oldest_buckets_go() {
+        let c = small(4);
         let mut r = Ring::default();
         for t in 0..14u64 {
             r.record(&c, t * 1_000_000_000, t as f64, 5.0, 1.0);
@@ -237,12 +242,7 @@ mod tests {
 
     #[test]
     fn values_past_the_f32_range_are_held_at_its_edge_so_the_history_reads_back() {
-        let c = HistoryConfig {
-            series: 1,
-            samples: NonZeroU32::new(2).unwrap(),
-            buckets: 2,
-            bucket_samples: NonZeroU32::new(3).unwrap(),
-        };
+        let c = small(2);
         let mut r = Ring::default();
         for t in 0..8u64 {
             let big = if t % 2 == 0 { 1e45 } else { 3e38 };
