@@ -200,7 +200,7 @@ fn print_config_shows_effective_defaults() {
     );
     assert_eq!(
         v["processors"]["drift"]["detector"]["small_h"],
-        serde_yaml::Value::from(11.0)
+        serde_yaml::Value::from(13.0)
     );
     assert_eq!(
         v["receivers"]["otlp"]["protocols"]["grpc"]["endpoint"],

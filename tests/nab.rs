@@ -10,8 +10,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 /// The standard-profile score the embedded default config must reach on NAB; raised as
-/// detection improves. `DRIFTD_NAB_MIN_SCORE` overrides it.
-const MIN_STANDARD_SCORE: f64 = 50.0;
+/// detection improves. `DRIFTD_NAB_MIN_SCORE` overrides it. Lowered from 50 to 43.5 on
+/// 2026-12-07, knowingly: the spread test that scored 50.7 did it by alarming on two or
+/// three outliers, which NAB rewards (one found window outweighs 18 false alarms) and
+/// which was also the main source of false alarms on in-control noise (QUALITY.md).
+const MIN_STANDARD_SCORE: f64 = 43.5;
 
 fn nab(args: &[&str], config: Option<&Path>) -> Output {
     let mut cmd = Command::new(driftd_bin());

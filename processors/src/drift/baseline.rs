@@ -131,15 +131,12 @@ pub struct Baseline {
     rho: f32,
     /// The newest standardised deviation, for prewhitening the next one.
     prev_dev: f32,
-    /// Mean and variance of the clipped squared deviation `min(r², 16)` under normal
-    /// behaviour: the spread test is calibrated to the series' own tails.
-    square_mean: f32,
-    square_var: f32,
+    /// Mean and variance of the clipped absolute deviation `min(|r|, clip)` under
+    /// normal behaviour: the spread test is calibrated to the series' own tails.
+    dev_mean: f32,
+    dev_var: f32,
     seasonal: Option<Box<Seasonal>>,
 }
-
-/// Where squared deviations are clipped for the spread statistic (|r| = 4).
-const SQUARE_CLIP: f64 = 16.0;
 
 /// Samples after which the spread, the autocorrelation and the spread calibration follow
 /// only at the slow rate (`half_life`). Until then they are exact running means (the
@@ -151,8 +148,10 @@ const NOISE_SETTLED: u64 = 400;
 /// How far one deviation may count, in standard deviations, when the tails are Gaussian.
 const GAUSSIAN_CLIP: f64 = 4.0;
 
-/// Coefficient of variation (sd / mean) of `min(Z², 16)` for a standard normal `Z`: √2.
-const GAUSSIAN_SQUARE_CV: f64 = std::f64::consts::SQRT_2;
+/// Mean and standard deviation of `min(|Z|, 4)` for a standard normal `Z` (√(2/π) and
+/// √(1 − 2/π)): what the spread statistic assumes until the series' own are known.
+const GAUSSIAN_DEV_MEAN: f64 = 0.797_885;
+const GAUSSIAN_DEV_SD: f64 = 0.602_810;
 
 /// A value judged against the baseline.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -164,8 +163,10 @@ pub struct Judged {
     pub r: f64,
     /// The value with the seasonal level removed.
     pub residual: f64,
-    /// The clipped squared deviation, standardised by its own baseline mean and spread:
-    /// about 0 ± 1 under normal behaviour whatever the tails, larger when the spread grows.
+    /// The absolute deviation clipped at `clip`, standardised by its own baseline mean
+    /// and spread: about 0 ± 1 under normal behaviour whatever the tails, larger when
+    /// the spread grows; 0 until the tails are known. Absolute rather than squared, and
+    /// clipped where the tails say: a few outliers do not pass for a wider spread.
     pub spread: f64,
     /// How far one deviation may count, in standard deviations: 4 for Gaussian tails,
     /// down to 2 for heavy ones (see `Baseline::clip_for`).
@@ -253,33 +254,61 @@ impl Baseline {
         let sd = self.stddev(p);
         let z = (residual - self.forecast()) / (sd * inflation);
         let r = (z - phi * f64::from(self.prev_dev)) / (1.0 - phi * phi).sqrt();
-        let square = (r * r).min(SQUARE_CLIP);
-        // Until its spread is known, assume the Gaussian one (about 1.4 for the clip at 16).
-        let square_sd = f64::from(self.square_var).sqrt().max(0.1);
-        let spread = (square - f64::from(self.square_mean)) / if self.n > 10 { square_sd } else { 1.4 };
+        let (dev_mean, dev_sd) = self.dev_stats();
+        let clip = self.clip_for(dev_mean, dev_sd);
+        let spread = if self.tails_known() {
+            (r.abs().min(clip) - dev_mean) / dev_sd
+        } else {
+            0.0
+        };
         Judged {
             z,
             r,
             residual,
             spread,
-            clip: self.clip_for(square_sd),
+            clip,
             sd,
             season,
         }
     }
 
+    /// Whether each sample still moves the baseline by about 1/n (the first
+    /// [`NOISE_SETTLED`] samples), so a change under way would be absorbed fast.
+    pub fn learns_fast(&self) -> bool {
+        u64::from(self.n) <= NOISE_SETTLED
+    }
+
+    /// Whether enough deviations were learned to know how heavy the series' tails are
+    /// (100). Until then deviations are clipped as Gaussian ones and the spread is not
+    /// judged (a few dozen samples of a heavy-tailed series look narrower than it is).
+    fn tails_known(&self) -> bool {
+        self.n > 100
+    }
+
+    /// Mean and standard deviation of the clipped absolute deviation: the series' own
+    /// once a few have been learned, the Gaussian ones before.
+    fn dev_stats(&self) -> (f64, f64) {
+        if self.n > 10 {
+            (f64::from(self.dev_mean), f64::from(self.dev_var).sqrt().max(0.05))
+        } else {
+            (GAUSSIAN_DEV_MEAN, GAUSSIAN_DEV_SD)
+        }
+    }
+
     /// How far one deviation may count: 4 standard deviations when the series' tails
-    /// are Gaussian, less in proportion as they are heavier, measured by how widely the
-    /// clipped squared deviations vary (their coefficient of variation is √2 for
-    /// Gaussian noise, about 2.3 for Student t(3)). So a heavy-tailed series needs
-    /// about as many unusual values to raise an alarm as a Gaussian one does, rather
-    /// than a few of its ordinary outliers. Between 2 and 4.
-    fn clip_for(&self, square_sd: f64) -> f64 {
-        if self.n <= 100 {
+    /// are Gaussian, less as they are heavier, measured by how widely the clipped
+    /// absolute deviations vary: 4 divided by the square of how much their coefficient
+    /// of variation exceeds the Gaussian one (0.76). The deviations are clipped at this
+    /// clip, so it settles where the two agree (Student t(3): about 2.7, see
+    /// `baseline_tests`). So a heavy-tailed series needs about as many unusual values
+    /// to raise an alarm as a Gaussian one does, rather than a few of its ordinary
+    /// outliers. Between 2 and 4.
+    fn clip_for(&self, dev_mean: f64, dev_sd: f64) -> f64 {
+        if !self.tails_known() {
             return GAUSSIAN_CLIP;
         }
-        let cv = square_sd / f64::from(self.square_mean);
-        (GAUSSIAN_CLIP * GAUSSIAN_SQUARE_CV / cv).clamp(GAUSSIAN_CLIP / 2.0, GAUSSIAN_CLIP)
+        let heavier = (dev_sd / dev_mean) / (GAUSSIAN_DEV_SD / GAUSSIAN_DEV_MEAN);
+        (GAUSSIAN_CLIP / (heavier * heavier)).clamp(GAUSSIAN_CLIP / 2.0, GAUSSIAN_CLIP)
     }
 
     /// Remembers the newest deviation without learning from it (prewhitening needs the
@@ -312,8 +341,8 @@ impl Baseline {
                 self.ahead = 0;
                 self.spread = 0.0;
                 self.rho = 0.0;
-                self.square_mean = 0.0;
-                self.square_var = 0.0;
+                self.dev_mean = 0.0;
+                self.dev_var = 0.0;
                 return;
             }
         }
@@ -355,11 +384,11 @@ impl Baseline {
             let z = (d / self.stddev(p)).clamp(-5.0, 5.0);
             let rho = f64::from(self.rho);
             self.rho = (rho + w * (z * prev.clamp(-5.0, 5.0) - rho)) as f32;
-            let square = (judged.r * judged.r).min(SQUARE_CLIP);
-            let (mean, var) = (f64::from(self.square_mean), f64::from(self.square_var));
-            let ds = square - mean;
-            self.square_mean = (mean + w * ds) as f32;
-            self.square_var = ((1.0 - w) * (var + w * ds * ds)) as f32;
+            let dev = judged.r.abs().min(judged.clip);
+            let (mean, var) = (f64::from(self.dev_mean), f64::from(self.dev_var));
+            let dd = dev - mean;
+            self.dev_mean = (mean + w * dd) as f32;
+            self.dev_var = ((1.0 - w) * (var + w * dd * dd)) as f32;
         }
     }
 

@@ -22,7 +22,8 @@ use tokio_util::sync::CancellationToken;
 /// The encoding's version: a checkpoint of another version is ignored (relearned).
 /// 3: the series keeps its downward excursion where the 20-sample EWMA was.
 /// 4: the baseline learns a trend (`trend::Line`).
-const FORMAT: u8 = 4;
+/// 5: the spread calibration is of the clipped absolute deviation, not its square.
+const FORMAT: u8 = 5;
 
 /// Most checkpoints written in one store call.
 const CHUNK: usize = 1_000;

@@ -191,7 +191,9 @@ impl SeriesDrift {
                         Outcome::Event(Box::new(e))
                     }
                     None if !self.life.drifting() => {
-                        self.baseline.learn(&p.baseline, x, time, &judged);
+                        if !(self.baseline.learns_fast() && self.detector.suspicious(&p.detector)) {
+                            self.baseline.learn(&p.baseline, x, time, &judged);
+                        }
                         // What a drift starting now would be made of. A jump of more
                         // than 4 σ within an excursion starts it again: what came before
                         // it belongs to the old level.

@@ -13,7 +13,7 @@ use super::stats::narrow;
 /// at about 500 samples: before that a young series is judged against its mean (a
 /// trend fitted to a few dozen noisy samples would extrapolate noise, and would
 /// absorb a step as a slope).
-const SLOPE_PRIOR: f32 = 1e-7;
+const SLOPE_PRIOR: f32 = 1e-6;
 
 /// The line: 24 bytes. Single precision for all but the level (the state's size
 /// budget): a relative error of 1e-7 in the slope or in how well the line is known

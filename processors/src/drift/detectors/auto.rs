@@ -5,11 +5,11 @@
 //!
 //! - small shifts: k = 0.5 (tuned for a 1 σ shift), threshold `small_h`;
 //! - large shifts: k = 1.5 (tuned for 3 σ), threshold `large_h`: fast, and SEVERE;
-//! - spread: a CUSUM (k = 0.3) of the clipped squared deviation `min(r², 16)`,
-//!   standardised by its own mean and spread learned with the baseline; threshold
-//!   `variance_h`. A small k and a high threshold let it add up many moderately large
-//!   values rather than a few outliers, which finds a wider spread as fast for the
-//!   same false-alarm rate and is much less tripped by heavy tails.
+//! - spread: a CUSUM (k = 0.5) of the clipped absolute deviation `min(|r|, 4)`,
+//!   standardised by its own mean and spread learned with the baseline (tripled
+//!   variance moves it by about 1); threshold `variance_h`. Absolute rather than
+//!   squared deviations: the square's long right tail let two or three outliers pass
+//!   for a wider spread, the largest source of false alarms until 2026-12-07.
 //!
 //! Whichever crosses first starts the drift; the onset is where it last left zero.
 //! While drifting the statistics are capped at their thresholds and the drift ends
@@ -17,10 +17,13 @@
 //!
 //! All three thresholds are raised by the series' wariness (`Sample::wariness`): a
 //! series that keeps raising drifts that end by themselves is asked for more evidence.
+//! While any statistic is past half its threshold the baseline does not learn
+//! ([`Auto::suspicious`]), so a change is not absorbed into normal before it is found.
 //!
-//! The thresholds come from the synthetic suite (tests/quality): at most 1 false alarm
-//! per 100,000 samples of Gaussian noise and 2 for heavy-tailed, autocorrelated or
-//! seasonal noise, while a 1 σ step is still found within 100 samples (see QUALITY.md).
+//! The thresholds come from `driftd eval` and the synthetic suite (tests/quality):
+//! about 0.1 false alarms per 100,000 samples of Gaussian noise, young baseline
+//! included, and up to 0.3 for heavy-tailed, skewed or autocorrelated noise, while a
+//! 1 σ step is still found within about 30 samples (see QUALITY.md).
 
 use super::{positive, Calm, Sample, Side, Transition};
 use driftd_core::config::FieldError;
@@ -30,9 +33,10 @@ use std::num::NonZeroU32;
 
 const SMALL_K: f64 = 0.5;
 const LARGE_K: f64 = 1.5;
-const SPREAD_K: f64 = 0.3;
+const SPREAD_K: f64 = 0.5;
 /// A deviation this large (in standard deviations) makes a drift SEVERE.
 const SEVERE_R: f64 = 4.0;
+const HOLD: f64 = 0.5;
 
 /// `type: auto` parameters. The defaults are the tuned values; change them only to
 /// trade false alarms for speed across all series at once.
@@ -55,13 +59,13 @@ pub struct AutoConfig {
 
 impl AutoConfig {
     fn default_small_h() -> f64 {
-        11.0
+        13.0
     }
     fn default_large_h() -> f64 {
         6.0
     }
     fn default_variance_h() -> f64 {
-        24.0
+        20.0
     }
     fn default_recovery() -> NonZeroU32 {
         NonZeroU32::new(30).expect("non-zero")
@@ -146,6 +150,13 @@ impl Auto {
         Some(Transition::Start { severity, onset })
     }
 
+    /// Whether any statistic is past half its (unraised) threshold.
+    pub(super) fn suspicious(&self, c: &AutoConfig) -> bool {
+        self.small.iter().any(|d| d.s > c.small_h * HOLD)
+            || self.large.iter().any(|d| d.s > c.large_h * HOLD)
+            || self.spread.s > c.variance_h * HOLD
+    }
+
     /// Whether the small-shift statistics, upward and downward, are off zero.
     pub(super) fn excursions(&self) -> (bool, bool) {
         (self.small[0].s > 0.0, self.small[1].s > 0.0)
@@ -215,7 +226,7 @@ mod tests {
     #[test]
     fn a_small_step_is_moderate() {
         let (at, tr) = first_start((0..200).map(|t| if t >= 50 { 1.0 } else { 0.0 })).unwrap();
-        assert_eq!(at, 50 + 22, "(1 - 0.5) per sample passes 11 on the 23rd shifted sample");
+        assert_eq!(at, 50 + 26, "(1 - 0.5) per sample passes 13 on the 27th shifted sample");
         assert_eq!(
             tr,
             Transition::Start {
@@ -244,11 +255,11 @@ mod tests {
             )
             .map(|tr| (t, tr))
         });
-        // (2 - 0.3) per sample passes 24 on the 15th sample.
+        // (2 - 0.5) per sample passes 20 on the 14th sample.
         assert_eq!(
             found,
             Some((
-                114,
+                113,
                 Transition::Start {
                     severity: Severity::Moderate,
                     onset: 100
