@@ -10,6 +10,7 @@
 //! follows the learned trend.
 
 use super::seasonal::Seasonal;
+use super::tails::Tails;
 use super::trend::Line;
 use driftd_core::Stats;
 use serde::{Deserialize, Serialize};
@@ -131,10 +132,8 @@ pub struct Baseline {
     rho: f32,
     /// The newest standardised deviation, for prewhitening the next one.
     prev_dev: f32,
-    /// Mean and variance of the clipped absolute deviation `min(|r|, clip)` under
-    /// normal behaviour: the spread test is calibrated to the series' own tails.
-    dev_mean: f32,
-    dev_var: f32,
+    /// How heavy the tails are: the clip and the spread test are calibrated to them.
+    tails: Tails,
     seasonal: Option<Box<Seasonal>>,
 }
 
@@ -144,14 +143,6 @@ pub struct Baseline {
 /// learn a widening of the spread that is not yet detected several times faster than
 /// the slow rate does (at 1,000 samples, 3 times).
 const NOISE_SETTLED: u64 = 400;
-
-/// How far one deviation may count, in standard deviations, when the tails are Gaussian.
-const GAUSSIAN_CLIP: f64 = 4.0;
-
-/// Mean and standard deviation of `min(|Z|, 4)` for a standard normal `Z` (√(2/π) and
-/// √(1 − 2/π)): what the spread statistic assumes until the series' own are known.
-const GAUSSIAN_DEV_MEAN: f64 = 0.797_885;
-const GAUSSIAN_DEV_SD: f64 = 0.602_810;
 
 /// A value judged against the baseline.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -169,7 +160,7 @@ pub struct Judged {
     /// clipped where the tails say: a few outliers do not pass for a wider spread.
     pub spread: f64,
     /// How far one deviation may count, in standard deviations: 4 for Gaussian tails,
-    /// down to 2 for heavy ones (see `Baseline::clip_for`).
+    /// down to 2 for heavy ones (see [`Tails`]).
     pub clip: f64,
     /// The baseline's standard deviation at judging time.
     pub sd: f64,
@@ -254,13 +245,7 @@ impl Baseline {
         let sd = self.stddev(p);
         let z = (residual - self.forecast()) / (sd * inflation);
         let r = (z - phi * f64::from(self.prev_dev)) / (1.0 - phi * phi).sqrt();
-        let (dev_mean, dev_sd) = self.dev_stats();
-        let clip = self.clip_for(dev_mean, dev_sd);
-        let spread = if self.tails_known() {
-            (r.abs().min(clip) - dev_mean) / dev_sd
-        } else {
-            0.0
-        };
+        let (clip, spread) = self.tails.judge(self.n, r);
         Judged {
             z,
             r,
@@ -276,39 +261,6 @@ impl Baseline {
     /// [`NOISE_SETTLED`] samples), so a change under way would be absorbed fast.
     pub fn learns_fast(&self) -> bool {
         u64::from(self.n) <= NOISE_SETTLED
-    }
-
-    /// Whether enough deviations were learned to know how heavy the series' tails are
-    /// (100). Until then deviations are clipped as Gaussian ones and the spread is not
-    /// judged (a few dozen samples of a heavy-tailed series look narrower than it is).
-    fn tails_known(&self) -> bool {
-        self.n > 100
-    }
-
-    /// Mean and standard deviation of the clipped absolute deviation: the series' own
-    /// once a few have been learned, the Gaussian ones before.
-    fn dev_stats(&self) -> (f64, f64) {
-        if self.n > 10 {
-            (f64::from(self.dev_mean), f64::from(self.dev_var).sqrt().max(0.05))
-        } else {
-            (GAUSSIAN_DEV_MEAN, GAUSSIAN_DEV_SD)
-        }
-    }
-
-    /// How far one deviation may count: 4 standard deviations when the series' tails
-    /// are Gaussian, less as they are heavier, measured by how widely the clipped
-    /// absolute deviations vary: 4 divided by the square of how much their coefficient
-    /// of variation exceeds the Gaussian one (0.76). The deviations are clipped at this
-    /// clip, so it settles where the two agree (Student t(3): about 2.7, see
-    /// `baseline_tests`). So a heavy-tailed series needs about as many unusual values
-    /// to raise an alarm as a Gaussian one does, rather than a few of its ordinary
-    /// outliers. Between 2 and 4.
-    fn clip_for(&self, dev_mean: f64, dev_sd: f64) -> f64 {
-        if !self.tails_known() {
-            return GAUSSIAN_CLIP;
-        }
-        let heavier = (dev_sd / dev_mean) / (GAUSSIAN_DEV_SD / GAUSSIAN_DEV_MEAN);
-        (GAUSSIAN_CLIP / (heavier * heavier)).clamp(GAUSSIAN_CLIP / 2.0, GAUSSIAN_CLIP)
     }
 
     /// Remembers the newest deviation without learning from it (prewhitening needs the
@@ -341,8 +293,7 @@ impl Baseline {
                 self.ahead = 0;
                 self.spread = 0.0;
                 self.rho = 0.0;
-                self.dev_mean = 0.0;
-                self.dev_var = 0.0;
+                self.tails = Tails::default();
                 return;
             }
         }
@@ -384,11 +335,7 @@ impl Baseline {
             let z = (d / self.stddev(p)).clamp(-5.0, 5.0);
             let rho = f64::from(self.rho);
             self.rho = (rho + w * (z * prev.clamp(-5.0, 5.0) - rho)) as f32;
-            let dev = judged.r.abs().min(judged.clip);
-            let (mean, var) = (f64::from(self.dev_mean), f64::from(self.dev_var));
-            let dd = dev - mean;
-            self.dev_mean = (mean + w * dd) as f32;
-            self.dev_var = ((1.0 - w) * (var + w * dd * dd)) as f32;
+            self.tails.learn(judged.r, judged.clip, w);
         }
     }
 

@@ -20,6 +20,7 @@ mod series_tests;
 mod shards;
 pub(crate) mod stats;
 mod table;
+mod tails;
 mod trend;
 
 pub use baseline::{BaselineConfig, Estimator, Seasonality};
