@@ -5,7 +5,7 @@
 //!
 //! - small shifts: k = 0.5 (tuned for a 1 σ shift), threshold `small_h`;
 //! - large shifts: k = 1.5 (tuned for 3 σ), threshold `large_h`: fast, and SEVERE;
-//! - spread: a CUSUM (k = 0.5) of the clipped absolute deviation `min(|r|, 4)`,
+//! - spread: a CUSUM (k = 0.5) of the clipped absolute deviation `min(|r|, clip)`,
 //!   standardised by its own mean and spread learned with the baseline (tripled
 //!   variance moves it by about 1); threshold `variance_h`. Absolute rather than
 //!   squared deviations: the square's long right tail let two or three outliers pass
@@ -17,8 +17,9 @@
 //!
 //! All three thresholds are raised by the series' wariness (`Sample::wariness`): a
 //! series that keeps raising drifts that end by themselves is asked for more evidence.
-//! While any statistic is past half its threshold the baseline does not learn
-//! ([`Auto::suspicious`]), so a change is not absorbed into normal before it is found.
+//! While a young baseline (its first 400 samples) sees any statistic past half its
+//! threshold, it does not learn ([`Auto::suspicious`]), so a change is not absorbed
+//! into normal before it is found.
 //!
 //! The thresholds come from `driftd eval` and the synthetic suite (tests/quality):
 //! about 0.1 false alarms per 100,000 samples of Gaussian noise, young baseline
@@ -36,6 +37,7 @@ const LARGE_K: f64 = 1.5;
 const SPREAD_K: f64 = 0.5;
 /// A deviation this large (in standard deviations) makes a drift SEVERE.
 const SEVERE_R: f64 = 4.0;
+/// The fraction of a threshold past which a statistic holds a young baseline's learning.
 const HOLD: f64 = 0.5;
 
 /// `type: auto` parameters. The defaults are the tuned values; change them only to

@@ -91,10 +91,12 @@ impl Cusum {
         })
     }
 
-    /// Whether the upward and the downward statistic are off zero.
+    /// Whether either statistic is past half the threshold.
     pub(super) fn suspicious(&self, c: &CusumConfig) -> bool {
         self.up.s.max(self.down.s) > c.h / 2.0
     }
+
+    /// Whether the upward and the downward statistic are off zero.
 
     pub(super) fn excursions(&self) -> (bool, bool) {
         (self.up.s > 0.0, self.down.s > 0.0)

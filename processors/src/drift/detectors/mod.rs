@@ -178,10 +178,10 @@ impl Detector {
         }
     }
 
-    /// Whether the evidence gathered so far is past half of what starts a drift: the
-    /// baseline does not learn such samples, so a change under way is not absorbed
-    /// into normal before it is found (a young baseline learns fast). In-control noise
-    /// gets that far rarely, so holding its samples back biases nothing measurably.
+    /// Whether the evidence gathered so far is past half of what starts a drift: a
+    /// young baseline (which learns fast) does not learn such samples, so a change
+    /// under way is not absorbed into normal before it is found. In-control noise gets
+    /// that far rarely, so holding its samples back biases nothing measurably.
     /// Detectors without running statistics never hold learning back.
     pub fn suspicious(&self, c: &DetectorConfig) -> bool {
         match (self, c) {
