@@ -97,7 +97,6 @@ impl Cusum {
     }
 
     /// Whether the upward and the downward statistic are off zero.
-
     pub(super) fn excursions(&self) -> (bool, bool) {
         (self.up.s > 0.0, self.down.s > 0.0)
     }
