@@ -33,10 +33,10 @@ impl Tails {
     /// known. Absolute rather than squared deviations, clipped where the tails say: a
     /// few outliers do not pass for a wider spread.
     pub fn judge(&self, n: u32, r: f64) -> (f64, f64) {
-        let (mean, sd) = self.stats(n);
         if n <= KNOWN {
             return (GAUSSIAN_CLIP, 0.0);
         }
+        let (mean, sd) = self.stats(n);
         let clip = Self::clip(mean, sd);
         (clip, (r.abs().min(clip) - mean) / sd)
     }
