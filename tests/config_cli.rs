@@ -82,6 +82,17 @@ fn bad_values_caught_by_validation_name_path_and_line() {
 }
 
 #[test]
+fn a_zero_listener_timeout_is_refused_with_its_path() {
+    let yaml = format!(
+        "{BASE}{}",
+        PIPELINE.replace("service:\n", "service:\n  listeners:\n    header_read_timeout: 0s\n")
+    );
+    let err = errors_of(&yaml);
+    assert!(err.contains("service.listeners.header_read_timeout"), "{err}");
+    assert!(err.contains("must be more than 0s"), "{err}");
+}
+
+#[test]
 fn undefined_components_in_pipelines_name_path_and_line() {
     let yaml = format!(
         "{BASE}{}",

@@ -8,6 +8,7 @@ use crate::config::{ComponentConfig, ComponentId};
 use crate::consumer::Consumer;
 use crate::durability::Durability;
 use crate::http::HttpListeners;
+use crate::listener::ListenerLimits;
 use crate::queue::QueueSettings;
 use crate::store::Store;
 use crate::view::SeriesViews;
@@ -57,6 +58,8 @@ pub struct BuildContext {
     pub views: Arc<SeriesViews>,
     /// Shared HTTP listeners: components add routes, the service binds and serves.
     pub http: HttpListeners,
+    /// The limits every listener holds (`service.listeners`).
+    pub limits: ListenerLimits,
     /// Non-HTTP listeners bound so far, for the startup summary.
     pub listeners: Vec<(String, &'static str, SocketAddr)>,
     /// Background jobs (checkpoints, a receiver's last commit): started with the

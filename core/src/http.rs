@@ -4,11 +4,21 @@
 //! and serves every listener.
 
 use crate::build_error::BuildError;
-use axum::serve::ListenerExt;
+use crate::listener::{self, bind_tcp, ListenerLimits};
+use axum::extract::Request;
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use axum::Router;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::time::Duration;
 use tokio::net::TcpListener;
+use tokio_stream::StreamExt;
 use tokio_util::sync::CancellationToken;
 
 struct Pending {
@@ -31,6 +41,7 @@ pub struct BoundHttp {
     pub components: Vec<String>,
     listener: TcpListener,
     router: Router,
+    limits: ListenerLimits,
 }
 
 impl HttpListeners {
@@ -64,8 +75,8 @@ impl HttpListeners {
         Ok(())
     }
 
-    /// Binds every listener.
-    pub fn bind(self) -> Result<Vec<BoundHttp>, BuildError> {
+    /// Binds every listener; each will hold `limits`.
+    pub fn bind(self, limits: &ListenerLimits) -> Result<Vec<BoundHttp>, BuildError> {
         self.pending
             .into_iter()
             .map(|(addr, p)| {
@@ -77,6 +88,7 @@ impl HttpListeners {
                     components: p.components,
                     listener,
                     router: p.router,
+                    limits: limits.clone(),
                 })
             })
             .collect()
@@ -85,26 +97,71 @@ impl HttpListeners {
 
 impl BoundHttp {
     /// Serves until `shutdown`, then finishes in-flight requests.
-    pub async fn serve(self, shutdown: CancellationToken) -> std::io::Result<()> {
-        // Small requests are latency-bound: Nagle would hold their answers back.
-        let listener = self.listener.tap_io(|stream| {
-            if let Err(e) = stream.set_nodelay(true) {
-                tracing::debug!(error = %e, "cannot set TCP_NODELAY on an accepted socket");
-            }
-        });
-        axum::serve(listener, self.router)
-            .with_graceful_shutdown(async move { shutdown.cancelled().await })
-            .await
+    pub async fn serve(self, shutdown: CancellationToken) {
+        let limits = &self.limits;
+        let timeouts = listener::timeouts(&self.addr.to_string());
+        let request_timeout = limits.request_timeout;
+        let router = self
+            .router
+            .layer(axum::middleware::from_fn(move |req: Request, next: Next| {
+                within(request_timeout, req, next)
+            }));
+        let service = TowerToHyperService::new(router);
+        let mut builder = auto::Builder::new(TokioExecutor::new());
+        builder
+            .http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(limits.header_read_timeout);
+        builder
+            .http2()
+            .timer(TokioTimer::new())
+            .max_concurrent_streams(limits.max_concurrent_streams.get())
+            .keep_alive_interval(KEEP_ALIVE_INTERVAL)
+            .keep_alive_timeout(limits.header_read_timeout);
+        let graceful = GracefulShutdown::new();
+        let mut incoming = listener::incoming(self.listener, limits, shutdown.clone());
+        loop {
+            let conn = tokio::select! {
+                Some(Ok(conn)) = incoming.next() => conn,
+                _ = shutdown.cancelled() => break,
+            };
+            let served = graceful.watch(
+                builder
+                    .serve_connection(TokioIo::new(conn), service.clone())
+                    .into_owned(),
+            );
+            let timeouts = timeouts.clone();
+            tokio::spawn(async move {
+                if let Err(e) = served.await {
+                    if e.downcast_ref::<hyper::Error>().is_some_and(hyper::Error::is_timeout) {
+                        timeouts.increment(1);
+                    } else {
+                        tracing::debug!(error = %e, "an HTTP connection ended with an error");
+                    }
+                }
+            });
+        }
+        graceful.shutdown().await;
     }
 }
 
-/// Binds a TCP listener now (so port errors surface while building). The servers
-/// that use it set TCP_NODELAY on the sockets they accept.
-pub fn bind_tcp(addr: SocketAddr) -> Result<TcpListener, BuildError> {
-    let std = std::net::TcpListener::bind(addr).map_err(|source| BuildError::Bind { addr, source })?;
-    std.set_nonblocking(true)
-        .map_err(|source| BuildError::Bind { addr, source })?;
-    TcpListener::from_std(std).map_err(|source| BuildError::Bind { addr, source })
+/// How often an idle HTTP/2 connection is pinged; one that does not answer within
+/// `header_read_timeout` is closed.
+const KEEP_ALIVE_INTERVAL: Duration = Duration::from_secs(30);
+
+/// Answers 408 when a request is not read and answered within `limit`.
+async fn within(limit: Duration, req: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(answer) => answer,
+        Err(_) => (
+            StatusCode::REQUEST_TIMEOUT,
+            format!(
+                "the request was not read and answered within service.listeners.request_timeout ({})",
+                humantime::format_duration(limit)
+            ),
+        )
+            .into_response(),
+    }
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ pub mod history;
 pub mod http;
 pub mod incident;
 pub mod invalid;
+pub mod listener;
 pub mod model;
 pub mod queue;
 pub mod service;

@@ -30,14 +30,6 @@ pub enum ServiceError {
         /// Why.
         source: RunError,
     },
-    /// A shared HTTP listener failed.
-    #[error("HTTP listener {addr}: {source}")]
-    Listener {
-        /// Its address.
-        addr: SocketAddr,
-        /// Why.
-        source: std::io::Error,
-    },
     /// A receiver returned while it should have kept serving.
     #[error("a receiver stopped unexpectedly")]
     Stopped,
@@ -105,6 +97,7 @@ impl Service {
             store,
             views: Arc::new(SeriesViews::default()),
             http: Default::default(),
+            limits: config.service.listeners.clone(),
             listeners: Vec::new(),
             tasks: Vec::new(),
             durability: Default::default(),
@@ -186,7 +179,7 @@ impl Service {
             }
         }
 
-        let http = ctx.http.bind().map_err(fail("listener", "http"))?;
+        let http = ctx.http.bind(&ctx.limits).map_err(fail("listener", "http"))?;
         let mut listeners: Vec<Listener> = ctx
             .listeners
             .into_iter()
@@ -243,11 +236,9 @@ impl Service {
         let mut listeners = JoinSet::new();
         for h in self.http {
             let stop = stop_receivers.clone();
-            let addr = h.addr;
             listeners.spawn(async move {
-                h.serve(stop)
-                    .await
-                    .map_err(|source| ServiceError::Listener { addr, source })
+                h.serve(stop).await;
+                Ok(())
             });
         }
         let stop_tasks = CancellationToken::new();

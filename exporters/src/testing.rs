@@ -66,6 +66,7 @@ pub fn context(views: Arc<SeriesViews>) -> driftd_core::component::BuildContext 
         )),
         views,
         http: Default::default(),
+        limits: Default::default(),
         listeners: Vec::new(),
         tasks: Vec::new(),
         durability: Default::default(),
@@ -80,7 +81,7 @@ pub fn serve(
     ctx: driftd_core::component::BuildContext,
 ) -> (Vec<std::net::SocketAddr>, tokio_util::sync::CancellationToken) {
     let stop = tokio_util::sync::CancellationToken::new();
-    let bound = ctx.http.bind().expect("binds");
+    let bound = ctx.http.bind(&ctx.limits).expect("binds");
     let addrs = bound.iter().map(|b| b.addr).collect();
     for b in bound {
         tokio::spawn(b.serve(stop.clone()));

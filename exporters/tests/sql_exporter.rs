@@ -50,6 +50,7 @@ async fn exporter(
         )),
         views: Default::default(),
         http: Default::default(),
+        limits: Default::default(),
         listeners: Vec::new(),
         tasks: Vec::new(),
         durability: Default::default(),

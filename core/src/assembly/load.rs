@@ -251,6 +251,9 @@ impl Loader {
                 "no pipelines: add one under service.pipelines (e.g. `metrics:`)",
             );
         }
+        for (field, problem) in service.listeners.problems() {
+            self.error(&format!("service.listeners.{field}"), problem);
+        }
         for (i, ext) in service.extensions.iter().enumerate() {
             self.error(
                 &format!("service.extensions[{i}]"),

@@ -6,6 +6,7 @@
 
 use crate::component::Components;
 use crate::config::{ComponentConfig, ParseError};
+use crate::listener::ListenerLimits;
 use std::fmt::Write;
 
 /// A component's reference example does not parse (a bug in its `Kind`).
@@ -29,6 +30,17 @@ pub fn reference<C: Components>() -> Result<String, BadExample> {
     section::<C::Processor>(&mut out, "Processors", Some("processors"))?;
     section::<C::Exporter>(&mut out, "Exporters", Some("exporters"))?;
     section::<C::Storage>(&mut out, "Storage backends (`storage.backend`)", None)?;
+    let limits = serde_yaml::to_string(&ListenerLimits::default()).map_err(|e| BadExample {
+        kind: "service.listeners",
+        message: e.to_string(),
+    })?;
+    out.push_str(
+        "\n## Service\n\n### `service.listeners`\n\n\
+         The limits every HTTP and gRPC listener holds: header and request timeouts, open\n\
+         connections, requests per HTTP/2 connection.\n\n```yaml\nservice:\n  listeners:\n",
+    );
+    indent(&mut out, &limits, "    ");
+    out.push_str("```\n");
     Ok(out)
 }
 

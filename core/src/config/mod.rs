@@ -196,6 +196,9 @@ pub struct ServiceConfig {
     /// driftd's own logs.
     #[serde(default)]
     pub telemetry: TelemetryConfig,
+    /// Limits every HTTP and gRPC listener holds: timeouts and connections.
+    #[serde(default)]
+    pub listeners: crate::listener::ListenerLimits,
     /// Extensions to enable (none are built in yet).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub extensions: Vec<ComponentId>,

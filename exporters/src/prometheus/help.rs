@@ -40,6 +40,17 @@ pub const RECORDED: &[(&str, Kind, &str)] = &[
         Kind::Counter,
         "Offset commits a Kafka receiver made (sent to the broker; failures are logged).",
     ),
+    // Listeners.
+    (
+        "driftd_listener_connections",
+        Kind::Gauge,
+        "Connections a listener has open (at most service.listeners.max_connections).",
+    ),
+    (
+        "driftd_listener_timeouts_total",
+        Kind::Counter,
+        "Connections a listener closed because the client did not send its request headers within header_read_timeout.",
+    ),
     // The drift processor.
     (
         "driftd_processor_events_total",

@@ -23,7 +23,7 @@ async fn start(output: Arc<dyn Consumer>, yaml: &str) -> (String, CancellationTo
         .await
         .unwrap();
     assert!(receiver.is_none(), "served by the shared listener");
-    let listener = ctx.http.bind().unwrap().remove(0);
+    let listener = ctx.http.bind(&ctx.limits).unwrap().remove(0);
     let url = format!("http://{}", listener.addr);
     let stop = CancellationToken::new();
     tokio::spawn(listener.serve(stop.clone()));

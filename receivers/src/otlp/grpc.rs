@@ -11,6 +11,7 @@ use super::{export_response, ExportError, Ingest};
 use bytes::{Buf, Bytes};
 use driftd_core::auth::BearerAuth;
 use driftd_core::component::{BuildError, Receiver, RunError, RunFuture};
+use driftd_core::listener::ListenerLimits;
 use driftd_core::ConsumeError;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceResponse;
 use prost::Message;
@@ -20,21 +21,22 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tonic::body::Body as GrpcBody;
 use tonic::codec::{Codec, CompressionEncoding, DecodeBuf, Decoder, EnabledCompressionEncodings, EncodeBuf, Encoder};
 use tonic::codegen::{http, Body, Service, StdError};
 use tonic::server::{NamedService, UnaryService};
-use tonic::transport::server::TcpIncoming;
 use tonic::transport::Server;
 use tonic::{Code, Request, Response, Status};
 
 /// HTTP/2 flow-control window per stream.
 const STREAM_WINDOW: u32 = 4 << 20;
 
-/// Requests in flight per HTTP/2 connection.
-const MAX_STREAMS: u32 = 64;
+/// How often an idle connection is pinged; one that does not answer within
+/// `header_read_timeout` is closed.
+const KEEP_ALIVE_INTERVAL: Duration = Duration::from_secs(30);
 
 /// The one method served.
 const EXPORT_PATH: &str = "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export";
@@ -44,12 +46,13 @@ pub(super) struct GrpcReceiver {
     listener: TcpListener,
     addr: SocketAddr,
     service: MetricsService,
+    limits: ListenerLimits,
 }
 
 impl GrpcReceiver {
     /// Binds now, so a port in use fails the build rather than the run.
-    pub(super) fn bind(config: &GrpcConfig, ingest: Ingest) -> Result<Self, BuildError> {
-        let listener = driftd_core::http::bind_tcp(config.endpoint)?;
+    pub(super) fn bind(config: &GrpcConfig, ingest: Ingest, limits: &ListenerLimits) -> Result<Self, BuildError> {
+        let listener = driftd_core::listener::bind_tcp(config.endpoint)?;
         let addr = listener.local_addr().map_err(|source| BuildError::Bind {
             addr: config.endpoint,
             source,
@@ -66,6 +69,7 @@ impl GrpcReceiver {
             listener,
             addr,
             service,
+            limits: limits.clone(),
         })
     }
 
@@ -77,10 +81,14 @@ impl GrpcReceiver {
 
 impl Receiver for GrpcReceiver {
     fn run(self: Box<Self>, shutdown: CancellationToken) -> RunFuture {
-        let GrpcReceiver { listener, service, .. } = *self;
+        let GrpcReceiver {
+            listener,
+            service,
+            limits,
+            ..
+        } = *self;
         Box::pin(async move {
-            // Small OTLP exports are latency-bound; Nagle would hold the answers back.
-            let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
+            let incoming = driftd_core::listener::incoming(listener, &limits, shutdown.clone());
             Server::builder()
                 // Requests run to megabytes: windows of a few of them keep a sender
                 // from stalling on flow control (hyper's default is 64 KiB).
@@ -88,7 +96,10 @@ impl Receiver for GrpcReceiver {
                 .initial_connection_window_size(Some(4 * STREAM_WINDOW))
                 // Requests run to completion on the thread that reads them, so more
                 // in flight per connection only queues; senders spread over connections.
-                .max_concurrent_streams(Some(MAX_STREAMS))
+                .max_concurrent_streams(Some(limits.max_concurrent_streams.get()))
+                .timeout(limits.request_timeout)
+                .http2_keepalive_interval(Some(KEEP_ALIVE_INTERVAL))
+                .http2_keepalive_timeout(Some(limits.header_read_timeout))
                 .add_service(service)
                 .serve_with_incoming_shutdown(incoming, shutdown.cancelled_owned())
                 .await

@@ -36,7 +36,7 @@ async fn start(output: Arc<dyn Consumer>, max_body: usize) -> (String, Cancellat
     let mut ctx = build_context();
     let receiver = config.build(&id, &mut ctx, output).await.unwrap();
     assert!(receiver.is_none(), "HTTP is served by the shared listener");
-    let mut bound = ctx.http.bind().unwrap();
+    let mut bound = ctx.http.bind(&ctx.limits).unwrap();
     assert_eq!(bound.len(), 1);
     let listener = bound.remove(0);
     assert_eq!(listener.components, vec!["otlp".to_string()]);

@@ -60,7 +60,7 @@ impl OtlpConfig {
         match &self.protocols.grpc {
             Some(g) => {
                 let ingest = Ingest::new(&name, "grpc", self.identity.clone(), output);
-                let receiver = grpc::GrpcReceiver::bind(g, ingest)?;
+                let receiver = grpc::GrpcReceiver::bind(g, ingest, &ctx.limits)?;
                 ctx.listeners.push((name, "grpc", receiver.local_addr()));
                 Ok(Some(Box::new(receiver)))
             }

@@ -220,6 +220,7 @@ pub fn build_context() -> BuildContext {
         store: Arc::new(NoStore),
         views: Default::default(),
         http: Default::default(),
+        limits: Default::default(),
         listeners: Vec::new(),
         tasks: Vec::new(),
         durability: Default::default(),
