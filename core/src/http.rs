@@ -5,6 +5,7 @@
 
 use crate::build_error::BuildError;
 use crate::listener::{self, bind_tcp, ListenerLimits};
+use crate::tls::{Tls, TlsConfig};
 use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::middleware::Next;
@@ -14,8 +15,10 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
+use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio_stream::StreamExt;
@@ -25,6 +28,7 @@ struct Pending {
     router: Router,
     routes: Vec<(String, String)>,
     components: Vec<String>,
+    tls: Option<Arc<Tls>>,
 }
 
 /// Routes waiting to be served, by address.
@@ -42,22 +46,46 @@ pub struct BoundHttp {
     listener: TcpListener,
     router: Router,
     limits: ListenerLimits,
+    tls: Option<Arc<Tls>>,
 }
 
 impl HttpListeners {
-    /// Adds `component`'s `routes` (served by `router`) on `addr`.
+    /// Adds `component`'s `routes` (served by `router`) on `addr`, over TLS when `tls`
+    /// is given. Components sharing an address must have the same `tls:`.
     pub fn add(
         &mut self,
         addr: SocketAddr,
         component: &str,
         routes: &[&str],
         router: Router,
+        tls: Option<&TlsConfig>,
     ) -> Result<(), BuildError> {
-        let p = self.pending.entry(addr).or_insert_with(|| Pending {
-            router: Router::new(),
-            routes: Vec::new(),
-            components: Vec::new(),
-        });
+        let p = match self.pending.entry(addr) {
+            Entry::Occupied(p) => p.into_mut(),
+            Entry::Vacant(v) => v.insert(Pending {
+                router: Router::new(),
+                routes: Vec::new(),
+                components: Vec::new(),
+                tls: tls
+                    .map(|t| Tls::load(t, HTTP_ALPN))
+                    .transpose()
+                    .map_err(|e| BuildError::setting(format!("tls.{}", e.field), e))?,
+            }),
+        };
+        let same_tls = match (&p.tls, tls) {
+            (None, None) => true,
+            (Some(loaded), Some(asked)) => loaded.is_from(asked),
+            _ => false,
+        };
+        if !same_tls {
+            return Err(BuildError::setting(
+                "tls",
+                format!(
+                    "{addr} is shared with `{}`, whose `tls:` differs: give both the same `tls:` or different endpoints",
+                    p.components.join("`, `")
+                ),
+            ));
+        }
         for route in routes {
             if let Some((_, first)) = p.routes.iter().find(|(r, _)| r == route) {
                 return Err(BuildError::RouteClash {
@@ -89,6 +117,7 @@ impl HttpListeners {
                     listener,
                     router: p.router,
                     limits: limits.clone(),
+                    tls: p.tls,
                 })
             })
             .collect()
@@ -119,7 +148,7 @@ impl BoundHttp {
             .keep_alive_interval(KEEP_ALIVE_INTERVAL)
             .keep_alive_timeout(limits.header_read_timeout);
         let graceful = GracefulShutdown::new();
-        let mut incoming = listener::incoming(self.listener, limits, shutdown.clone());
+        let mut incoming = listener::incoming(self.listener, limits, self.tls, shutdown.clone());
         loop {
             let conn = tokio::select! {
                 Some(Ok(conn)) = incoming.next() => conn,
@@ -144,6 +173,9 @@ impl BoundHttp {
         graceful.shutdown().await;
     }
 }
+
+/// The protocols an HTTP listener offers over TLS.
+const HTTP_ALPN: &[&[u8]] = &[b"h2", b"http/1.1"];
 
 /// How often an idle HTTP/2 connection is pinged; one that does not answer within
 /// `header_read_timeout` is closed.
@@ -178,6 +210,7 @@ mod tests {
             "http_json",
             &["/v1/telemetry"],
             Router::new().route("/v1/telemetry", get(|| async { "" })),
+            None,
         )
         .unwrap();
         l.add(
@@ -185,10 +218,30 @@ mod tests {
             "api",
             &["/health"],
             Router::new().route("/health", get(|| async { "" })),
+            None,
         )
         .unwrap();
-        let err = l.add(addr, "api/2", &["/health"], Router::new()).expect_err("clash");
+        let err = l
+            .add(addr, "api/2", &["/health"], Router::new(), None)
+            .expect_err("clash");
         assert!(err.to_string().contains("/health"), "{err}");
         assert!(err.to_string().contains("`api` and `api/2`"), "{err}");
+    }
+
+    #[test]
+    fn components_sharing_an_address_must_share_tls_and_a_missing_file_is_named() {
+        let addr: SocketAddr = "127.0.0.1:8000".parse().unwrap();
+        let tls = TlsConfig {
+            cert_file: "/nonexistent/server.pem".into(),
+            key_file: "/nonexistent/server.key".into(),
+            client_ca_file: None,
+        };
+        let mut l = HttpListeners::default();
+        l.add(addr, "http_json", &["/v1/telemetry"], Router::new(), None).unwrap();
+        let err = l.add(addr, "api", &["/health"], Router::new(), Some(&tls)).expect_err("tls differs");
+        assert!(err.to_string().contains("shared with `http_json`"), "{err}");
+        let other: SocketAddr = "127.0.0.1:8001".parse().unwrap();
+        let err = l.add(other, "api", &["/health"], Router::new(), Some(&tls)).expect_err("no file");
+        assert!(err.to_string().starts_with("tls.cert_file: /nonexistent/server.pem: "), "{err}");
     }
 }

@@ -22,6 +22,7 @@ pub mod service;
 pub mod sink;
 pub mod store;
 pub mod time;
+pub mod tls;
 pub mod view;
 
 pub use consumer::{Batch, Buckets, ConsumeError, Consumer, FanOut, LabelSource};

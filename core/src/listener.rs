@@ -7,9 +7,12 @@
 //!
 //! [`incoming`] is the accept side both kinds of server share: it accepts while fewer
 //! than `max_connections` are open (more wait in the kernel's backlog, as with Go's
-//! `LimitListener`) and hands a connection on once its first bytes have arrived.
+//! `LimitListener`) and hands a connection on once its first bytes have arrived and,
+//! on a listener with `tls:`, its TLS handshake is done, both within
+//! `header_read_timeout`.
 
 use crate::build_error::BuildError;
+use crate::tls::Tls;
 use serde::{Deserialize, Serialize};
 use std::io;
 use std::net::SocketAddr;
@@ -90,34 +93,49 @@ impl Default for ListenerLimits {
     }
 }
 
-/// An accepted connection. It holds one of its listener's `max_connections` slots
-/// until it is dropped.
+/// An accepted connection, over TLS when its listener has `tls:`. It holds one of its
+/// listener's `max_connections` slots until it is dropped.
 #[derive(Debug)]
 pub struct Conn {
-    stream: TcpStream,
-    peer: SocketAddr,
+    stream: Stream,
     _slot: Slot,
 }
 
-impl Conn {
-    /// The client's address.
-    pub fn peer(&self) -> SocketAddr {
-        self.peer
+#[derive(Debug)]
+enum Stream {
+    Plain(TcpStream),
+    Tls(Box<tokio_rustls::server::TlsStream<TcpStream>>),
+}
+
+impl Stream {
+    fn tcp(&self) -> &TcpStream {
+        match self {
+            Stream::Plain(s) => s,
+            Stream::Tls(s) => s.get_ref().0,
+        }
     }
 }
 
-/// Connections whose first bytes have arrived, ready to serve, until `shutdown`.
+/// Connections whose first bytes have arrived (and whose TLS handshake is done),
+/// ready to serve, until `shutdown`.
 pub type Incoming = ReceiverStream<io::Result<Conn>>;
 
-/// Accepts on `listener` under `limits` until `shutdown`. Its address names it in the
-/// metrics (`driftd_listener_connections{listener="127.0.0.1:4317"}`).
-pub fn incoming(listener: TcpListener, limits: &ListenerLimits, shutdown: CancellationToken) -> Incoming {
+/// Accepts on `listener` under `limits` (and `tls`, when given) until `shutdown`. Its
+/// address names it in the metrics
+/// (`driftd_listener_connections{listener="127.0.0.1:4317"}`).
+pub fn incoming(
+    listener: TcpListener,
+    limits: &ListenerLimits,
+    tls: Option<Arc<Tls>>,
+    shutdown: CancellationToken,
+) -> Incoming {
     let (ready, conns) = mpsc::channel(16);
     let slots = Arc::new(Semaphore::new(limits.max_connections.get()));
     let first_bytes = limits.header_read_timeout;
     let name = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
     let open = metrics::gauge!("driftd_listener_connections", "listener" => name.clone());
     let timeouts = timeouts(&name);
+    let refused = metrics::counter!("driftd_listener_handshake_failures_total", "listener" => name.clone());
     tokio::spawn(async move {
         loop {
             let slot = tokio::select! {
@@ -144,20 +162,28 @@ pub fn incoming(listener: TcpListener, limits: &ListenerLimits, shutdown: Cancel
             }
             let ready = ready.clone();
             let slot = Slot::taken(slot, open.clone());
-            let timeouts = timeouts.clone();
+            let (timeouts, refused, tls) = (timeouts.clone(), refused.clone(), tls.clone());
             tokio::spawn(async move {
-                if let Ok(Ok(())) = tokio::time::timeout(first_bytes, first_bytes_of(&stream)).await {
-                    // A send fails only when the server has stopped: the connection closes.
-                    let _ = ready
-                        .send(Ok(Conn {
-                            stream,
-                            peer,
-                            _slot: slot,
-                        }))
-                        .await;
-                } else {
-                    timeouts.increment(1);
-                    tracing::debug!(%peer, "closed a connection that did not start a request within header_read_timeout");
+                let start = async {
+                    first_bytes_of(&stream).await?;
+                    match tls {
+                        None => Ok::<_, io::Error>(Stream::Plain(stream)),
+                        Some(tls) => Ok(Stream::Tls(Box::new(tls.acceptor().accept(stream).await?))),
+                    }
+                };
+                match tokio::time::timeout(first_bytes, start).await {
+                    Ok(Ok(stream)) => {
+                        // A send fails only when the server has stopped: the connection closes.
+                        let _ = ready.send(Ok(Conn { stream, _slot: slot })).await;
+                    }
+                    Ok(Err(e)) => {
+                        refused.increment(1);
+                        tracing::debug!(%peer, error = %e, "a connection failed before its first request");
+                    }
+                    Err(_) => {
+                        timeouts.increment(1);
+                        tracing::debug!(%peer, "closed a connection that did not start a request within header_read_timeout");
+                    }
                 }
             });
         }
@@ -222,13 +248,19 @@ pub fn bind_tcp(addr: SocketAddr) -> Result<TcpListener, BuildError> {
 
 impl AsyncRead for Conn {
     fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.stream).poll_read(cx, buf)
+        match &mut self.stream {
+            Stream::Plain(s) => Pin::new(s).poll_read(cx, buf),
+            Stream::Tls(s) => Pin::new(s).poll_read(cx, buf),
+        }
     }
 }
 
 impl AsyncWrite for Conn {
     fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.stream).poll_write(cx, buf)
+        match &mut self.stream {
+            Stream::Plain(s) => Pin::new(s).poll_write(cx, buf),
+            Stream::Tls(s) => Pin::new(s).poll_write(cx, buf),
+        }
     }
 
     fn poll_write_vectored(
@@ -236,19 +268,31 @@ impl AsyncWrite for Conn {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.stream).poll_write_vectored(cx, bufs)
+        match &mut self.stream {
+            Stream::Plain(s) => Pin::new(s).poll_write_vectored(cx, bufs),
+            Stream::Tls(s) => Pin::new(s).poll_write_vectored(cx, bufs),
+        }
     }
 
     fn is_write_vectored(&self) -> bool {
-        self.stream.is_write_vectored()
+        match &self.stream {
+            Stream::Plain(s) => s.is_write_vectored(),
+            Stream::Tls(s) => s.is_write_vectored(),
+        }
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.stream).poll_flush(cx)
+        match &mut self.stream {
+            Stream::Plain(s) => Pin::new(s).poll_flush(cx),
+            Stream::Tls(s) => Pin::new(s).poll_flush(cx),
+        }
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.stream).poll_shutdown(cx)
+        match &mut self.stream {
+            Stream::Plain(s) => Pin::new(s).poll_shutdown(cx),
+            Stream::Tls(s) => Pin::new(s).poll_shutdown(cx),
+        }
     }
 }
 
@@ -256,6 +300,6 @@ impl tonic::transport::server::Connected for Conn {
     type ConnectInfo = tonic::transport::server::TcpConnectInfo;
 
     fn connect_info(&self) -> Self::ConnectInfo {
-        self.stream.connect_info()
+        self.stream.tcp().connect_info()
     }
 }

@@ -30,8 +30,14 @@ pub struct Driftd {
 pub struct TempDir(pub PathBuf);
 
 impl TempDir {
+    /// A new directory named for `tag`, this process and a count: a plain path that
+    /// tools taking `file:password` or YAML without quotes read as it is.
     pub fn new(tag: &str) -> Self {
-        let p = std::env::temp_dir().join(format!("driftd-test-{tag}-{}-{:?}", std::process::id(), Instant::now()));
+        static MADE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = MADE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let p = std::env::temp_dir().join(format!("driftd-test-{tag}-{}-{n}", std::process::id()));
+        // Left by an earlier process that had this id.
+        let _ = std::fs::remove_dir_all(&p);
         std::fs::create_dir_all(&p).expect("temp dir");
         TempDir(p)
     }

@@ -40,11 +40,21 @@ def make_exporter(args, stats):
         Counter, UpDownCounter, Histogram, ObservableCounter, ObservableUpDownCounter)}
     if args.protocol == "grpc":
         from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter
-        exporter = OTLPMetricExporter(endpoint=args.endpoint, insecure=True,
-                                      preferred_temporality=preferred)
+        tls = {"insecure": True}
+        if args.ca_file:
+            import grpc
+            read = lambda path: open(path, "rb").read() if path else None
+            tls = {"insecure": False, "credentials": grpc.ssl_channel_credentials(
+                root_certificates=read(args.ca_file), private_key=read(args.client_key),
+                certificate_chain=read(args.client_cert))}
+        exporter = OTLPMetricExporter(endpoint=args.endpoint, preferred_temporality=preferred,
+                                      **tls)
     else:
         from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
         exporter = OTLPMetricExporter(endpoint=args.endpoint.rstrip("/") + "/v1/metrics",
+                                      certificate_file=args.ca_file or None,
+                                      client_certificate_file=args.client_cert,
+                                      client_key_file=args.client_key,
                                       preferred_temporality=preferred)
 
     inner = exporter.export
@@ -89,6 +99,9 @@ def main():
     p.add_argument("--interval-ms", type=int, default=1000)
     p.add_argument("--rate", type=float, default=50.0, help="requests/s per service")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--ca-file", help="trust this CA (PEM): the endpoint serves TLS")
+    p.add_argument("--client-cert", help="present this certificate (PEM; mTLS)")
+    p.add_argument("--client-key", help="the client certificate's key (PEM)")
     args = p.parse_args()
 
     stable = make_service(f"{args.prefix}-stable", args, args.seed)

@@ -1,6 +1,7 @@
 //! `exporters.api`.
 
 use driftd_core::auth::BearerAuth;
+use driftd_core::tls::TlsConfig;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 
@@ -15,6 +16,9 @@ pub struct ApiConfig {
     /// console's static files (its pages ask for the token once).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth: Option<BearerAuth>,
+    /// Serve over TLS (mTLS with `client_ca_file`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<TlsConfig>,
 }
 
 impl ApiConfig {
@@ -28,6 +32,7 @@ impl Default for ApiConfig {
         ApiConfig {
             endpoint: Self::default_endpoint(),
             auth: None,
+            tls: None,
         }
     }
 }

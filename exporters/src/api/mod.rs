@@ -88,6 +88,7 @@ pub(crate) fn build(config: &ApiConfig, id: &ComponentId, ctx: &mut BuildContext
         &id.to_string(),
         &paths,
         router(state, config.auth.as_ref()),
+        config.tls.as_ref(),
     )?;
     Ok(Exporter::Pull)
 }

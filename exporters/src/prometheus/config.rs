@@ -2,6 +2,7 @@
 
 use driftd_core::auth::BearerAuth;
 use driftd_core::config::FieldError;
+use driftd_core::tls::TlsConfig;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 
@@ -22,6 +23,9 @@ pub struct PrometheusConfig {
     /// (Prometheus: `authorization: {credentials: <token>}` in the scrape config).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth: Option<BearerAuth>,
+    /// Serve over TLS (mTLS with `client_ca_file`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<TlsConfig>,
 }
 
 impl PrometheusConfig {
@@ -53,6 +57,7 @@ impl Default for PrometheusConfig {
             path: Self::default_path(),
             series_metrics: Self::default_series_metrics(),
             auth: None,
+            tls: None,
         }
     }
 }

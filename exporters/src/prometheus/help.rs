@@ -51,6 +51,11 @@ pub const RECORDED: &[(&str, Kind, &str)] = &[
         Kind::Counter,
         "Connections a listener closed because the client did not send its request headers within header_read_timeout.",
     ),
+    (
+        "driftd_listener_handshake_failures_total",
+        Kind::Counter,
+        "Connections a listener closed before their first request: a failed TLS handshake (no trusted client certificate, plain HTTP on a TLS port) or a read error.",
+    ),
     // The drift processor.
     (
         "driftd_processor_events_total",

@@ -129,8 +129,13 @@ pub(crate) fn build(
     });
     let router = Router::new().route(&config.path, get(serve)).with_state(scrape);
     let router = protect(config.auth.as_ref(), router);
-    ctx.http
-        .add(config.endpoint, &id.to_string(), &[&config.path], router)?;
+    ctx.http.add(
+        config.endpoint,
+        &id.to_string(),
+        &[&config.path],
+        router,
+        config.tls.as_ref(),
+    )?;
     Ok(Exporter::Pull)
 }
 

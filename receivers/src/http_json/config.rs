@@ -10,6 +10,7 @@
 
 use driftd_core::auth::BearerAuth;
 use driftd_core::config::FieldError;
+use driftd_core::tls::TlsConfig;
 use serde::{Deserialize, Serialize};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::num::NonZeroUsize;
@@ -29,6 +30,9 @@ pub struct HttpJsonConfig {
     /// Require `Authorization: Bearer <token>` on `/v1/telemetry` and `/v1/points`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth: Option<BearerAuth>,
+    /// Serve over TLS (mTLS with `client_ca_file`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<TlsConfig>,
 }
 
 impl HttpJsonConfig {
@@ -53,6 +57,7 @@ impl Default for HttpJsonConfig {
             endpoint: Self::default_endpoint(),
             max_request_body_size: Self::default_max_request_body_size(),
             auth: None,
+            tls: None,
         }
     }
 }

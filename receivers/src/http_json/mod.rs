@@ -51,7 +51,8 @@ impl HttpJsonConfig {
             max_body: self.max_request_body_size.get(),
         };
         let router = driftd_core::auth::protect(self.auth.as_ref(), routes::router(state));
-        ctx.http.add(self.endpoint, &name, &routes::PATHS, router)?;
+        ctx.http
+            .add(self.endpoint, &name, &routes::PATHS, router, self.tls.as_ref())?;
         Ok(None)
     }
 }

@@ -18,6 +18,7 @@
 
 use driftd_core::auth::BearerAuth;
 use driftd_core::config::FieldError;
+use driftd_core::tls::TlsConfig;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::ser::Serializer;
 use serde::{Deserialize, Serialize};
@@ -70,6 +71,9 @@ pub struct GrpcConfig {
     /// Require `authorization: Bearer <token>` metadata.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth: Option<BearerAuth>,
+    /// Serve over TLS (mTLS with `client_ca_file`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<TlsConfig>,
 }
 
 impl GrpcConfig {
@@ -94,6 +98,7 @@ impl Default for GrpcConfig {
             endpoint: Self::default_endpoint(),
             max_recv_msg_size_mib: Self::default_max_recv_msg_size_mib(),
             auth: None,
+            tls: None,
         }
     }
 }
@@ -113,6 +118,9 @@ pub struct HttpConfig {
     /// Require `Authorization: Bearer <token>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth: Option<BearerAuth>,
+    /// Serve over TLS (mTLS with `client_ca_file`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<TlsConfig>,
 }
 
 impl HttpConfig {
@@ -132,6 +140,7 @@ impl Default for HttpConfig {
             endpoint: Self::default_endpoint(),
             max_request_body_size: Self::default_max_request_body_size(),
             auth: None,
+            tls: None,
         }
     }
 }

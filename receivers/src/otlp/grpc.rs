@@ -12,6 +12,7 @@ use bytes::{Buf, Bytes};
 use driftd_core::auth::BearerAuth;
 use driftd_core::component::{BuildError, Receiver, RunError, RunFuture};
 use driftd_core::listener::ListenerLimits;
+use driftd_core::tls::Tls;
 use driftd_core::ConsumeError;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceResponse;
 use prost::Message;
@@ -34,6 +35,9 @@ use tonic::{Code, Request, Response, Status};
 /// HTTP/2 flow-control window per stream.
 const STREAM_WINDOW: u32 = 4 << 20;
 
+/// gRPC is HTTP/2 only.
+const GRPC_ALPN: &[&[u8]] = &[b"h2"];
+
 /// How often an idle connection is pinged; one that does not answer within
 /// `header_read_timeout` is closed.
 const KEEP_ALIVE_INTERVAL: Duration = Duration::from_secs(30);
@@ -47,11 +51,18 @@ pub(super) struct GrpcReceiver {
     addr: SocketAddr,
     service: MetricsService,
     limits: ListenerLimits,
+    tls: Option<Arc<Tls>>,
 }
 
 impl GrpcReceiver {
     /// Binds now, so a port in use fails the build rather than the run.
     pub(super) fn bind(config: &GrpcConfig, ingest: Ingest, limits: &ListenerLimits) -> Result<Self, BuildError> {
+        let tls = config
+            .tls
+            .as_ref()
+            .map(|t| Tls::load(t, GRPC_ALPN))
+            .transpose()
+            .map_err(|e| BuildError::setting(format!("protocols.grpc.tls.{}", e.field), e))?;
         let listener = driftd_core::listener::bind_tcp(config.endpoint)?;
         let addr = listener.local_addr().map_err(|source| BuildError::Bind {
             addr: config.endpoint,
@@ -70,6 +81,7 @@ impl GrpcReceiver {
             addr,
             service,
             limits: limits.clone(),
+            tls,
         })
     }
 
@@ -85,10 +97,11 @@ impl Receiver for GrpcReceiver {
             listener,
             service,
             limits,
+            tls,
             ..
         } = *self;
         Box::pin(async move {
-            let incoming = driftd_core::listener::incoming(listener, &limits, shutdown.clone());
+            let incoming = driftd_core::listener::incoming(listener, &limits, tls, shutdown.clone());
             Server::builder()
                 // Requests run to megabytes: windows of a few of them keep a sender
                 // from stalling on flow control (hyper's default is 64 KiB).

@@ -28,6 +28,7 @@ async fn start(output: Arc<dyn Consumer>, max_body: usize) -> (String, Cancellat
                 endpoint: "127.0.0.1:0".parse().unwrap(),
                 max_request_body_size: NonZeroUsize::new(max_body).unwrap(),
                 auth: None,
+                tls: None,
             }),
         },
         ..Default::default()

@@ -55,7 +55,7 @@ impl OtlpConfig {
             let ingest = Ingest::new(&name, "http", self.identity.clone(), output.clone());
             let router =
                 driftd_core::auth::protect(h.auth.as_ref(), http::router(ingest, h.max_request_body_size.get()));
-            ctx.http.add(h.endpoint, &name, &[http::PATH], router)?;
+            ctx.http.add(h.endpoint, &name, &[http::PATH], router, h.tls.as_ref())?;
         }
         match &self.protocols.grpc {
             Some(g) => {

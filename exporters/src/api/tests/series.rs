@@ -175,6 +175,7 @@ async fn two_apis_on_one_endpoint_clash_at_build_time() {
     let config = ApiConfig {
         endpoint: "127.0.0.1:0".parse().expect("address"),
         auth: None,
+        tls: None,
     };
     let mut ctx = context(views(Vec::new(), 0));
     let first = ComponentId::parse("api").expect("id");
