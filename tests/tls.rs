@@ -15,89 +15,47 @@ use std::process::{Command, Output};
 use std::time::Duration;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Identity};
 
-/// Runs `openssl` in `dir`.
-fn openssl(dir: &Path, args: &[&str]) {
+/// Runs `openssl` in `dir` with `args` (split at spaces: the files are named
+/// relative to `dir`).
+fn openssl(dir: &Path, args: &str) {
     let out = Command::new("openssl")
-        .args(args)
+        .args(args.split_whitespace())
         .current_dir(dir)
         .output()
         .expect("run openssl");
     assert!(
         out.status.success(),
-        "openssl {args:?}: {}",
+        "openssl {args}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A new P-256 key, unencrypted.
+const NEW_KEY: &str = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
 
 /// A CA named `ca` in `dir` (`ca.pem`, `ca.key`).
 fn ca(dir: &Path, ca: &str) {
     openssl(
         dir,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-keyout",
-            &format!("{ca}.key"),
-            "-out",
-            &format!("{ca}.pem"),
-            "-days",
-            "2",
-            "-subj",
-            &format!("/CN=driftd test {ca}"),
-        ],
+        &format!("req -x509 {NEW_KEY} -keyout {ca}.key -out {ca}.pem -days 2 -subj /CN=driftd-test-{ca}"),
     );
 }
 
 /// A certificate `name` (`name.pem`, `name.key`) signed by CA `ca`, for `usage`
 /// (`serverAuth` for 127.0.0.1 and localhost, or `clientAuth`).
 fn signed(dir: &Path, ca: &str, name: &str, usage: &str) {
-    let ext = format!("{name}.ext");
     std::fs::write(
-        dir.join(&ext),
+        dir.join(format!("{name}.ext")),
         format!("subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage={usage}\n"),
     )
     .unwrap();
     openssl(
         dir,
-        &[
-            "req",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-keyout",
-            &format!("{name}.key"),
-            "-out",
-            &format!("{name}.csr"),
-            "-subj",
-            &format!("/CN={name}"),
-        ],
+        &format!("req {NEW_KEY} -keyout {name}.key -out {name}.csr -subj /CN={name}"),
     );
     openssl(
         dir,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            &format!("{name}.csr"),
-            "-CA",
-            &format!("{ca}.pem"),
-            "-CAkey",
-            &format!("{ca}.key"),
-            "-CAcreateserial",
-            "-out",
-            &format!("{name}.pem"),
-            "-days",
-            "2",
-            "-extfile",
-            &ext,
-        ],
+        &format!("x509 -req -in {name}.csr -CA {ca}.pem -CAkey {ca}.key -CAcreateserial -out {name}.pem -days 2 -extfile {name}.ext"),
     );
 }
 

@@ -237,11 +237,19 @@ mod tests {
             client_ca_file: None,
         };
         let mut l = HttpListeners::default();
-        l.add(addr, "http_json", &["/v1/telemetry"], Router::new(), None).unwrap();
-        let err = l.add(addr, "api", &["/health"], Router::new(), Some(&tls)).expect_err("tls differs");
+        l.add(addr, "http_json", &["/v1/telemetry"], Router::new(), None)
+            .unwrap();
+        let err = l
+            .add(addr, "api", &["/health"], Router::new(), Some(&tls))
+            .expect_err("tls differs");
         assert!(err.to_string().contains("shared with `http_json`"), "{err}");
         let other: SocketAddr = "127.0.0.1:8001".parse().unwrap();
-        let err = l.add(other, "api", &["/health"], Router::new(), Some(&tls)).expect_err("no file");
-        assert!(err.to_string().starts_with("tls.cert_file: /nonexistent/server.pem: "), "{err}");
+        let err = l
+            .add(other, "api", &["/health"], Router::new(), Some(&tls))
+            .expect_err("no file");
+        assert!(
+            err.to_string().starts_with("tls.cert_file: /nonexistent/server.pem: "),
+            "{err}"
+        );
     }
 }
