@@ -14,7 +14,8 @@
 #   services.sh     PostgreSQL 5432, Redis 6379, MariaDB 3306, each with a `test` db
 #   timescaledb.sh  TimescaleDB from ../shared/vendor, community (5433) and Apache (5434)
 #   kafka.sh        the tansu Kafka-protocol broker on 9092 (a 15-20 min build, once)
-#   alertmanager.sh, prometheus.sh, chromium.sh (Debian packages), otel-python.sh
+#   alertmanager.sh, prometheus.sh, chromium.sh (Debian packages), otel-python.sh,
+#                   openssl and curl (Debian packages, for tests/tls.rs)
 #                   (the OpenTelemetry Python SDK from PyPI): the tests start their own
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,6 +38,12 @@ echo "alertmanager: $(bash scripts/alertmanager.sh)"
 echo "prometheus: $(bash scripts/prometheus.sh)"
 echo "chromedriver: $(bash scripts/chromium.sh)"
 echo "python with the OpenTelemetry SDK: $(bash scripts/otel-python.sh)"
+# tests/tls.rs makes its certificates with openssl and reads the API with curl.
+if ! command -v openssl >/dev/null || ! command -v curl >/dev/null; then
+  apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openssl curl ca-certificates >&2
+fi
+echo "openssl: $(command -v openssl), curl: $(command -v curl)"
 
 if ((${#only[@]})); then
   step "cargo test ${only[*]}"
