@@ -14,8 +14,7 @@
 #   services.sh     PostgreSQL 5432, Redis 6379, MariaDB 3306, each with a `test` db
 #   timescaledb.sh  TimescaleDB from ../shared/vendor, community (5433) and Apache (5434)
 #   kafka.sh        the tansu Kafka-protocol broker on 9092 (a 15-20 min build, once)
-#   alertmanager.sh, prometheus.sh, chromium.sh (Debian packages), otel-python.sh,
-#                   openssl and curl (Debian packages, for tests/tls.rs)
+#   alertmanager.sh, prometheus.sh, chromium.sh (Debian packages), otel-python.sh
 #                   (the OpenTelemetry Python SDK from PyPI): the tests start their own
 set -euo pipefail
 cd "$(dirname "$0")/.."
