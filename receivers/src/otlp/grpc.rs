@@ -68,12 +68,9 @@ impl GrpcReceiver {
             addr: config.endpoint,
             source,
         })?;
-        let export = GrpcExport {
-            ingest,
-            auth: config.auth.clone(),
-        };
         let service = MetricsService {
-            export: Arc::new(export),
+            export: Arc::new(GrpcExport { ingest }),
+            auth: config.auth.clone().map(Arc::new),
             max_message_size: config.max_recv_msg_size(),
         };
         Ok(GrpcReceiver {
@@ -122,10 +119,12 @@ impl Receiver for GrpcReceiver {
 }
 
 /// The `MetricsService` as a tower service: routes `Export`, answers UNIMPLEMENTED to
-/// anything else.
+/// anything else. With `auth`, a request without the token is answered
+/// UNAUTHENTICATED from its headers, before its body is read or decompressed.
 #[derive(Clone)]
 struct MetricsService {
     export: Arc<GrpcExport>,
+    auth: Option<Arc<BearerAuth>>,
     max_message_size: usize,
 }
 
@@ -154,6 +153,15 @@ where
                 Ok(Status::unimplemented("driftd serves only MetricsService/Export").into_http())
             });
         }
+        if let Some(auth) = &self.auth {
+            let presented = request.headers().get("authorization").and_then(|v| v.to_str().ok());
+            if !auth.admits(presented) {
+                let denied = Status::unauthenticated(
+                    "missing or wrong bearer token: send `authorization: Bearer <token>` metadata",
+                );
+                return Box::pin(async move { Ok(denied.into_http()) });
+            }
+        }
         let method = ExportMethod(self.export.clone());
         let mut gzip = EnabledCompressionEncodings::default();
         gzip.enable(CompressionEncoding::Gzip);
@@ -179,19 +187,10 @@ impl UnaryService<Bytes> for ExportMethod {
 /// The `MetricsService` implementation.
 struct GrpcExport {
     ingest: Ingest,
-    auth: Option<BearerAuth>,
 }
 
 impl GrpcExport {
     fn export(&self, request: &Request<Bytes>) -> Result<Response<ExportMetricsServiceResponse>, Status> {
-        if let Some(auth) = &self.auth {
-            let presented = request.metadata().get("authorization").and_then(|v| v.to_str().ok());
-            if !auth.admits(presented) {
-                return Err(Status::unauthenticated(
-                    "missing or wrong bearer token: send `authorization: Bearer <token>` metadata",
-                ));
-            }
-        }
         match self.ingest.export(request.get_ref()) {
             Ok(summary) => Ok(Response::new(export_response(&summary))),
             Err(ExportError::Malformed(e)) => Err(Status::invalid_argument(format!(

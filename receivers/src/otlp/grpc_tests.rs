@@ -176,6 +176,15 @@ async fn with_a_bearer_token_requests_without_it_are_unauthenticated() {
     let denied = client.export(request_with_one_nan()).await.unwrap_err();
     assert_eq!(denied.code(), Code::Unauthenticated);
     assert!(recorded.take().is_empty(), "nothing reached the pipeline");
+    // The token is checked before the body is read: a body over the size limit, which
+    // is refused with OUT_OF_RANGE once read, is refused as unauthenticated.
+    let big = request(
+        vec![string("service.name", &"x".repeat(5 << 20))],
+        vec![gauge("g", vec![number(T, 1.0, vec![])])],
+    );
+    let mut big_client = client.clone().max_encoding_message_size(64 << 20);
+    let denied = big_client.export(big).await.unwrap_err();
+    assert_eq!(denied.code(), Code::Unauthenticated, "{denied:?}");
 
     let mut request = tonic::Request::new(request_with_one_nan());
     request
