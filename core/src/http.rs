@@ -145,7 +145,7 @@ impl BoundHttp {
             .http2()
             .timer(TokioTimer::new())
             .max_concurrent_streams(limits.max_concurrent_streams.get())
-            .keep_alive_interval(KEEP_ALIVE_INTERVAL)
+            .keep_alive_interval(listener::KEEP_ALIVE_INTERVAL)
             .keep_alive_timeout(limits.header_read_timeout);
         let graceful = GracefulShutdown::new();
         let mut incoming = listener::incoming(self.listener, limits, self.tls, shutdown.clone());
@@ -176,10 +176,6 @@ impl BoundHttp {
 
 /// The protocols an HTTP listener offers over TLS.
 const HTTP_ALPN: &[&[u8]] = &[b"h2", b"http/1.1"];
-
-/// How often an idle HTTP/2 connection is pinged; one that does not answer within
-/// `header_read_timeout` is closed.
-const KEEP_ALIVE_INTERVAL: Duration = Duration::from_secs(30);
 
 /// Answers 408 when a request is not read and answered within `limit`.
 async fn within(limit: Duration, req: Request, next: Next) -> Response {

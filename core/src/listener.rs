@@ -27,6 +27,10 @@ use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 use tokio_stream::wrappers::ReceiverStream;
 use tokio_util::sync::CancellationToken;
 
+/// How often an idle HTTP/2 connection (gRPC, h2c) is pinged; one that does not
+/// answer within `header_read_timeout` is closed.
+pub const KEEP_ALIVE_INTERVAL: Duration = Duration::from_secs(30);
+
 /// `service.listeners`: the limits of every HTTP and gRPC listener. One set for all,
 /// because HTTP components configured on one address share its socket.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -22,7 +22,6 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tonic::body::Body as GrpcBody;
@@ -37,10 +36,6 @@ const STREAM_WINDOW: u32 = 4 << 20;
 
 /// gRPC is HTTP/2 only.
 const GRPC_ALPN: &[&[u8]] = &[b"h2"];
-
-/// How often an idle connection is pinged; one that does not answer within
-/// `header_read_timeout` is closed.
-const KEEP_ALIVE_INTERVAL: Duration = Duration::from_secs(30);
 
 /// The one method served.
 const EXPORT_PATH: &str = "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export";
@@ -108,7 +103,7 @@ impl Receiver for GrpcReceiver {
                 // in flight per connection only queues; senders spread over connections.
                 .max_concurrent_streams(Some(limits.max_concurrent_streams.get()))
                 .timeout(limits.request_timeout)
-                .http2_keepalive_interval(Some(KEEP_ALIVE_INTERVAL))
+                .http2_keepalive_interval(Some(driftd_core::listener::KEEP_ALIVE_INTERVAL))
                 .http2_keepalive_timeout(Some(limits.header_read_timeout))
                 .add_service(service)
                 .serve_with_incoming_shutdown(incoming, shutdown.cancelled_owned())
