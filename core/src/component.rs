@@ -9,6 +9,7 @@ use crate::consumer::Consumer;
 use crate::durability::Durability;
 use crate::http::HttpListeners;
 use crate::listener::ListenerLimits;
+use crate::memory::MemoryLimiter;
 use crate::queue::QueueSettings;
 use crate::store::Store;
 use crate::view::SeriesViews;
@@ -60,6 +61,9 @@ pub struct BuildContext {
     pub http: HttpListeners,
     /// The limits every listener holds (`service.listeners`).
     pub limits: ListenerLimits,
+    /// The memory limiter: processors that hold series register with it, and refuse
+    /// new series while it says so.
+    pub memory: Arc<MemoryLimiter>,
     /// Non-HTTP listeners bound so far, for the startup summary.
     pub listeners: Vec<(String, &'static str, SocketAddr)>,
     /// Background jobs (checkpoints, a receiver's last commit): started with the

@@ -16,6 +16,7 @@ pub mod http;
 pub mod incident;
 pub mod invalid;
 pub mod listener;
+pub mod memory;
 pub mod model;
 pub mod queue;
 pub mod service;

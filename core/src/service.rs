@@ -10,6 +10,7 @@ use crate::component::{
 use crate::config::ComponentId;
 use crate::consumer::{Consumer, Discard, FanOut};
 use crate::http::BoundHttp;
+use crate::memory::{MemoryGate, MemoryLimiter};
 use crate::queue::{ExportQueue, PointQueue, QueueWorker};
 use crate::view::{RunningConfig, SeriesViews};
 use std::collections::BTreeMap;
@@ -98,6 +99,7 @@ impl Service {
             views: Arc::new(SeriesViews::default()),
             http: Default::default(),
             limits: config.service.listeners.clone(),
+            memory: MemoryLimiter::new(&config.service.memory_limiter),
             listeners: Vec::new(),
             tasks: Vec::new(),
             durability: Default::default(),
@@ -154,7 +156,7 @@ impl Service {
                     .await
                     .map_err(fail("processor", id))?;
             }
-            heads.insert(name, next);
+            heads.insert(name, MemoryGate::in_front_of(ctx.memory.clone(), next));
         }
 
         // Receivers, once each, feeding every pipeline that lists them.
@@ -179,6 +181,9 @@ impl Service {
             }
         }
 
+        if let Some(watch) = ctx.memory.watch(config.service.memory_limiter.check_interval) {
+            ctx.tasks.push(("memory limiter".to_string(), watch));
+        }
         let http = ctx.http.bind(&ctx.limits).map_err(fail("listener", "http"))?;
         let mut listeners: Vec<Listener> = ctx
             .listeners

@@ -67,6 +67,7 @@ pub fn context(views: Arc<SeriesViews>) -> driftd_core::component::BuildContext 
         views,
         http: Default::default(),
         limits: Default::default(),
+        memory: Default::default(),
         listeners: Vec::new(),
         tasks: Vec::new(),
         durability: Default::default(),

@@ -51,6 +51,7 @@ async fn exporter(
         views: Default::default(),
         http: Default::default(),
         limits: Default::default(),
+        memory: Default::default(),
         listeners: Vec::new(),
         tasks: Vec::new(),
         durability: Default::default(),

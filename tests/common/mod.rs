@@ -160,6 +160,11 @@ impl Driftd {
         self.terminate()
     }
 
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The temp directory `{dir}` in the config stands for.
     pub fn dir(&self) -> &std::path::Path {
         &self._dir.0

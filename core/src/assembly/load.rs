@@ -254,6 +254,9 @@ impl Loader {
         for (field, problem) in service.listeners.problems() {
             self.error(&format!("service.listeners.{field}"), problem);
         }
+        for (field, problem) in service.memory_limiter.problems() {
+            self.error(&format!("service.memory_limiter.{field}"), problem);
+        }
         for (i, ext) in service.extensions.iter().enumerate() {
             self.error(
                 &format!("service.extensions[{i}]"),

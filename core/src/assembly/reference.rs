@@ -7,6 +7,7 @@
 use crate::component::Components;
 use crate::config::{ComponentConfig, ParseError};
 use crate::listener::ListenerLimits;
+use crate::memory::MemoryLimiterConfig;
 use std::fmt::Write;
 
 /// A component's reference example does not parse (a bug in its `Kind`).
@@ -30,18 +31,43 @@ pub fn reference<C: Components>() -> Result<String, BadExample> {
     section::<C::Processor>(&mut out, "Processors", Some("processors"))?;
     section::<C::Exporter>(&mut out, "Exporters", Some("exporters"))?;
     section::<C::Storage>(&mut out, "Storage backends (`storage.backend`)", None)?;
-    let limits = serde_yaml::to_string(&ListenerLimits::default()).map_err(|e| BadExample {
-        kind: "service.listeners",
+    out.push_str("\n## Service\n");
+    service_section(
+        &mut out,
+        "listeners",
+        "The limits every HTTP and gRPC listener holds: header and request timeouts, open\n\
+         connections, requests per HTTP/2 connection.",
+        &ListenerLimits::default(),
+    )?;
+    service_section(
+        &mut out,
+        "memory_limiter",
+        "How much resident memory driftd may hold. Over the soft limit (`limit_mib` less\n\
+         `spike_limit_mib`) batches that would add a series are refused; over the hard limit every\n\
+         batch is, and the tenth of the series longest without a point is evicted every 2 s.\n\
+         Refusals are retryable: gRPC `RESOURCE_EXHAUSTED`, HTTP 503 with `Retry-After`, a Kafka\n\
+         partition waits. Unset, `limit_mib` is `limit_percentage` of the cgroup's memory limit, or of\n\
+         the machine's memory, and `spike_limit_mib` is `spike_limit_percentage` of the hard limit.",
+        &MemoryLimiterConfig::default(),
+    )?;
+    Ok(out)
+}
+
+/// `service.<key>`: what it is for, and its defaults.
+fn service_section(
+    out: &mut String,
+    key: &'static str,
+    about: &str,
+    defaults: &impl serde::Serialize,
+) -> Result<(), BadExample> {
+    let yaml = serde_yaml::to_string(defaults).map_err(|e| BadExample {
+        kind: key,
         message: e.to_string(),
     })?;
-    out.push_str(
-        "\n## Service\n\n### `service.listeners`\n\n\
-         The limits every HTTP and gRPC listener holds: header and request timeouts, open\n\
-         connections, requests per HTTP/2 connection.\n\n```yaml\nservice:\n  listeners:\n",
-    );
-    indent(&mut out, &limits, "    ");
+    let _ = write!(out, "\n### `service.{key}`\n\n{about}\n\n```yaml\nservice:\n  {key}:\n");
+    indent(out, &yaml, "    ");
     out.push_str("```\n");
-    Ok(out)
+    Ok(())
 }
 
 /// One role's components; `under` is their top-level key (`None`: the one `storage:`).

@@ -199,6 +199,9 @@ pub struct ServiceConfig {
     /// Limits every HTTP and gRPC listener holds: timeouts and connections.
     #[serde(default)]
     pub listeners: crate::listener::ListenerLimits,
+    /// How much memory driftd may hold before it refuses new series, then all data.
+    #[serde(default)]
+    pub memory_limiter: crate::memory::MemoryLimiterConfig,
     /// Extensions to enable (none are built in yet).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub extensions: Vec<ComponentId>,

@@ -41,6 +41,32 @@ pub const RECORDED: &[(&str, Kind, &str)] = &[
         "Offset commits a Kafka receiver made (sent to the broker; failures are logged).",
     ),
     // Listeners.
+    // The memory limiter.
+    (
+        "driftd_memory_resident_bytes",
+        Kind::Gauge,
+        "driftd's resident memory at the memory limiter's last check.",
+    ),
+    (
+        "driftd_memory_limit_bytes",
+        Kind::Gauge,
+        "The memory limiter's limits: soft (no new series above it) and hard (no data above it).",
+    ),
+    (
+        "driftd_memory_pressure",
+        Kind::Gauge,
+        "0 under the soft memory limit, 1 over it (new series refused), 2 over the hard limit (all data refused, oldest series evicted).",
+    ),
+    (
+        "driftd_memory_refused_points_total",
+        Kind::Counter,
+        "Points refused with a retryable answer because memory was over a limit, by reason (new_series, hard_limit).",
+    ),
+    (
+        "driftd_processor_evicted_series_total",
+        Kind::Counter,
+        "Series a drift processor let go because memory was over the hard limit, those longest without a point first.",
+    ),
     (
         "driftd_listener_connections",
         Kind::Gauge,

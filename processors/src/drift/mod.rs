@@ -38,6 +38,7 @@ use crate::incidents::{Canary, Entities, EntityConfig, IncidentBook};
 use driftd_core::component::{BuildContext, BuildError};
 use driftd_core::config::ComponentId;
 use driftd_core::consumer::Buckets;
+use driftd_core::memory::{MemoryLimiter, Pressure, Refusal};
 use driftd_core::store::{Checkpoint, Store};
 use driftd_core::view::{SeriesSnapshot, SeriesState, SeriesView};
 use driftd_core::{Batch, ConsumeError, Consumer, DriftEvent, EventKind, LabelSource, Point, ValueKind};
@@ -69,7 +70,13 @@ pub async fn build(
     ctx: &mut BuildContext,
     next: Arc<dyn Consumer>,
 ) -> Result<Arc<dyn Consumer>, BuildError> {
-    let processor = Arc::new(DriftProcessor::new(&id.to_string(), config.clone(), next));
+    let processor =
+        Arc::new(DriftProcessor::new(&id.to_string(), config.clone(), next).with_memory(ctx.memory.clone()));
+    ctx.memory.register(Arc::new(expiry::Evictor::new(
+        id.to_string(),
+        processor.table.clone(),
+        processor.histograms.clone(),
+    )));
     ctx.views.register(processor.table());
     ctx.views.register(processor.histograms.clone());
     ctx.views.register_entities(Arc::new(processor.entities()));
@@ -131,6 +138,8 @@ pub struct DriftProcessor {
     entity: EntityConfig,
     /// The cohort comparisons, when `incidents.canary` is set.
     canary: Option<Canary>,
+    /// Over its soft limit, batches that would add a series are refused.
+    memory: Arc<MemoryLimiter>,
 }
 
 impl DriftProcessor {
@@ -161,7 +170,14 @@ impl DriftProcessor {
             resolving: AtomicBool::new(false),
             entity,
             canary,
+            memory: Arc::default(),
         }
+    }
+
+    /// This processor refusing new series while `memory` is over its soft limit.
+    pub fn with_memory(mut self, memory: Arc<MemoryLimiter>) -> Self {
+        self.memory = memory;
+        self
     }
 
     /// Every series' detector state (with its history), as the save at shutdown writes
@@ -300,6 +316,14 @@ impl DriftProcessor {
         u32::try_from(seen.len()).unwrap_or(u32::MAX)
     }
 
+    /// Whether any of `points` belongs to a series neither table tracks yet.
+    fn adds_series(&self, points: &[Point]) -> bool {
+        points.iter().any(|p| match p.kind {
+            ValueKind::Histogram { .. } => !self.histograms.contains(p.series),
+            _ => !self.table.contains(p.series),
+        })
+    }
+
     /// A histogram point: its distribution, then its derived series (whose points the
     /// canary comparison also gets in `compared`, but for the `_count` volume).
     fn histogram(
@@ -332,6 +356,10 @@ impl DriftProcessor {
 
 impl Consumer for DriftProcessor {
     fn consume(&self, batch: &Batch<'_>) -> Result<(), ConsumeError> {
+        if self.memory.pressure() != Pressure::Normal && self.adds_series(batch.points) {
+            // Refused whole, before any point is judged: the retry judges none twice.
+            return Err(self.memory.refuse(Refusal::NewSeries, batch.points.len()));
+        }
         let began = std::time::Instant::now();
         // Events are rare: the vector allocates only when one fires.
         let mut events: Vec<DriftEvent> = Vec::new();

@@ -110,17 +110,23 @@ impl SeriesBudget {
     }
 }
 
-/// Removes from `series` every entry idle for more than `ttl` seconds at `now`
-/// (`seen` tells when an entry last had a point and whether it is drifting).
-pub fn expire_idle<V>(series: &ShardedMap<V>, now: u32, ttl: u32, seen: impl Fn(&V) -> (u32, bool)) -> Expired {
-    let mut drifting = 0;
-    let gone = series.retain(|e| {
-        let (last_seen, drift) = seen(e);
-        let keep = now.saturating_sub(last_seen) <= ttl;
-        drifting += usize::from(drift && !keep);
-        keep
+/// Removes from `series` every entry `gone` picks, counting those `drifting` says were
+/// drifting.
+pub fn forget_where<V>(
+    series: &ShardedMap<V>,
+    mut gone: impl FnMut(&V) -> bool,
+    drifting: impl Fn(&V) -> bool,
+) -> Expired {
+    let mut drifted = 0;
+    let removed = series.retain(|e| {
+        let go = gone(e);
+        drifted += usize::from(go && drifting(e));
+        !go
     });
-    Expired { series: gone, drifting }
+    Expired {
+        series: removed,
+        drifting: drifted,
+    }
 }
 
 /// A TTL in whole seconds of the table's clock.
@@ -254,17 +260,34 @@ impl SeriesTable {
     /// large share went. Locks one shard at a time; ingest into the others goes on.
     pub fn expire(&self, now: u32, ttl: Duration) -> Expired {
         let ttl = ttl_secs(ttl);
-        let rings = Cell::new(0);
-        let gone = expire_idle(&self.series, now, ttl, |e| {
-            if e.ring.is_some() && now.saturating_sub(e.last_seen) > ttl {
-                rings.set(rings.get() + 1);
-            }
-            (e.last_seen, e.drift.state() == SeriesState::DriftDetected)
-        });
-        self.budget.give_back(gone.series);
-        self.rings.give_back(rings.get());
+        let gone = self.forget(|last_seen| now.saturating_sub(last_seen) > ttl);
         self.expired.fetch_add(gone.series as u64, Ordering::Relaxed);
         gone
+    }
+
+    /// Removes every series `gone` picks by when it last had a point (on
+    /// [`SeriesTable::clock`]), giving back its places, as [`SeriesTable::expire`] does.
+    pub fn forget(&self, mut gone: impl FnMut(u32) -> bool) -> Expired {
+        let rings = Cell::new(0);
+        let forgotten = forget_where(
+            &self.series,
+            |e| {
+                let go = gone(e.last_seen);
+                if go && e.ring.is_some() {
+                    rings.set(rings.get() + 1);
+                }
+                go
+            },
+            |e| e.drift.state() == SeriesState::DriftDetected,
+        );
+        self.budget.give_back(forgotten.series);
+        self.rings.give_back(rings.get());
+        forgotten
+    }
+
+    /// Adds to `out` when each series last had a point, on [`SeriesTable::clock`].
+    pub fn last_seen(&self, out: &mut Vec<u32>) {
+        self.series.for_each(|_, e| out.push(e.last_seen));
     }
 
     /// Series expired since the table was made.

@@ -221,6 +221,7 @@ pub fn build_context() -> BuildContext {
         views: Default::default(),
         http: Default::default(),
         limits: Default::default(),
+        memory: Default::default(),
         listeners: Vec::new(),
         tasks: Vec::new(),
         durability: Default::default(),

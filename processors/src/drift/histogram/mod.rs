@@ -17,7 +17,7 @@ pub use series::DERIVED;
 use super::rules::Profiles;
 use super::series::Skip;
 use super::shards::ShardedMap;
-use super::table::{expire_idle, Expired, SeriesBudget};
+use super::table::{forget_where, Expired, SeriesBudget};
 use driftd_core::consumer::Buckets;
 use driftd_core::view::{SeriesSnapshot, SeriesView};
 use driftd_core::{DriftEvent, LabelSource, Point, SeriesId, SeriesLabels};
@@ -106,9 +106,25 @@ impl HistogramTable {
     /// Forgets series without a point for more than `ttl` seconds at `now`, as
     /// [`SeriesTable::expire`](super::table::SeriesTable::expire) does.
     pub fn expire(&self, now: u32, ttl: u32) -> Expired {
-        let gone = expire_idle(&self.series, now, ttl, |e| (e.last_seen, e.series.drifting()));
-        self.budget.give_back(gone.series);
-        gone
+        self.forget(|last_seen| now.saturating_sub(last_seen) > ttl)
+    }
+
+    /// Forgets the series `gone` picks by when they last had a point, as
+    /// [`SeriesTable::forget`](super::table::SeriesTable::forget) does.
+    pub fn forget(&self, mut gone: impl FnMut(u32) -> bool) -> Expired {
+        let forgotten = forget_where(&self.series, |e| gone(e.last_seen), |e| e.series.drifting());
+        self.budget.give_back(forgotten.series);
+        forgotten
+    }
+
+    /// Adds to `out` when each series last had a point.
+    pub fn last_seen(&self, out: &mut Vec<u32>) {
+        self.series.for_each(|_, e| out.push(e.last_seen));
+    }
+
+    /// Whether the table tracks histogram series `id`.
+    pub fn contains(&self, id: SeriesId) -> bool {
+        self.series.read(id, |e| e.is_some())
     }
 }
 
