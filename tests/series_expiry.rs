@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{eventually, prometheus_sum, Driftd};
+use common::{drift_events, eventually, prometheus_sum, Driftd};
 use serde_json::json;
 use std::time::Duration;
 
@@ -68,4 +68,56 @@ async fn an_idle_series_leaves_metrics_after_its_ttl_and_a_busy_one_stays() {
     assert!(text.contains(r#"driftd_series_state{metric="busy_ms""#), "{text}");
     assert_eq!(prometheus_sum(&prometheus, "driftd_series_tracked", &[]).await, 1.0);
     assert!(d.logs().contains("idle series expired"), "{}", d.logs());
+}
+
+const DRIFTING: &str = r#"
+receivers:
+  http_json:
+    endpoint: 127.0.0.1:0
+processors:
+  drift:
+    series_ttl: 2s
+exporters:
+  api:
+    endpoint: 127.0.0.1:0
+  storage: {}
+service:
+  pipelines:
+    metrics:
+      receivers: [http_json]
+      processors: [drift]
+      exporters: [api, storage]
+"#;
+
+/// A series that stops reporting while drifting is forgotten with a drift_end of
+/// reason `expired`, so its alert resolves and its incident can close.
+#[tokio::test]
+async fn a_series_that_expires_while_drifting_ends_its_drift() {
+    let d = Driftd::start(DRIFTING);
+    let (points, api) = (format!("{}/v1/points", d.url("http_json")), d.url("api"));
+    let start = std::time::SystemTime::now() - Duration::from_secs(500);
+    let at = |i: u64| humantime::format_rfc3339(start + Duration::from_secs(i)).to_string();
+    let calm = |i: u64| 100.0 + ((i * 7919) % 100) as f64 / 50.0 - 1.0;
+    let batch: serde_json::Value = (0..480)
+        .map(|i| {
+            let value = if i < 400 { calm(i) } else { calm(i) + 40.0 };
+            json!({"metric": "stuck_ms", "value": value, "timestamp": at(i), "labels": {"service.name": "api"}})
+        })
+        .collect();
+    let r = reqwest::Client::new().post(&points).json(&batch).send().await.unwrap();
+    assert_eq!(r.status(), 202, "{}", r.text().await.unwrap());
+    eventually(Duration::from_secs(5), "the step to drift", || {
+        let api = api.clone();
+        async move { drift_events(&api, "drift_start").await.into_iter().next() }
+    })
+    .await;
+
+    let end = eventually(Duration::from_secs(10), "a drift_end once the series expires", || {
+        let api = api.clone();
+        async move { drift_events(&api, "drift_end").await.into_iter().next() }
+    })
+    .await;
+    assert_eq!(end["reason"], "expired", "{end}");
+    assert_eq!(end["series"]["metric"], "stuck_ms", "{end}");
+    assert!(d.logs().contains("drifting=1"), "{}", d.logs());
 }

@@ -79,6 +79,15 @@ impl<'a> Batch<'a> {
         }
     }
 
+    /// A batch of events without points (raised off the ingest path, e.g. when an idle
+    /// drifting series expires).
+    pub fn of_events(events: &'a [DriftEvent]) -> Self {
+        Batch {
+            events,
+            ..Batch::new(&[], &NoPoints)
+        }
+    }
+
     /// The same points carrying these events.
     pub fn with_events(self, events: &'a [DriftEvent]) -> Batch<'a> {
         Batch { events, ..self }
@@ -87,6 +96,15 @@ impl<'a> Batch<'a> {
     /// The same points and events carrying these incident updates.
     pub fn with_incidents(self, incidents: &'a [Incident]) -> Batch<'a> {
         Batch { incidents, ..self }
+    }
+}
+
+/// The label source of a batch without points: never asked.
+struct NoPoints;
+
+impl LabelSource for NoPoints {
+    fn labels(&self, _: u32) -> SeriesLabels {
+        SeriesLabels::new("", Vec::new())
     }
 }
 

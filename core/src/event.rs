@@ -61,6 +61,12 @@ pub enum EndReason {
     Recovered,
     /// The drift persisted long enough to become the new normal.
     Rebaselined,
+    /// The series stopped reporting while drifting and was forgotten after
+    /// `series_ttl`: not a recovery, but nothing is left to alert on.
+    Expired,
+    /// The series was let go while drifting to keep driftd's memory under its hard
+    /// limit.
+    Evicted,
 }
 
 /// Summary statistics of a stretch of samples.

@@ -138,6 +138,8 @@ fn reason_str(r: EndReason) -> &'static str {
     match r {
         EndReason::Recovered => "recovered",
         EndReason::Rebaselined => "rebaselined",
+        EndReason::Expired => "expired",
+        EndReason::Evicted => "evicted",
     }
 }
 
@@ -199,6 +201,8 @@ pub(crate) fn event(row: &AnyRow) -> Result<DriftEvent, StoreError> {
             None => None,
             Some("recovered") => Some(EndReason::Recovered),
             Some("rebaselined") => Some(EndReason::Rebaselined),
+            Some("expired") => Some(EndReason::Expired),
+            Some("evicted") => Some(EndReason::Evicted),
             Some(other) => return Err(unreadable("reason", other)),
         },
         value: get(row, "value")?,

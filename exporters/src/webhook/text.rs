@@ -16,12 +16,14 @@ fn num(v: f64) -> String {
     }
 }
 
-/// `severe`, `moderate`, or `recovered` / `rebaselined` for an end.
+/// `severe`, `moderate`, or `recovered` / `rebaselined` / `expired` / `evicted` for an end.
 pub(crate) fn status_word(e: &DriftEvent) -> &'static str {
     match (e.kind, e.severity, e.reason) {
         (EventKind::DriftStart, Some(Severity::Severe), _) => "severe",
         (EventKind::DriftStart, _, _) => "moderate",
         (EventKind::DriftEnd, _, Some(EndReason::Rebaselined)) => "rebaselined",
+        (EventKind::DriftEnd, _, Some(EndReason::Expired)) => "expired",
+        (EventKind::DriftEnd, _, Some(EndReason::Evicted)) => "evicted",
         (EventKind::DriftEnd, _, _) => "recovered",
     }
 }

@@ -50,8 +50,9 @@ pub struct DriftConfig {
     pub checkpoint_interval: Duration,
     /// A series without a point for this long is forgotten: its state and labels are
     /// freed, it leaves `/metrics` and the API, and if it comes back it learns its
-    /// baseline again. A drifting series expires too, without a drift_end (no data is
-    /// no evidence of recovery). Whole seconds; `0s` keeps every series forever.
+    /// baseline again. A drifting series expires too, with a drift_end of reason
+    /// `expired` (not a recovery: nothing is left to alert on). Whole seconds; `0s`
+    /// keeps every series forever.
     #[serde(default = "DriftConfig::default_series_ttl", with = "humantime_serde")]
     pub series_ttl: Duration,
     /// How drift events are grouped into incidents (one per entity and problem).

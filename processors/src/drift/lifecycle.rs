@@ -124,13 +124,19 @@ impl Lifecycle {
     /// Ends a drift by making it the new normal: STABLE from `time`, the end reported
     /// `rebaselined` with the drift's start as its onset.
     pub fn rebaseline(&mut self, time: u64) -> Change {
-        let onset = self.transition_time;
+        let change = self.end(EndReason::Rebaselined);
         self.enter(SeriesState::Stable, time);
+        change
+    }
+
+    /// The end, for `reason`, of the drift in progress (its start as the onset); the
+    /// state is left as it is.
+    pub fn end(&self, reason: EndReason) -> Change {
         Change {
             kind: EventKind::DriftEnd,
             severity: None,
-            reason: Some(EndReason::Rebaselined),
-            onset,
+            reason: Some(reason),
+            onset: self.transition_time,
         }
     }
 

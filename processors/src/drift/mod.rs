@@ -28,11 +28,12 @@ pub use config::DriftConfig;
 pub use detectors::{
     AutoConfig, CusumConfig, DetectorConfig, HistogramConfig, PageHinkleyConfig, RollingConfig, ZScoreConfig,
 };
+pub use expiry::Expired;
 pub use histogram::{HistogramTable, DERIVED};
 pub use history::HistoryConfig;
 pub use min_change::MinChange;
 pub use rules::{Matcher, RuleConfig};
-pub use table::{Expired, SeriesTable};
+pub use table::SeriesTable;
 
 use crate::incidents::{Canary, Entities, EntityConfig, IncidentBook};
 use driftd_core::component::{BuildContext, BuildError};
@@ -72,23 +73,14 @@ pub async fn build(
 ) -> Result<Arc<dyn Consumer>, BuildError> {
     let processor =
         Arc::new(DriftProcessor::new(&id.to_string(), config.clone(), next).with_memory(ctx.memory.clone()));
-    ctx.memory.register(Arc::new(expiry::Evictor::new(
-        id.to_string(),
-        processor.table.clone(),
-        processor.histograms.clone(),
-    )));
+    ctx.memory.register(Arc::new(expiry::Evictor::new(&processor)));
     ctx.views.register(processor.table());
     ctx.views.register(processor.histograms.clone());
     ctx.views.register_entities(Arc::new(processor.entities()));
     // Checkpoints are keyed by pipeline too: one processor config may serve several.
     let name = format!("{pipeline}/{id}");
     if !config.series_ttl.is_zero() {
-        let sweeper = expiry::Sweeper::new(
-            id.to_string(),
-            processor.table.clone(),
-            processor.histograms.clone(),
-            config.series_ttl,
-        );
+        let sweeper = expiry::Sweeper::new(processor.clone(), config.series_ttl);
         ctx.tasks.push((format!("{name} expiry"), Box::new(sweeper)));
     }
     if !ctx.store.persistent() {
@@ -380,6 +372,15 @@ impl Consumer for DriftProcessor {
             canary.observe(batch.points.iter().chain(&derived), self.table.as_ref(), &mut events);
         }
         self.table.count_points(batch.points.len());
+        self.counters.batch_seconds.record(began.elapsed().as_secs_f64());
+        self.emit(batch, events)
+    }
+}
+
+impl DriftProcessor {
+    /// Counts and logs `events`, folds them into incidents, and hands them on with
+    /// `batch`.
+    fn emit(&self, batch: &Batch<'_>, mut events: Vec<DriftEvent>) -> Result<(), ConsumeError> {
         for e in &events {
             match e.kind {
                 EventKind::DriftStart => {
@@ -393,7 +394,6 @@ impl Consumer for DriftProcessor {
             }
         }
         let incidents = self.incidents(&mut events, batch.points);
-        self.counters.batch_seconds.record(began.elapsed().as_secs_f64());
         self.next
             .consume(&batch.with_events(&events).with_incidents(&incidents))
     }

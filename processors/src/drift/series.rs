@@ -9,7 +9,7 @@ use super::lifecycle::{Change, Evidence, Lifecycle};
 use super::rules::Profile;
 use super::stats::{percent_of, Welford};
 use driftd_core::view::{SeriesSnapshot, SeriesState};
-use driftd_core::{DriftEvent, Point, SeriesId, SeriesLabels, ValueKind};
+use driftd_core::{DriftEvent, EndReason, Point, SeriesId, SeriesLabels, ValueKind};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -319,6 +319,22 @@ impl SeriesDrift {
             recent: self.since_drift.stats(),
         };
         change.event(id, labels, self.last_time, evidence)
+    }
+
+    /// The drift_end of this series forgotten for `reason` while drifting, stamped
+    /// with its newest sample's time; `None` when it is not drifting.
+    pub fn forgotten(
+        &self,
+        p: &Profile,
+        id: SeriesId,
+        labels: &Arc<SeriesLabels>,
+        reason: EndReason,
+    ) -> Option<DriftEvent> {
+        if !self.life.drifting() {
+            return None;
+        }
+        let z = self.baseline.judge(&p.baseline, self.last_value, self.last_time).z;
+        Some(self.event(p, id, labels, self.life.end(reason), z))
     }
 
     /// The newest sample fed to the detector: its time and value, with the baseline's

@@ -95,12 +95,12 @@ impl<V> ShardedMap<V> {
     /// Keeps the entries `keep` says to, one shard locked for writing at a time;
     /// returns how many went. A shard that lost a quarter or more of its entries gives
     /// its spare slots back (rehashing costs less than the memory it frees).
-    pub fn retain(&self, mut keep: impl FnMut(&V) -> bool) -> usize {
+    pub fn retain(&self, mut keep: impl FnMut(SeriesId, &V) -> bool) -> usize {
         let mut gone = 0;
         for s in self.shards.iter() {
             let mut shard = s.0.write();
             let before = shard.len();
-            shard.retain(|_, v| keep(v));
+            shard.retain(|id, v| keep(*id, v));
             let removed = before - shard.len();
             if removed > 0 && removed >= before / 4 {
                 shard.shrink_to_fit();
@@ -254,7 +254,7 @@ mod tests {
                 shard.insert(p.series, p.time_unix_nano);
             },
         );
-        assert_eq!(map.retain(|&t| t % 2 == 0), 50);
+        assert_eq!(map.retain(|_, &t| t % 2 == 0), 50);
         assert_eq!(map.len(), 50);
         let mut seen = 0;
         map.for_each(|_, t| {

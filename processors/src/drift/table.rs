@@ -5,6 +5,7 @@
 //! be expired (`series_ttl`) without a clock read or any extra lock on the hot path.
 
 use super::checkpoint::{self, Changed};
+use super::expiry::{forget_where, ttl_secs, Expired};
 use super::history::{HistoryConfig, Ring};
 use super::rules::Profile;
 use super::rules::Profiles;
@@ -13,7 +14,7 @@ use super::shards::{Shard, ShardedMap};
 use driftd_core::history::History;
 use driftd_core::store::{Checkpoint, SeriesStatus};
 use driftd_core::view::{SeriesSnapshot, SeriesState, SeriesView};
-use driftd_core::{LabelSource, Point, SeriesId, SeriesLabels, ValueKind};
+use driftd_core::{EndReason, LabelSource, Point, SeriesId, SeriesLabels, ValueKind};
 use std::cell::Cell;
 use std::collections::hash_map::Entry as HashEntry;
 use std::collections::HashMap;
@@ -108,39 +109,6 @@ impl SeriesBudget {
     pub fn give_back(&self, n: usize) {
         self.used.fetch_sub(n, Ordering::Relaxed);
     }
-}
-
-/// Removes from `series` every entry `gone` picks, counting those `drifting` says were
-/// drifting.
-pub fn forget_where<V>(
-    series: &ShardedMap<V>,
-    mut gone: impl FnMut(&V) -> bool,
-    drifting: impl Fn(&V) -> bool,
-) -> Expired {
-    let mut drifted = 0;
-    let removed = series.retain(|e| {
-        let go = gone(e);
-        drifted += usize::from(go && drifting(e));
-        !go
-    });
-    Expired {
-        series: removed,
-        drifting: drifted,
-    }
-}
-
-/// A TTL in whole seconds of the table's clock.
-pub fn ttl_secs(ttl: Duration) -> u32 {
-    u32::try_from(ttl.as_secs()).unwrap_or(u32::MAX)
-}
-
-/// What one expiry pass removed.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Expired {
-    /// Series removed.
-    pub series: usize,
-    /// Of those, series that were drifting when they went idle.
-    pub drifting: usize,
 }
 
 impl SeriesTable {
@@ -260,14 +228,15 @@ impl SeriesTable {
     /// large share went. Locks one shard at a time; ingest into the others goes on.
     pub fn expire(&self, now: u32, ttl: Duration) -> Expired {
         let ttl = ttl_secs(ttl);
-        let gone = self.forget(|last_seen| now.saturating_sub(last_seen) > ttl);
+        let gone = self.forget(EndReason::Expired, |last_seen| now.saturating_sub(last_seen) > ttl);
         self.expired.fetch_add(gone.series as u64, Ordering::Relaxed);
         gone
     }
 
     /// Removes every series `gone` picks by when it last had a point (on
-    /// [`SeriesTable::clock`]), giving back its places, as [`SeriesTable::expire`] does.
-    pub fn forget(&self, mut gone: impl FnMut(u32) -> bool) -> Expired {
+    /// [`SeriesTable::clock`]), giving back its places, as [`SeriesTable::expire`] does;
+    /// a drifting one ends for `reason`.
+    pub fn forget(&self, reason: EndReason, mut gone: impl FnMut(u32) -> bool) -> Expired {
         let rings = Cell::new(0);
         let forgotten = forget_where(
             &self.series,
@@ -278,7 +247,10 @@ impl SeriesTable {
                 }
                 go
             },
-            |e| e.drift.state() == SeriesState::DriftDetected,
+            |id, e| {
+                let profile = self.profiles.get(e.drift.profile());
+                e.drift.forgotten(profile, id, &e.labels, reason)
+            },
         );
         self.budget.give_back(forgotten.series);
         self.rings.give_back(rings.get());

@@ -3,7 +3,7 @@
 use super::*;
 use crate::drift::config::DriftConfig;
 use crate::drift::history::HistoryConfig;
-use driftd_core::ValueKind;
+use driftd_core::{EventKind, ValueKind};
 
 const SECOND: u64 = 1_000_000_000;
 const TTL: Duration = Duration::from_secs(60);
@@ -78,7 +78,7 @@ fn a_series_that_comes_back_learns_again() {
 }
 
 #[test]
-fn a_drifting_series_expires_too_and_is_counted() {
+fn a_drifting_series_expires_too_with_a_drift_end() {
     let t = table();
     let calm = |i: u64| 10.0 + ((i * 7919) % 100) as f64 / 50.0 - 1.0;
     for i in 0..300 {
@@ -90,7 +90,21 @@ fn a_drifting_series_expires_too_and_is_counted() {
     });
     assert!(drifted);
     feed(&t, 1, 0, 1.0, 0);
-    assert_eq!(t.expire(61, TTL), Expired { series: 2, drifting: 1 });
+    let gone = t.expire(61, TTL);
+    assert_eq!(gone.series, 2);
+    let [end] = &gone.ends[..] else {
+        panic!("one drift_end: {:?}", gone.ends)
+    };
+    assert_eq!((end.kind, end.reason), (EventKind::DriftEnd, Some(EndReason::Expired)));
+    assert_eq!(end.series_id, SeriesId(1));
+    assert!(
+        end.timestamp >= 300 * SECOND && end.timestamp < 400 * SECOND,
+        "its last sample's time"
+    );
+    assert!(
+        end.onset >= 300 * SECOND && end.onset <= end.timestamp,
+        "the drift's start"
+    );
 }
 
 #[test]

@@ -14,13 +14,14 @@ mod series_tests;
 
 pub use series::DERIVED;
 
+use super::expiry::{forget_where, Expired};
 use super::rules::Profiles;
 use super::series::Skip;
 use super::shards::ShardedMap;
-use super::table::{forget_where, Expired, SeriesBudget};
+use super::table::SeriesBudget;
 use driftd_core::consumer::Buckets;
 use driftd_core::view::{SeriesSnapshot, SeriesView};
-use driftd_core::{DriftEvent, LabelSource, Point, SeriesId, SeriesLabels};
+use driftd_core::{DriftEvent, EndReason, LabelSource, Point, SeriesId, SeriesLabels};
 use interval::DerivedPoints;
 use series::HistogramSeries;
 use std::sync::Arc;
@@ -106,13 +107,17 @@ impl HistogramTable {
     /// Forgets series without a point for more than `ttl` seconds at `now`, as
     /// [`SeriesTable::expire`](super::table::SeriesTable::expire) does.
     pub fn expire(&self, now: u32, ttl: u32) -> Expired {
-        self.forget(|last_seen| now.saturating_sub(last_seen) > ttl)
+        self.forget(EndReason::Expired, |last_seen| now.saturating_sub(last_seen) > ttl)
     }
 
     /// Forgets the series `gone` picks by when they last had a point, as
     /// [`SeriesTable::forget`](super::table::SeriesTable::forget) does.
-    pub fn forget(&self, mut gone: impl FnMut(u32) -> bool) -> Expired {
-        let forgotten = forget_where(&self.series, |e| gone(e.last_seen), |e| e.series.drifting());
+    pub fn forget(&self, reason: EndReason, mut gone: impl FnMut(u32) -> bool) -> Expired {
+        let forgotten = forget_where(
+            &self.series,
+            |e| gone(e.last_seen),
+            |id, e| e.series.forgotten(id, &e.labels, reason),
+        );
         self.budget.give_back(forgotten.series);
         forgotten
     }
@@ -206,7 +211,13 @@ mod tests {
         table.update(&point(1, 1), &Latency, &mut buckets, 0);
         table.update(&point(2, 1), &Latency, &mut buckets, 0);
         table.update(&point(2, 2), &Latency, &mut buckets, 50);
-        assert_eq!(table.expire(60, 30), Expired { series: 1, drifting: 0 });
+        assert_eq!(
+            table.expire(60, 30),
+            Expired {
+                series: 1,
+                ends: Vec::new()
+            }
+        );
         assert_eq!(table.series_count(), 1);
         assert!(table.series.read(SeriesId(2), |e| e.is_some()));
     }

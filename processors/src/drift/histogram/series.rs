@@ -22,7 +22,7 @@ use crate::drift::rules::Profile;
 use crate::drift::series::Skip;
 use driftd_core::consumer::Buckets;
 use driftd_core::view::{SeriesSnapshot, SeriesState};
-use driftd_core::{DriftEvent, EventKind, Point, SeriesId, SeriesLabels, ValueKind};
+use driftd_core::{DriftEvent, EndReason, EventKind, Point, SeriesId, SeriesLabels, ValueKind};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -277,9 +277,12 @@ impl HistogramSeries {
         !self.bounds.is_empty()
     }
 
-    /// Whether the series is drifting.
-    pub fn drifting(&self) -> bool {
-        self.life.drifting()
+    /// The drift_end of this series forgotten for `reason` while drifting, as
+    /// [`SeriesDrift::forgotten`](crate::drift::series::SeriesDrift::forgotten) says.
+    pub fn forgotten(&self, id: SeriesId, labels: &Arc<SeriesLabels>, reason: EndReason) -> Option<DriftEvent> {
+        self.life
+            .drifting()
+            .then(|| self.event(id, labels, self.life.end(reason), self.last_time))
     }
 
     /// A read-only copy for pull exporters: the score is the PSI, the value the mean of
