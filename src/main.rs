@@ -20,7 +20,6 @@ use driftd_core::service::Service;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 /// jemalloc rather than glibc malloc: its background thread hands the pages of freed
@@ -31,9 +30,6 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 /// The default config, embedded so `driftd` runs with no files at all.
 const DEFAULT_CONFIG: &str = include_str!("../configs/default.yaml");
-
-/// How long shutdown may take to stop receivers and drain exporters.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -172,7 +168,7 @@ async fn serve(config: Config<Driftd>) -> anyhow::Result<()> {
     );
     let shutdown = CancellationToken::new();
     tokio::spawn(on_signal(shutdown.clone()));
-    Ok(service.run(shutdown, SHUTDOWN_GRACE).await?)
+    Ok(service.run(shutdown).await?)
 }
 
 /// Cancels `shutdown` on SIGINT or SIGTERM.

@@ -15,7 +15,7 @@ use driftd_core::assembly::Config;
 use driftd_core::component::ProcessorFactory;
 use driftd_core::config::{ComponentId, PipelineConfig, ServiceConfig};
 use driftd_core::queue::QueueSettings;
-use driftd_core::service::Service;
+use driftd_core::service::{Service, ShutdownDeadlines};
 use driftd_exporters::jsonl::{JsonlConfig, STDOUT};
 use driftd_exporters::{ExporterConfig, StorageConfig};
 use driftd_processors::ProcessorConfig;
@@ -135,6 +135,10 @@ impl Processors {
             storage: StorageConfig::Memory(Default::default()),
             service: ServiceConfig {
                 pipelines: BTreeMap::from([("metrics".to_string(), pipeline)]),
+                shutdown: ShutdownDeadlines {
+                    exporters: DRAIN_GRACE,
+                    ..ShutdownDeadlines::default()
+                },
                 ..ServiceConfig::default()
             },
         }
@@ -167,7 +171,7 @@ pub async fn run(config: &Config<Driftd>, progress: Option<ProgressBar>) -> anyh
             }
         })
     });
-    let outcome = service.run_to_completion(DRAIN_GRACE).await;
+    let outcome = service.run_to_completion().await;
     if let Some(t) = ticker {
         t.abort();
     }

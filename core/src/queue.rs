@@ -164,7 +164,7 @@ impl QueueWorker {
         self.closing.cancel();
         if tokio::time::timeout(grace, &mut self.handle).await.is_err() {
             self.handle.abort();
-            tracing::warn!(exporter = %self.name, "exporter did not drain within the grace period; queued items were dropped");
+            tracing::warn!(exporter = %self.name, "exporter did not drain within service.shutdown.exporters: queued items were dropped");
         }
     }
 }

@@ -52,6 +52,39 @@ pub struct ServiceBuildError {
     pub source: BuildError,
 }
 
+/// `service.shutdown`: how long each phase of a shutdown may take. Each phase has its
+/// own deadline, so a slow one cannot eat the time of the next: a stuck exporter does
+/// not cost the final checkpoint, nor a slow client the exporters' drain.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShutdownDeadlines {
+    /// Receivers stop taking data and finish the requests in flight.
+    #[serde(default = "ShutdownDeadlines::phase", with = "humantime_serde")]
+    pub receivers: Duration,
+    /// Processors write their final checkpoint, and receivers commit what it covers.
+    #[serde(default = "ShutdownDeadlines::phase", with = "humantime_serde")]
+    pub processors: Duration,
+    /// Exporters send what is queued and flush; what is left after it is dropped.
+    #[serde(default = "ShutdownDeadlines::phase", with = "humantime_serde")]
+    pub exporters: Duration,
+}
+
+impl ShutdownDeadlines {
+    fn phase() -> Duration {
+        Duration::from_secs(10)
+    }
+}
+
+impl Default for ShutdownDeadlines {
+    fn default() -> Self {
+        ShutdownDeadlines {
+            receivers: Self::phase(),
+            processors: Self::phase(),
+            exporters: Self::phase(),
+        }
+    }
+}
+
 /// When `run_with` stops serving.
 enum Until {
     /// A shutdown signal (or a failed receiver).
@@ -78,6 +111,7 @@ pub struct Service {
     tasks: Vec<(String, Box<dyn Task>)>,
     workers: Vec<QueueWorker>,
     listeners: Vec<Listener>,
+    deadlines: ShutdownDeadlines,
     /// The series tables, for callers that want to read state (tests, replay).
     pub views: Arc<SeriesViews>,
 }
@@ -205,6 +239,7 @@ impl Service {
             tasks: ctx.tasks,
             workers,
             listeners,
+            deadlines: config.service.shutdown.clone(),
             views: ctx.views,
         })
     }
@@ -215,19 +250,20 @@ impl Service {
     }
 
     /// Runs until `shutdown` is cancelled (or a receiver fails), then stops receivers,
-    /// drains exporter queues and flushes, all within `grace`.
-    pub async fn run(self, shutdown: CancellationToken, grace: Duration) -> Result<(), ServiceError> {
-        self.run_with(shutdown, grace, Until::Shutdown).await
+    /// writes the final checkpoints, drains exporter queues and flushes, each phase
+    /// within its `service.shutdown` deadline.
+    pub async fn run(self, shutdown: CancellationToken) -> Result<(), ServiceError> {
+        self.run_with(shutdown, Until::Shutdown).await
     }
 
     /// Runs until every receiver has finished on its own (a `file` receiver at the end of
     /// its input: replay), then drains and flushes exactly as a shutdown does.
-    pub async fn run_to_completion(self, grace: Duration) -> Result<(), ServiceError> {
-        self.run_with(CancellationToken::new(), grace, Until::ReceiversDone)
-            .await
+    pub async fn run_to_completion(self) -> Result<(), ServiceError> {
+        self.run_with(CancellationToken::new(), Until::ReceiversDone).await
     }
 
-    async fn run_with(self, shutdown: CancellationToken, grace: Duration, until: Until) -> Result<(), ServiceError> {
+    async fn run_with(self, shutdown: CancellationToken, until: Until) -> Result<(), ServiceError> {
+        let deadlines = self.deadlines;
         let stop_receivers = CancellationToken::new();
         let mut receivers = JoinSet::new();
         for (id, r) in self.receivers {
@@ -275,9 +311,8 @@ impl Service {
         }
 
         tracing::info!("shutting down: stopping receivers");
-        let deadline = tokio::time::Instant::now() + grace;
         stop_receivers.cancel();
-        let stopped = tokio::time::timeout_at(deadline, async {
+        let stopped = tokio::time::timeout(deadlines.receivers, async {
             for set in [&mut receivers, &mut listeners] {
                 while let Some(r) = set.join_next().await {
                     if let Ok(Err(e)) = r {
@@ -288,7 +323,7 @@ impl Service {
         })
         .await;
         if stopped.is_err() {
-            tracing::warn!("receivers did not stop within the grace period");
+            tracing::warn!(deadline = ?deadlines.receivers, "receivers did not stop within service.shutdown.receivers: requests in flight were cut");
             receivers.abort_all();
             listeners.abort_all();
         }
@@ -296,7 +331,7 @@ impl Service {
         // Tasks finish their last work before exporters drain: processors write a final
         // checkpoint, then receivers commit what it covers (see `durability`).
         stop_tasks.cancel();
-        let finished = tokio::time::timeout_at(deadline, async {
+        let finished = tokio::time::timeout(deadlines.processors, async {
             while let Some(r) = tasks.join_next().await {
                 if let Ok(Err(e)) = r {
                     tracing::warn!(error = %e, "while stopping");
@@ -305,11 +340,12 @@ impl Service {
         })
         .await;
         if finished.is_err() {
-            tracing::warn!("processors did not finish within the grace period");
+            tracing::warn!(deadline = ?deadlines.processors, "processors did not finish within service.shutdown.processors: the last checkpoint or commit may be missing");
             tasks.abort_all();
         }
 
         tracing::info!("draining exporters");
+        let deadline = tokio::time::Instant::now() + deadlines.exporters;
         for w in self.workers {
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());
             w.drain(left).await;

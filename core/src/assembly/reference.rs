@@ -50,6 +50,15 @@ pub fn reference<C: Components>() -> Result<String, BadExample> {
          the machine's memory, and `spike_limit_mib` is `spike_limit_percentage` of the hard limit.",
         &MemoryLimiterConfig::default(),
     )?;
+    service_section(
+        &mut out,
+        "shutdown",
+        "How long each phase of a shutdown (SIGTERM, Ctrl-C) may take, one after the other:\n\
+         receivers stop and finish the requests in flight; processors write their final\n\
+         checkpoint and receivers commit what it covers; exporters send what is queued and flush.\n\
+         A phase that runs out is cut short, logged with its setting, and the next one starts.",
+        &crate::service::ShutdownDeadlines::default(),
+    )?;
     Ok(out)
 }
 

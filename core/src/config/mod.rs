@@ -202,6 +202,9 @@ pub struct ServiceConfig {
     /// How much memory driftd may hold before it refuses new series, then all data.
     #[serde(default)]
     pub memory_limiter: crate::memory::MemoryLimiterConfig,
+    /// How long each phase of a shutdown may take.
+    #[serde(default)]
+    pub shutdown: crate::service::ShutdownDeadlines,
     /// Extensions to enable (none are built in yet).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub extensions: Vec<ComponentId>,
