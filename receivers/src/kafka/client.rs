@@ -160,9 +160,13 @@ impl DeadLetter {
         })
     }
 
-    /// Sends a copy of `m`; a failure is logged, never fatal (the message was already
-    /// logged and counted as undecodable).
-    pub async fn send(&self, m: &BorrowedMessage<'_>, reason: &str) {
+    /// The topic copies go to.
+    pub fn topic(&self) -> &str {
+        &self.topic
+    }
+
+    /// Sends a copy of `m`, saying why it was not judged and where it came from.
+    pub async fn send(&self, m: &BorrowedMessage<'_>, reason: &str) -> Result<(), rdkafka::error::KafkaError> {
         let partition = m.partition().to_string();
         let offset = m.offset().to_string();
         let headers = OwnedHeaders::new()
@@ -188,9 +192,11 @@ impl DeadLetter {
         if let Some(key) = m.key() {
             record = record.key(key);
         }
-        if let Err((e, _)) = self.producer.send(record, Duration::from_secs(10)).await {
-            tracing::warn!(topic = %self.topic, error = %e, "could not copy an undecodable message to the dead-letter topic");
-        }
+        self.producer
+            .send(record, Duration::from_secs(10))
+            .await
+            .map(|_| ())
+            .map_err(|(e, _)| e)
     }
 }
 

@@ -135,6 +135,37 @@ impl KafkaReceiver {
     }
 }
 
+/// Copies an undecodable message to the dead-letter topic, retrying with backoff until
+/// the copy is written or driftd stops: until then its offset is held, so a message
+/// is never skipped without its copy.
+async fn copy_to_dead_letter(
+    name: &str,
+    dead_letter: &DeadLetter,
+    m: &BorrowedMessage<'_>,
+    reason: &str,
+    shutdown: &CancellationToken,
+) -> Done {
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        match dead_letter.send(m, reason).await {
+            Ok(()) => return Done::Processed,
+            Err(e) => tracing::warn!(
+                receiver = %name,
+                topic = dead_letter.topic(),
+                offset = m.offset(),
+                error = %e,
+                ?backoff,
+                "could not copy an undecodable message to the dead-letter topic: holding its offset and retrying"
+            ),
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => return Done::Stopped,
+            _ = tokio::time::sleep(backoff) => {}
+        }
+        backoff = (backoff * 2).min(MAX_BACKOFF);
+    }
+}
+
 /// Feeds one message on, retrying while the pipeline is full. Undecodable messages are
 /// logged with their position, counted and skipped (copied to the dead-letter topic
 /// when there is one).
@@ -164,10 +195,10 @@ async fn handle(
                     error = %reason,
                     "skipping a Kafka message that does not decode"
                 );
-                if let Some(d) = dead_letter {
-                    d.send(m, &reason).await;
-                }
-                return Done::Processed;
+                return match dead_letter {
+                    Some(d) => copy_to_dead_letter(name, d, m, &reason, shutdown).await,
+                    None => Done::Processed,
+                };
             }
             Ok(_) => return Done::Processed,
             Err(ConsumeError::Closed) => return Done::Stopped,
