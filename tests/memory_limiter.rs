@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{prometheus_sum, Driftd};
+use common::{get_json, prometheus_sum, Driftd};
 use serde_json::json;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -153,12 +153,7 @@ async fn five_times_more_series_than_fit_stay_under_the_hard_limit_and_known_ser
     );
 
     // Every taken batch of known series was judged, and none twice.
-    let list: serde_json::Value = reqwest::get(format!("{api}/v1/series?metric=known_ms"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, list) = get_json(&format!("{api}/v1/series?metric=known_ms")).await;
     let series = list["series"].as_array().unwrap();
     assert_eq!(series.len() as u64, KNOWN);
     for s in series {
@@ -168,12 +163,7 @@ async fn five_times_more_series_than_fit_stay_under_the_hard_limit_and_known_ser
         known_taken >= 25,
         "known series kept being judged: {known_taken} taken, {known_refused} refused"
     );
-    let load: serde_json::Value = reqwest::get(format!("{api}/v1/series?metric=load&limit=1"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, load) = get_json(&format!("{api}/v1/series?metric=load&limit=1")).await;
     assert_eq!(
         load["total"],
         taken * BATCH,
